@@ -1,0 +1,133 @@
+/**
+ * The offline policy: EMV-style terminal risk management for payments taken while the core is out of
+ * reach. A payment is accepted offline only if it stays within every limit; a refusal names each
+ * limit it breaks and by how much. Limits come from the settings (see config/settings.ts for the
+ * defaults and why).
+ */
+
+import type { OfflineStats } from '../../sync/journal/journal.ts';
+import { formatMoney, type Money } from '../../sync/protocol/money.ts';
+import type { OfflineLimits } from '../config/settings.ts';
+
+export type OfflineLimitName = 'currency' | 'perPayment' | 'totalStored' | 'storedCount' | 'sinceSync';
+
+export interface OfflineRefusal {
+  limit: OfflineLimitName;
+  /** The limit, what this payment would make it, and the difference; money in minor units. */
+  max: number;
+  value: number;
+  over: number;
+  unit: 'minor' | 'payments' | 'hours';
+  currency?: string;
+  message: string;
+}
+
+export interface OfflineRoom {
+  /** Largest payment that would be accepted offline now. */
+  nextPaymentMax: Money;
+  totalStored: Money;
+  storedCount: number;
+  /** When the terminal must have synced to keep accepting offline payments. */
+  syncDueBy: string;
+  hoursLeft: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+function hoursSince(iso: string, now: Date): number {
+  return (now.getTime() - Date.parse(iso)) / HOUR_MS;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** Every limit this payment would break; empty when it may be accepted offline. */
+export function evaluateOfflinePolicy(
+  limits: OfflineLimits,
+  stats: OfflineStats,
+  amount: Money,
+  now: Date,
+): OfflineRefusal[] {
+  const currency = limits.perPayment.currency;
+  const money = (minor: number) => formatMoney({ minor, currency });
+  if (amount.currency !== currency) {
+    return [
+      {
+        limit: 'currency',
+        max: 0,
+        value: amount.minor,
+        over: amount.minor,
+        unit: 'minor',
+        currency: amount.currency,
+        message: `Offline payments are taken in ${currency} only; this payment is in ${amount.currency}.`,
+      },
+    ];
+  }
+  const refusals: OfflineRefusal[] = [];
+  if (amount.minor > limits.perPayment.minor) {
+    const over = amount.minor - limits.perPayment.minor;
+    refusals.push({
+      limit: 'perPayment',
+      max: limits.perPayment.minor,
+      value: amount.minor,
+      over,
+      unit: 'minor',
+      currency,
+      message: `Offline payments are limited to ${money(limits.perPayment.minor)} each; this one is ${money(amount.minor)}, ${money(over)} over.`,
+    });
+  }
+  const stored = stats.totals[currency] ?? 0;
+  if (stored + amount.minor > limits.totalStored.minor) {
+    const over = stored + amount.minor - limits.totalStored.minor;
+    refusals.push({
+      limit: 'totalStored',
+      max: limits.totalStored.minor,
+      value: stored + amount.minor,
+      over,
+      unit: 'minor',
+      currency,
+      message: `Offline payments stored may total ${money(limits.totalStored.minor)}; ${money(stored)} is stored, so this one would be ${money(over)} over. Connect to sync first.`,
+    });
+  }
+  if (stats.pending + 1 > limits.maxStoredCount) {
+    refusals.push({
+      limit: 'storedCount',
+      max: limits.maxStoredCount,
+      value: stats.pending + 1,
+      over: stats.pending + 1 - limits.maxStoredCount,
+      unit: 'payments',
+      message: `At most ${limits.maxStoredCount} offline payments may be stored; ${stats.pending} are. Connect to sync first.`,
+    });
+  }
+  const since = stats.lastSyncAt ?? stats.createdAt;
+  const hours = hoursSince(since, now);
+  if (hours > limits.maxHoursSinceSync) {
+    const over = hours - limits.maxHoursSinceSync;
+    refusals.push({
+      limit: 'sinceSync',
+      max: limits.maxHoursSinceSync,
+      value: round1(hours),
+      over: round1(over),
+      unit: 'hours',
+      message: `The terminal must sync at least every ${limits.maxHoursSinceSync} h to take offline payments; ${stats.lastSyncAt ? 'the last sync was' : 'it has not synced since it was set up'} ${round1(hours)} h ago, ${round1(over)} h over. Connect to sync first.`,
+    });
+  }
+  return refusals;
+}
+
+/** How much offline room is left under each limit. */
+export function offlineRoom(limits: OfflineLimits, stats: OfflineStats, now: Date): OfflineRoom {
+  const currency = limits.perPayment.currency;
+  const storedLeft = Math.max(0, limits.totalStored.minor - (stats.totals[currency] ?? 0));
+  const countLeft = Math.max(0, limits.maxStoredCount - stats.pending);
+  const since = Date.parse(stats.lastSyncAt ?? stats.createdAt);
+  const due = since + limits.maxHoursSinceSync * HOUR_MS;
+  const hoursLeft = Math.max(0, round1((due - now.getTime()) / HOUR_MS));
+  const open = countLeft > 0 && due >= now.getTime();
+  return {
+    nextPaymentMax: { minor: open ? Math.min(limits.perPayment.minor, storedLeft) : 0, currency },
+    totalStored: { minor: storedLeft, currency },
+    storedCount: countLeft,
+    syncDueBy: new Date(due).toISOString(),
+    hoursLeft,
+  };
+}

@@ -1,0 +1,43 @@
+import { PAYMENT_STATES } from '../../../sync/journal/entry.ts';
+import type { PaymentStatus } from '../../../sync/journal/journal.ts';
+import { openTerminal } from '../../terminal.ts';
+import { moneyText, paymentJson, statusText, table } from '../format.ts';
+import { type CliIO, type CommandResult, UsageError } from '../output.ts';
+
+const STATUSES: readonly PaymentStatus[] = ['captured', ...PAYMENT_STATES];
+export const MAX_LIST = 10_000;
+
+export function payments(
+  options: { dataDir: string; status?: string; limit?: string },
+  io: CliIO,
+): CommandResult {
+  const status = options.status as PaymentStatus | undefined;
+  if (status !== undefined && !STATUSES.includes(status)) {
+    throw new UsageError(`Unknown status "${options.status}": use one of ${STATUSES.join(', ')}.`);
+  }
+  const limit = options.limit === undefined ? 20 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST || !/^\d+$/.test(options.limit ?? '20')) {
+    throw new UsageError(`Invalid --limit "${options.limit}": use a whole number from 1 to ${MAX_LIST}.`);
+  }
+  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  try {
+    const list = terminal.journal.payments({ status, limit });
+    const text =
+      list.length === 0
+        ? 'No payments.'
+        : table(
+            ['seq', 'captured', 'amount', 'scheme', 'code', 'status'],
+            list.map((p) => [
+              String(p.seq),
+              p.capturedAt,
+              moneyText(p.amount),
+              p.scheme,
+              p.codeMasked,
+              statusText(p.status),
+            ]),
+          );
+    return { json: list.map(paymentJson), text };
+  } finally {
+    terminal.close();
+  }
+}

@@ -1,0 +1,41 @@
+import { offlineRoom } from '../../checkout/offline-policy.ts';
+import { openTerminal } from '../../terminal.ts';
+import { moneyText, totalsText } from '../format.ts';
+import type { CliIO, CommandResult } from '../output.ts';
+
+/** What is stored unsynced and how much offline room is left. */
+export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
+  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  try {
+    const stats = terminal.journal.offlineStats();
+    const limits = terminal.limits;
+    const room = offlineRoom(limits, stats, new Date());
+    const json = {
+      pending: stats.pending,
+      totals: stats.totals,
+      oldestCapturedAt: stats.oldestCapturedAt,
+      inDoubt: stats.inDoubt,
+      lastSyncAt: stats.lastSyncAt,
+      limits: {
+        perPayment: limits.perPayment,
+        totalStored: limits.totalStored,
+        maxStoredCount: limits.maxStoredCount,
+        maxHoursSinceSync: limits.maxHoursSinceSync,
+      },
+      remaining: room,
+    };
+    const text = [
+      `Stored offline, not yet forwarded: ${stats.pending} payment${stats.pending === 1 ? '' : 's'}, ${totalsText(stats.totals)}` +
+        (stats.oldestCapturedAt ? ` (oldest ${stats.oldestCapturedAt})` : ''),
+      ...(stats.inDoubt > 0 ? [`In doubt, being checked with the core: ${stats.inDoubt}`] : []),
+      `Last sync: ${stats.lastSyncAt ?? 'never'}`,
+      `Room left: ${moneyText(room.totalStored)} of ${moneyText(limits.totalStored)} · ${room.storedCount} of ${limits.maxStoredCount} payments · ${room.hoursLeft} h until a sync is due (${room.syncDueBy})`,
+      room.nextPaymentMax.minor > 0
+        ? `The next offline payment may be up to ${moneyText(room.nextPaymentMax)}.`
+        : 'No more offline payments until the terminal syncs.',
+    ].join('\n');
+    return { json, text };
+  } finally {
+    terminal.close();
+  }
+}

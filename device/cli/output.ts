@@ -1,0 +1,65 @@
+/**
+ * How every command reports: a result with a JSON form (for --json) and a text form (for people),
+ * and one mapping from errors to exit codes: 0 success, 1 refused or failed, 2 bad usage or input.
+ */
+import { CommanderError } from 'commander';
+import { JournalError } from '../../sync/journal/errors.ts';
+import { AmountError } from '../../sync/protocol/money.ts';
+import { PaymentCodeError } from '../checkout/payment-code.ts';
+import { SettingsError } from '../config/load-settings.ts';
+import { IdentityError } from '../identity/terminal-key.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_REFUSED = 1;
+export const EXIT_USAGE = 2;
+
+export interface CommandResult {
+  json: unknown;
+  text: string;
+  exitCode?: number;
+}
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress lines are drawn only then). */
+  interactive: boolean;
+}
+
+/** Bad usage or input that a command found itself (after commander's own checks). */
+export class UsageError extends Error {
+  readonly code = 'BAD_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface ClassifiedError {
+  exitCode: number;
+  code: string;
+  message: string;
+}
+
+export function classifyCliError(err: unknown): ClassifiedError {
+  if (err instanceof UsageError || err instanceof AmountError || err instanceof PaymentCodeError) {
+    return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
+  }
+  if (err instanceof SettingsError) return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
+  if (err instanceof CommanderError) return { exitCode: EXIT_USAGE, code: 'BAD_USAGE', message: err.message };
+  if (err instanceof JournalError || err instanceof IdentityError) {
+    return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
+  }
+  const e = err as Error;
+  return {
+    exitCode: EXIT_REFUSED,
+    code: 'INTERNAL',
+    message: `Unexpected error: ${e?.message ?? String(err)}. Details are in the log; please report it.`,
+  };
+}
+
+/** Writes a JSON value as one line. */
+export function jsonLine(value: unknown): string {
+  return `${JSON.stringify(value)}\n`;
+}

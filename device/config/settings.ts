@@ -1,0 +1,138 @@
+/**
+ * The terminal's settings: one zod schema, the only place a setting, its default and the reason for
+ * that default are written. Read from `suanpan.json` in the data folder and `SUANPAN_*` variables
+ * (see load-settings.ts); `suanpan config show` prints the result and where each value came from.
+ */
+import { z } from 'zod';
+import {
+  AmountError,
+  CurrencyCode,
+  isKnownCurrency,
+  type Money,
+  parseAmount,
+} from '../../sync/protocol/money.ts';
+
+/**
+ * An amount as a person writes it ("200.00"). The form is checked here, so its error is reported
+ * with the others; the number of decimals depends on the terminal currency and is checked below.
+ */
+const AmountText = z.string().refine((s) => /^(0|[1-9][0-9]{0,11})(\.[0-9]+)?$/.test(s) && /[1-9]/.test(s), {
+  message: 'must be an amount greater than 0 written as text, such as "200.00"',
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const Settings = z
+  .object({
+    terminal: z
+      .object({
+        currency: CurrencyCode.default('CNY').describe(
+          'Currency of the payments this terminal takes (ISO 4217).',
+        ),
+        locale: z
+          .enum(['zh-CN', 'en'])
+          .default('zh-CN')
+          .describe('Language of the kiosk, receipts and messages.'),
+      })
+      .strict()
+      .prefault({}),
+    offlinePolicy: z
+      .object({
+        // Everyday counter payments (高频、小额) are far below ¥200, and one payment the core later
+        // declines should cost a small merchant no more than that (Moneris Go ships $250).
+        perPaymentMax: AmountText.default('200.00').describe(
+          'Largest single payment taken offline, in the terminal currency.',
+        ),
+        // Ten maximum-size payments: a few hours of a small shop's sales, the merchant's whole
+        // exposure while the link is down.
+        totalStoredMax: AmountText.default('2000.00').describe(
+          'Largest total of offline payments stored and not yet forwarded.',
+        ),
+        // EMV-style velocity limit; also keeps the catch-up upload to a single batch (Moneris: 500).
+        maxStoredCount: z
+          .number()
+          .int()
+          .min(0)
+          .default(200)
+          .describe('Most offline payments stored and not yet forwarded (0 disables offline payments).'),
+        // Square's upper bound for uploading offline payments is 72 h; a long weekend without signal.
+        // Past it the terminal's view of codes and balances is too stale to keep accepting.
+        maxHoursSinceSync: z
+          .number()
+          .positive()
+          .default(72)
+          .describe('Hours after the last successful sync (or first start) when offline payments stop.'),
+      })
+      .strict()
+      .prefault({}),
+    core: z
+      .object({
+        url: z
+          .url({ protocol: /^https?$/ })
+          .nullable()
+          .default(null)
+          .describe('Base URL of the cloud payment core; none means every payment takes the offline path.'),
+        // Wallet practice: a customer confirming on the phone takes seconds; past 15 s the payment is
+        // "unknown" and is resolved by query and cancel rather than left hanging at the counter.
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(15_000)
+          .describe('Time allowed for an online authorisation.'),
+      })
+      .strict()
+      .prefault({}),
+    journal: z
+      .object({
+        busyTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe('How long a write waits for another process holding the journal.'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z
+          .enum(LOG_LEVELS)
+          .default('info')
+          .describe('Least severe log level written to logs/suanpan.log.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (!isKnownCurrency(s.terminal.currency)) return; // reported on terminal.currency already
+    for (const key of ['perPaymentMax', 'totalStoredMax'] as const) {
+      try {
+        parseAmount(s.offlinePolicy[key], s.terminal.currency);
+      } catch (err) {
+        if (!(err instanceof AmountError)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['offlinePolicy', key], message: err.message });
+      }
+    }
+  });
+export type Settings = z.infer<typeof Settings>;
+
+/** The offline policy's limits in minor units of the terminal currency. */
+export interface OfflineLimits {
+  perPayment: Money;
+  totalStored: Money;
+  maxStoredCount: number;
+  maxHoursSinceSync: number;
+}
+
+export function offlineLimits(settings: Settings): OfflineLimits {
+  const currency = settings.terminal.currency;
+  const p = settings.offlinePolicy;
+  return {
+    perPayment: parseAmount(p.perPaymentMax, currency),
+    totalStored: parseAmount(p.totalStoredMax, currency),
+    maxStoredCount: p.maxStoredCount,
+    maxHoursSinceSync: p.maxHoursSinceSync,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Logging: pino, one child per module (`log.child({ module: 'checkout' })`). Payment codes and keys
+ * are removed by the logger's redaction here, not at each call site: a field named `code`,
+ * `paymentCode`, `privateKey` or `authorization` at any of the first three levels never reaches a log.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+
+const SECRET_FIELDS = ['code', 'paymentCode', 'privateKey', 'authorization', 'activationCode', 'password'];
+
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+
+export const LOG_FILE = path.join('logs', 'suanpan.log');
+
+export interface LoggerOptions {
+  level: string;
+  /** Write JSON lines to this file (created with its folder); else to `stream`. */
+  file?: string;
+  stream?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const pinoOptions: pino.LoggerOptions = {
+    level: options.level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (options.file) {
+    fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
+    // Synchronous: a CLI process exits right after its work, and a log line about a payment must
+    // not be lost with it. Volume is a few lines per payment.
+    return pino(pinoOptions, pino.destination({ dest: options.file, sync: true, mkdir: true }));
+  }
+  return pino(pinoOptions, options.stream ?? pino.destination({ dest: 2, sync: true }));
+}
+
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,141 @@
+/**
+ * Opens one terminal's data folder: settings, logger, key, journal, checkout. Used by every CLI
+ * command and (later) by the terminal host; nothing here is global, everything is passed in.
+ *
+ *   <dataDir>/suanpan.json        settings (optional)
+ *   <dataDir>/keys/terminal.key   Ed25519 private key, mode 0600
+ *   <dataDir>/terminal.json       identity on record; says a journal exists
+ *   <dataDir>/journal.sqlite      the payment journal (+ -wal, -shm)
+ *   <dataDir>/logs/suanpan.log    JSON log lines, payment codes redacted
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Journal } from '../sync/journal/journal.ts';
+import { Checkout } from './checkout/checkout.ts';
+import type { PaymentCore } from './checkout/payment-core.ts';
+import { type LoadedSettings, loadSettings } from './config/load-settings.ts';
+import { type OfflineLimits, offlineLimits, type Settings } from './config/settings.ts';
+import { IdentityError, loadTerminalKey, type TerminalKey } from './identity/terminal-key.ts';
+import { createLogger, LOG_FILE } from './log.ts';
+
+export const JOURNAL_FILE = 'journal.sqlite';
+export const TERMINAL_FILE = 'terminal.json';
+
+export interface OpenTerminalOptions {
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Set the terminal up (key, journal) if this folder has none. Read-only commands pass false. */
+  create: boolean;
+  now?: () => Date;
+  logger?: Logger;
+  core?: PaymentCore | null;
+  /** Settings already loaded by the caller (to check input before opening anything). */
+  loaded?: LoadedSettings;
+}
+
+export interface Terminal {
+  dataDir: string;
+  loaded: LoadedSettings;
+  settings: Settings;
+  limits: OfflineLimits;
+  key: TerminalKey;
+  journal: Journal;
+  checkout: Checkout;
+  log: Logger;
+  close(): void;
+}
+
+interface TerminalRecord {
+  terminalId: string;
+  createdAt: string;
+  journal: string;
+}
+
+export function openTerminal(options: OpenTerminalOptions): Terminal {
+  const { dataDir } = options;
+  const loaded = options.loaded ?? loadSettings(dataDir, options.env ?? process.env);
+  const settings = loaded.settings;
+  if (!options.create && !fs.existsSync(path.join(dataDir, TERMINAL_FILE))) {
+    throw new IdentityError(
+      'KEY_MISSING',
+      `No terminal is set up in ${dataDir}. Run \`suanpan init --data-dir ${dataDir}\` (or take a first payment), or point --data-dir at the terminal's data folder.`,
+      path.join(dataDir, TERMINAL_FILE),
+    );
+  }
+  const log =
+    options.logger ?? createLogger({ level: settings.log.level, file: path.join(dataDir, LOG_FILE) });
+  const key = loadTerminalKey(dataDir, { create: options.create });
+  const recordFile = path.join(dataDir, TERMINAL_FILE);
+  const record = readRecord(recordFile);
+  if (record && record.terminalId !== key.terminalId) {
+    throw new IdentityError(
+      'KEY_INVALID',
+      `${recordFile} says this is terminal ${record.terminalId}, but keys/terminal.key is terminal ${key.terminalId}: the key was replaced. Put back the original key.`,
+      recordFile,
+    );
+  }
+  const journal = Journal.open({
+    file: path.join(dataDir, record?.journal ?? JOURNAL_FILE),
+    terminalId: key.terminalId,
+    signer: key,
+    now: options.now,
+    busyTimeoutMs: settings.journal.busyTimeoutMs,
+    mustExist: record !== undefined,
+  });
+  if (!record) {
+    writeRecord(recordFile, {
+      terminalId: key.terminalId,
+      createdAt: journal.createdAt,
+      journal: JOURNAL_FILE,
+    });
+    log.info({ terminalId: key.terminalId, dataDir }, 'terminal set up');
+  }
+  const limits = offlineLimits(settings);
+  const checkout = new Checkout({
+    journal,
+    limits,
+    digestCode: key.digestCode,
+    core: options.core ?? null,
+    coreTimeoutMs: settings.core.timeoutMs,
+    now: options.now,
+    log: log.child({ module: 'checkout' }),
+  });
+  return {
+    dataDir,
+    loaded,
+    settings,
+    limits,
+    key,
+    journal,
+    checkout,
+    log,
+    close: () => journal.close(),
+  };
+}
+
+function readRecord(file: string): TerminalRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const r = JSON.parse(text) as TerminalRecord;
+    if (typeof r.terminalId === 'string' && typeof r.journal === 'string') return r;
+  } catch {
+    // fall through
+  }
+  throw new IdentityError('KEY_INVALID', `${file} is damaged; restore it from the terminal's backup.`, file);
+}
+
+function writeRecord(file: string, record: TerminalRecord): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  const fd = fs.openSync(tmp, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}

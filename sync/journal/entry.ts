@@ -1,0 +1,88 @@
+/**
+ * Journal entries: what is hashed and signed, and how.
+ *
+ * An entry's hash is SHA-256 over the previous entry's hash and the entry's stored columns, in a
+ * fixed layout (see {@link entryHash}). The signature is Ed25519 over that 32-byte hash, so a valid
+ * signature on entry N vouches for the whole chain up to N. The body is canonical JSON written
+ * once by {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
+ */
+import crypto from 'node:crypto';
+
+/** Format tag mixed into every hash so a Suanpan entry hash can't be confused with any other. */
+export const HASH_DOMAIN = 'suanpan-journal/1\n';
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
+
+export const PAYMENT_STATES = [
+  'approved',
+  'accepted_offline',
+  'declined',
+  'unknown',
+  'settled',
+  'declined_after_sync',
+  'voided',
+  'refunded',
+] as const;
+export type PaymentState = (typeof PAYMENT_STATES)[number];
+
+export const ENTRY_KINDS = ['captured', ...PAYMENT_STATES, 'shift_closed'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/**
+ * Allowed state changes. `captured` is the state between capture and the first decision (an online
+ * call in flight). Corrections are new entries, so a payment only ever moves forward along these.
+ */
+export const TRANSITIONS: Readonly<Record<PaymentState | 'captured', readonly PaymentState[]>> = {
+  captured: ['approved', 'accepted_offline', 'declined', 'unknown'],
+  // An online call that timed out is resolved by query (approved or declined), or by cancel (declined).
+  unknown: ['approved', 'declined'],
+  accepted_offline: ['settled', 'declined_after_sync'],
+  approved: ['settled', 'voided', 'refunded'],
+  settled: ['voided', 'refunded'],
+  declined: [],
+  declined_after_sync: [],
+  voided: [],
+  refunded: [],
+};
+
+/** States after which the core will never need the raw payment code again. */
+export function keepsPaymentCode(state: PaymentState | 'captured'): boolean {
+  return state === 'captured' || state === 'accepted_offline';
+}
+
+/** One stored entry, as read back from the journal. */
+export interface StoredEntry {
+  entrySeq: number;
+  kind: EntryKind;
+  paymentId: string | null;
+  at: string;
+  /** Canonical JSON text, exactly as hashed. */
+  body: string;
+  prevHash: Buffer;
+  hash: Buffer;
+  sig: Buffer;
+}
+
+/** Canonical JSON: the caller builds the object with a fixed key order; undefined members are dropped. */
+export function encodeBody(body: Record<string, unknown>): string {
+  return JSON.stringify(body);
+}
+
+/**
+ * SHA-256(prevHash ‖ "suanpan-journal/1\n" ‖ entrySeq "\n" kind "\n" paymentId "\n" at "\n" body).
+ * Fields are newline-separated; none can contain a raw newline (JSON escapes it, the rest are
+ * identifiers and an ISO time), so the layout is unambiguous.
+ */
+export function entryHash(
+  prevHash: Buffer,
+  entrySeq: number,
+  kind: string,
+  paymentId: string | null,
+  at: string,
+  body: string,
+): Buffer {
+  return crypto
+    .createHash('sha256')
+    .update(prevHash)
+    .update(`${HASH_DOMAIN}${entrySeq}\n${kind}\n${paymentId ?? ''}\n${at}\n${body}`)
+    .digest();
+}

@@ -1,0 +1,99 @@
+/**
+ * Every way the journal can fail, classified in one place. A message names the file and says what
+ * to do; it never asks anyone to delete the journal, because that would lose payments.
+ */
+export type JournalErrorCode =
+  /** The file is not a journal or is damaged. Nothing is written to it. */
+  | 'CORRUPT'
+  /** The file or its folder can't be written (permissions, read-only disk). */
+  | 'READ_ONLY'
+  /** No space left: the operation was rolled back, earlier payments are intact. */
+  | 'DISK_FULL'
+  /** WAL and synchronous=FULL could not be set: payments are refused. */
+  | 'NOT_DURABLE'
+  /** Another process held the journal's write lock for longer than the busy timeout. */
+  | 'BUSY'
+  /** The terminal has a journal on record but its file is gone. */
+  | 'MISSING'
+  /** Written by a newer Suanpan whose schema this build does not know. */
+  | 'TOO_NEW'
+  /** The journal belongs to another terminal key. */
+  | 'WRONG_KEY'
+  /** This payment code was already used on this terminal. */
+  | 'CODE_USED'
+  /** A state change the payment's current state does not allow. */
+  | 'ILLEGAL_TRANSITION'
+  | 'NOT_FOUND'
+  /** Any other I/O failure reported by SQLite or the file system. */
+  | 'IO';
+
+export class JournalError extends Error {
+  constructor(
+    readonly code: JournalErrorCode,
+    message: string,
+    readonly file?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'JournalError';
+  }
+}
+
+interface SystemLikeError {
+  code?: string;
+  message?: string;
+}
+
+/**
+ * Maps a better-sqlite3 `SqliteError` (code `SQLITE_*`) or a Node system error (`EACCES`, ...) to a
+ * JournalError with a message for people. `what` says what was being done ("recording the payment").
+ */
+export function classifyJournalError(err: unknown, file: string, what: string): JournalError {
+  if (err instanceof JournalError) return err;
+  const e = (err ?? {}) as SystemLikeError;
+  const code = e.code ?? '';
+  const detail = e.message ?? String(err);
+  const make = (c: JournalErrorCode, message: string) => new JournalError(c, message, file, { cause: err });
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return make(
+      'CORRUPT',
+      `The journal ${file} is damaged (${detail}) while ${what}. Nothing was written to it. ` +
+        'Stop taking payments on this terminal, keep the file as it is, and contact support with ' +
+        '`suanpan journal export` output and the file.',
+    );
+  }
+  if (
+    code.startsWith('SQLITE_FULL') ||
+    code === 'ENOSPC' ||
+    (code === 'SQLITE_IOERR_WRITE' && /space/i.test(detail))
+  ) {
+    return make(
+      'DISK_FULL',
+      `No space left for the journal ${file} while ${what}: that operation was not recorded; ` +
+        'everything recorded before is intact. Free space on the data disk, then try again.',
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return make(
+      'READ_ONLY',
+      `The journal ${file} cannot be written (${detail}) while ${what}. Check that the data folder is ` +
+        'on a writable disk and belongs to the user running Suanpan; nothing recorded is lost.',
+    );
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return make(
+      'BUSY',
+      `The journal ${file} is being written by another process, so ${what} could not go ahead. ` +
+        'Only one Suanpan process should take payments per data folder: stop the other one ' +
+        '(`suanpan` CLI or the terminal host), then try again.',
+    );
+  }
+  if (code === 'SQLITE_CANTOPEN') {
+    return make(
+      'READ_ONLY',
+      `The journal ${file} cannot be opened (${detail}) while ${what}. Check that the data folder exists, ` +
+        'is writable and is on a mounted disk.',
+    );
+  }
+  return make('IO', `The journal ${file} failed while ${what}: ${detail}`);
+}

@@ -1,0 +1,79 @@
+/**
+ * `journal export`: every entry as JSON lines or CSV, streamed. Entries hold no payment code, only
+ * its keyed hash and a masked form (first two and last four digits); the raw codes kept for
+ * forwarding live in a separate table that is never exported.
+ */
+import type { StoredEntry } from './entry.ts';
+
+export type ExportFormat = 'jsonl' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+
+const CSV_COLUMNS = [
+  'entry_seq',
+  'at',
+  'kind',
+  'payment_id',
+  'seq',
+  'amount_minor',
+  'currency',
+  'scheme',
+  'code_masked',
+  'mode',
+  'reason',
+  'details',
+  'prev_hash',
+  'hash',
+  'signature',
+] as const;
+
+/** Known body members that get their own CSV column; the rest go to `details` as JSON. */
+const OWN_COLUMNS = new Set(['paymentId', 'seq', 'amount', 'scheme', 'codeMasked', 'mode', 'reason']);
+
+export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFormat): Generator<string> {
+  if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+  for (const e of entries) {
+    const body = JSON.parse(e.body) as Record<string, unknown>;
+    if (format === 'jsonl') {
+      yield `${JSON.stringify({
+        entrySeq: e.entrySeq,
+        at: e.at,
+        kind: e.kind,
+        paymentId: e.paymentId,
+        body,
+        prevHash: e.prevHash.toString('hex'),
+        hash: e.hash.toString('hex'),
+        signature: e.sig.toString('base64'),
+      })}\n`;
+      continue;
+    }
+    const amount = body.amount as { minor?: number; currency?: string } | undefined;
+    const details = Object.fromEntries(Object.entries(body).filter(([k]) => !OWN_COLUMNS.has(k)));
+    const row = [
+      e.entrySeq,
+      e.at,
+      e.kind,
+      e.paymentId ?? '',
+      body.seq ?? '',
+      amount?.minor ?? '',
+      amount?.currency ?? '',
+      body.scheme ?? '',
+      body.codeMasked ?? '',
+      body.mode ?? '',
+      body.reason ?? '',
+      Object.keys(details).length > 0 ? JSON.stringify(details) : '',
+      e.prevHash.toString('hex'),
+      e.hash.toString('hex'),
+      e.sig.toString('base64'),
+    ];
+    yield `${row.map((v) => csvCell(String(v))).join(',')}\r\n`;
+  }
+}
+
+/**
+ * RFC 4180 quoting, and a leading apostrophe before = + - @ so a spreadsheet opening the export
+ * never runs a cell as a formula (CSV injection).
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}

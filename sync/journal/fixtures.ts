@@ -1,0 +1,58 @@
+/**
+ * Test fixtures for the journal: a temp folder, a signing key, an open journal, and a builder for
+ * payments (`payment({ amount: '12.50' })`). They compose: tmpDir → signer → journal.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base } from 'vitest';
+import { parseAmount } from '../protocol/money.ts';
+import { type CaptureInput, type EntrySigner, Journal, type JournalOptions } from './journal.ts';
+
+export interface TestSigner extends EntrySigner {
+  privateKey: crypto.KeyObject;
+}
+
+export function makeSigner(): TestSigner {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+  return { privateKey, publicKey, sign: (hash) => crypto.sign(null, hash, privateKey) };
+}
+
+let codeCounter = 0;
+
+/** A capture input with a fresh, valid-looking Alipay code unless one is given. */
+export function payment(over: { amount?: string; code?: string; scheme?: string } = {}): CaptureInput {
+  codeCounter += 1;
+  const code =
+    over.code ?? `28${String(Date.now() % 1e9).padStart(9, '0')}${String(codeCounter).padStart(7, '0')}`;
+  return {
+    amount: parseAmount(over.amount ?? '12.50'),
+    scheme: over.scheme ?? 'alipay',
+    code,
+    codeHash: crypto.createHash('sha256').update(code).digest(),
+    codeMasked: `${code.slice(0, 2)}************${code.slice(-4)}`,
+  };
+}
+
+export function openJournal(dir: string, signer: EntrySigner, over: Partial<JournalOptions> = {}): Journal {
+  return Journal.open({ file: path.join(dir, 'journal.sqlite'), terminalId: 'sp-test', signer, ...over });
+}
+
+export const test = base.extend<{ tmpDir: string; signer: TestSigner; journal: Journal }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
+  tmpDir: async ({}, use) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-test-'));
+    await use(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+  // biome-ignore lint/correctness/noEmptyPattern: as above
+  signer: async ({}, use) => {
+    await use(makeSigner());
+  },
+  journal: async ({ tmpDir, signer }, use) => {
+    const journal = openJournal(tmpDir, signer);
+    await use(journal);
+    journal.close();
+  },
+});

@@ -1,0 +1,284 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect } from 'vitest';
+import { JournalError } from './errors.ts';
+import { makeSigner, openJournal, payment, test } from './fixtures.ts';
+import { Journal } from './journal.ts';
+
+const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
+
+describe('journal', () => {
+  test('runs with WAL and synchronous=FULL on every open', ({ journal, tmpDir }) => {
+    expect(journal.durabilityProblem).toBeNull();
+    // Look from a second connection: WAL is a property of the file.
+    const db = new Database(path.join(tmpDir, 'journal.sqlite'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  test('refuses payments with NOT_DURABLE when WAL cannot be had', ({ signer }) => {
+    const journal = Journal.open({ file: ':memory:', terminalId: 'sp-test', signer });
+    expect(journal.durabilityProblem).toMatch(/memory/);
+    expect(() => journal.capture(payment(), accept)).toThrow(
+      expect.objectContaining({ code: 'NOT_DURABLE' }),
+    );
+    expect(journal.payments()).toEqual([]);
+    journal.close();
+  });
+
+  test('captures with a UUID and gap-free seq, in one transaction with the decision', ({ journal }) => {
+    const a = journal.capture(payment({ amount: '12.50' }), accept);
+    const b = journal.capture(payment({ amount: '3.00' }), () => ({
+      status: 'declined',
+      mode: 'offline',
+      reason: 'over',
+    }));
+    const c = journal.capture(payment());
+    expect(a.paymentId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([a.seq, b.seq, c.seq]).toEqual([1, 2, 3]);
+    expect(a).toMatchObject({
+      status: 'accepted_offline',
+      mode: 'offline',
+      amount: { minor: 1250, currency: 'CNY' },
+    });
+    expect(b).toMatchObject({ status: 'declined', reason: 'over' });
+    expect(c).toMatchObject({ status: 'captured', mode: null });
+    expect([...journal.entries()].map((e) => e.kind)).toEqual([
+      'captured',
+      'accepted_offline',
+      'captured',
+      'declined',
+      'captured',
+    ]);
+  });
+
+  test('a failed decision rolls back the capture: no seq is used up', ({ journal }) => {
+    expect(() =>
+      journal.capture(payment(), () => {
+        throw new Error('policy exploded');
+      }),
+    ).toThrow('policy exploded');
+    expect(journal.capture(payment(), accept).seq).toBe(1);
+    expect(journal.head().entrySeq).toBe(2);
+  });
+
+  test('refuses a payment code already used on this terminal, even after a decline', ({ journal }) => {
+    const input = payment();
+    journal.capture(input, () => ({ status: 'declined', mode: 'offline', reason: 'over' }));
+    expect(() => journal.capture({ ...input, amount: { minor: 1, currency: 'CNY' } }, accept)).toThrow(
+      expect.objectContaining({ code: 'CODE_USED' }),
+    );
+    expect(journal.payments()).toHaveLength(1);
+  });
+
+  test('moves payments only along allowed transitions', ({ journal }) => {
+    const p = journal.capture(payment(), accept);
+    expect(() => journal.transition(p.paymentId, { status: 'approved' })).toThrow(
+      expect.objectContaining({ code: 'ILLEGAL_TRANSITION' }),
+    );
+    expect(journal.transition(p.paymentId, { status: 'settled' }).status).toBe('settled');
+    expect(journal.transition(p.paymentId, { status: 'refunded', reason: 'returned goods' }).status).toBe(
+      'refunded',
+    );
+    expect(() => journal.transition(p.paymentId, { status: 'voided' })).toThrow(
+      /refunded; it cannot become voided/,
+    );
+    expect(() => journal.transition('nope', { status: 'settled' })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
+  });
+
+  test('keeps the raw code apart, only until the core has the payment', ({ journal, tmpDir, signer }) => {
+    const offline = journal.capture(payment({ code: '281111111111111111' }), accept);
+    const declined = journal.capture(payment({ code: '282222222222222222' }), () => ({ status: 'declined' }));
+    const online = journal.capture(payment({ code: '283333333333333333' }));
+    expect(journal.paymentCode(offline.paymentId)).toBe('281111111111111111');
+    expect(journal.paymentCode(declined.paymentId)).toBeUndefined();
+    expect(journal.paymentCode(online.paymentId)).toBe('283333333333333333');
+    journal.transition(online.paymentId, { status: 'approved', mode: 'online' });
+    journal.transition(offline.paymentId, { status: 'settled' });
+    expect(journal.paymentCode(online.paymentId)).toBeUndefined();
+    expect(journal.paymentCode(offline.paymentId)).toBeUndefined();
+    // No entry, and no page of the file once checkpointed, holds a raw code.
+    journal.checkpoint();
+    const bytes = fs.readFileSync(path.join(tmpDir, 'journal.sqlite')).toString('latin1');
+    for (const code of ['281111111111111111', '282222222222222222', '283333333333333333']) {
+      expect(bytes).not.toContain(code);
+      for (const e of journal.entries()) expect(e.body).not.toContain(code);
+    }
+    expect(journal.verify({ publicKey: signer.publicKey }).ok).toBe(true);
+  });
+
+  test('refuses to rewrite history even through SQL', ({ journal, tmpDir }) => {
+    journal.capture(payment(), accept);
+    const db = new Database(path.join(tmpDir, 'journal.sqlite'));
+    expect(() => db.prepare('UPDATE entries SET body = ?').run('{}')).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM entries').run()).toThrow(/append-only/);
+    db.close();
+  });
+
+  test('counts what is stored offline for the policy, per currency', ({ journal }) => {
+    journal.capture(payment({ amount: '10.00' }), accept);
+    journal.capture(payment({ amount: '2.50' }), accept);
+    const settled = journal.capture(payment({ amount: '99.00' }), accept);
+    journal.transition(settled.paymentId, { status: 'settled' });
+    journal.capture(payment({ amount: '7.00' }));
+    const stats = journal.offlineStats();
+    expect(stats).toMatchObject({ pending: 2, totals: { CNY: 1250 }, inDoubt: 1, lastSyncAt: null });
+    let seen: unknown;
+    journal.capture(payment(), (s) => {
+      seen = s;
+      return accept();
+    });
+    expect(seen).toMatchObject({ pending: 2, totals: { CNY: 1250 } });
+    journal.recordSync(new Date('2026-11-25T10:00:00Z'));
+    expect(journal.offlineStats().lastSyncAt).toBe('2026-11-25T10:00:00.000Z');
+  });
+
+  test('records shift closes with counts and totals by status and scheme', ({ journal }) => {
+    journal.capture(payment({ amount: '10.00' }), accept);
+    journal.capture(payment({ amount: '5.00', scheme: 'wechat' }), accept);
+    journal.capture(payment({ amount: '300.00' }), () => ({ status: 'declined' }));
+    const first = journal.closeShift();
+    expect(first).toMatchObject({
+      shiftNo: 1,
+      payments: 3,
+      byStatus: {
+        accepted_offline: { count: 2, totals: { CNY: 1500 } },
+        declined: { count: 1, totals: { CNY: 30000 } },
+      },
+      byScheme: { alipay: { count: 2, totals: { CNY: 31000 } }, wechat: { count: 1, totals: { CNY: 500 } } },
+    });
+    journal.capture(payment({ amount: '1.00' }), accept);
+    const second = journal.closeShift();
+    expect(second).toMatchObject({ shiftNo: 2, payments: 1, openedAt: first.closedAt });
+    expect([...journal.entries()].filter((e) => e.kind === 'shift_closed')).toHaveLength(2);
+  });
+
+  test('two processes writing the same journal serialise: chain and seq stay whole', async ({
+    tmpDir,
+    signer,
+  }) => {
+    // Both writers use the same key, as two CLI processes of one terminal would.
+    const writers = [openJournal(tmpDir, signer), openJournal(tmpDir, signer)];
+    for (let i = 0; i < 50; i++) writers[i % 2]?.capture(payment(), accept);
+    for (const w of writers) w.close();
+    const journal = openJournal(tmpDir, signer);
+    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 100 });
+    expect(
+      journal
+        .payments({ limit: 100 })
+        .map((p) => p.seq)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    journal.close();
+  });
+
+  test('a writer held up by another process fails with BUSY naming the file', ({ tmpDir, signer }) => {
+    openJournal(tmpDir, signer).close();
+    const file = path.join(tmpDir, 'journal.sqlite');
+    // Another process takes the write lock and holds it for 3 s.
+    const holder = `const D=require('better-sqlite3');const db=new D(${JSON.stringify(file)});db.exec('BEGIN IMMEDIATE');process.stdout.write('locked\\n');setTimeout(()=>{},3000)`;
+    const child = spawn(process.execPath, ['-e', holder], { cwd: process.cwd() });
+    return new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => {
+        try {
+          const journal = openJournal(tmpDir, signer, { busyTimeoutMs: 200 });
+          let error: unknown;
+          try {
+            journal.capture(payment(), accept);
+          } catch (err) {
+            error = err;
+          }
+          journal.close();
+          expect(error).toBeInstanceOf(JournalError);
+          expect(error).toMatchObject({ code: 'BUSY', file });
+          expect((error as Error).message).toContain('another process');
+          child.kill();
+          resolve();
+        } catch (err) {
+          child.kill();
+          reject(err);
+        }
+      });
+    });
+  });
+
+  test('refuses a journal written by another key, and one from a newer Suanpan', ({ tmpDir, signer }) => {
+    openJournal(tmpDir, signer).close();
+    expect(() => openJournal(tmpDir, makeSigner())).toThrow(expect.objectContaining({ code: 'WRONG_KEY' }));
+    const db = new Database(path.join(tmpDir, 'journal.sqlite'));
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => openJournal(tmpDir, signer)).toThrow(expect.objectContaining({ code: 'TOO_NEW' }));
+  });
+
+  test('a missing journal of a terminal that had one is MISSING, not a fresh start', ({ tmpDir, signer }) => {
+    expect(() => openJournal(tmpDir, signer, { mustExist: true })).toThrow(
+      expect.objectContaining({
+        code: 'MISSING',
+        message: expect.stringContaining('will not start a new journal'),
+      }),
+    );
+    expect(fs.existsSync(path.join(tmpDir, 'journal.sqlite'))).toBe(false);
+  });
+
+  test('a file that is not a database is CORRUPT and is left untouched', ({ tmpDir, signer }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    fs.writeFileSync(file, 'this is not a database, it is a shopping list'.repeat(100));
+    const before = fs.readFileSync(file);
+    expect(() => openJournal(tmpDir, signer)).toThrow(
+      expect.objectContaining({ code: 'CORRUPT', file, message: expect.stringContaining(file) }),
+    );
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  test('a truncated journal is CORRUPT; nothing is written to it', ({ tmpDir, signer }) => {
+    const journal = openJournal(tmpDir, signer);
+    for (let i = 0; i < 300; i++) journal.capture(payment(), accept);
+    journal.close(); // checkpoints: everything is in the main file now
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const size = fs.statSync(file).size;
+    fs.truncateSync(file, Math.floor(size / 2));
+    const before = fs.readFileSync(file);
+    let error: unknown;
+    try {
+      const j = openJournal(tmpDir, signer);
+      try {
+        j.verify({ publicKey: signer.publicKey });
+        j.capture(payment(), accept);
+      } finally {
+        j.close();
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'CORRUPT', file });
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  test('the journal file survives a process that never closes it (WAL is replayed)', ({ tmpDir, signer }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    openJournal(tmpDir, signer).close();
+    const key = signer.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const script = `
+      import crypto from 'node:crypto';
+      import { Journal } from ${JSON.stringify(path.resolve('sync/journal/journal.ts'))};
+      const key = crypto.createPrivateKey(${JSON.stringify(key)});
+      const j = Journal.open({ file: ${JSON.stringify(file)}, terminalId: 'sp-test',
+        signer: { publicKey: crypto.createPublicKey(key), sign: (h) => crypto.sign(null, h, key) } });
+      const code = '289999999999999999';
+      j.capture({ amount: { minor: 100, currency: 'CNY' }, scheme: 'alipay', code, codeHash: crypto.createHash('sha256').update(code).digest(), codeMasked: 'x' }, () => ({ status: 'accepted_offline', mode: 'offline' }));
+      process.kill(process.pid, 'SIGKILL');`;
+    spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: 'inherit',
+    });
+    expect(fs.existsSync(`${file}-wal`)).toBe(true);
+    const journal = openJournal(tmpDir, signer);
+    expect(journal.payments()).toHaveLength(1);
+    expect(journal.verify({ publicKey: signer.publicKey }).ok).toBe(true);
+    journal.close();
+  });
+});

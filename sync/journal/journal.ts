@@ -1,0 +1,602 @@
+/**
+ * The payment journal: one SQLite file per terminal, append-only, hash-chained and signed.
+ *
+ * Rules of this interface:
+ * - Every method is synchronous and runs in one SQLite transaction; when `capture` or `transition`
+ *   returns, the entry is committed with journal_mode=WAL and synchronous=FULL, i.e. fsynced. Only
+ *   then may a payment be acknowledged to the cashier.
+ * - Writers take the database's write lock up front (BEGIN IMMEDIATE) and read the chain head, the
+ *   next `seq` and the offline totals inside that lock, so several processes writing the same file
+ *   stay correct; one that waits longer than `busyTimeoutMs` fails with `BUSY`.
+ * - Nothing is cached between calls, so a failed call leaves no state behind: the transaction is
+ *   rolled back and the error is a {@link JournalError}.
+ * - `close()` checkpoints the WAL into the main file; after it every method throws.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Money } from '../protocol/money.ts';
+import {
+  type EntryKind,
+  encodeBody,
+  entryHash,
+  GENESIS_HASH,
+  keepsPaymentCode,
+  type PaymentState,
+  type StoredEntry,
+  TRANSITIONS,
+} from './entry.ts';
+import { classifyJournalError, JournalError } from './errors.ts';
+import { LATEST_VERSION, migrate } from './migrations/index.ts';
+import { type VerifyOptions, type VerifyResult, verifyJournal } from './verify.ts';
+
+export const JOURNAL_FORMAT = 'suanpan-journal/1';
+
+/** How long a write waits for another process's write lock. Long enough for a checkpoint of a busy
+ * WAL, short enough that a cashier is told within seconds that something else holds the journal. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Signs entry hashes with the terminal's key. Synchronous: it runs inside the write transaction. */
+export interface EntrySigner {
+  readonly publicKey: crypto.KeyObject;
+  /** Ed25519 signature (64 bytes) over a 32-byte entry hash. */
+  sign(hash: Buffer): Buffer;
+}
+
+export interface JournalOptions {
+  file: string;
+  terminalId: string;
+  signer: EntrySigner;
+  /** Clock, for tests. */
+  now?: () => Date;
+  busyTimeoutMs?: number;
+  /** The terminal has a journal on record: a missing file is `MISSING`, never silently recreated. */
+  mustExist?: boolean;
+}
+
+export type PaymentStatus = 'captured' | PaymentState;
+export type PaymentMode = 'online' | 'offline';
+
+export interface PaymentRecord {
+  paymentId: string;
+  seq: number;
+  amount: Money;
+  scheme: string;
+  codeMasked: string;
+  mode: PaymentMode | null;
+  status: PaymentStatus;
+  reason: string | null;
+  capturedAt: string;
+  updatedAt: string;
+}
+
+/** What is stored and not yet forwarded, read inside the write lock for the offline policy. */
+export interface OfflineStats {
+  /** Payments accepted offline and not yet settled or declined by the core. */
+  pending: number;
+  /** Their amounts, in minor units per currency. */
+  totals: Record<string, number>;
+  oldestCapturedAt: string | null;
+  /** Payments whose outcome is not known yet (online call in flight or timed out). */
+  inDoubt: number;
+  lastSyncAt: string | null;
+  /** When the journal was created: the baseline for "time since last sync" before the first sync. */
+  createdAt: string;
+}
+
+export interface Decision {
+  status: PaymentState;
+  mode?: PaymentMode;
+  reason?: string;
+  /** Extra facts recorded in the entry (e.g. which offline limit refused the payment). */
+  details?: Record<string, unknown>;
+}
+
+export interface CaptureInput {
+  amount: Money;
+  scheme: string;
+  /** The raw payment code: kept in the vault only while the core may still need it. */
+  code: string;
+  /** Keyed hash of the code: stored in the entry, unique per terminal. */
+  codeHash: Buffer;
+  codeMasked: string;
+}
+
+export interface ShiftReport {
+  shiftNo: number;
+  entrySeq: number;
+  openedAt: string | null;
+  closedAt: string;
+  payments: number;
+  byStatus: Record<string, { count: number; totals: Record<string, number> }>;
+  byScheme: Record<string, { count: number; totals: Record<string, number> }>;
+}
+
+interface PaymentRow {
+  payment_id: string;
+  seq: number;
+  amount_minor: number;
+  currency: string;
+  scheme: string;
+  code_masked: string;
+  mode: PaymentMode | null;
+  status: PaymentStatus;
+  reason: string | null;
+  captured_at: string;
+  updated_at: string;
+}
+
+function toRecord(row: PaymentRow): PaymentRecord {
+  return {
+    paymentId: row.payment_id,
+    seq: row.seq,
+    amount: { minor: row.amount_minor, currency: row.currency },
+    scheme: row.scheme,
+    codeMasked: row.code_masked,
+    mode: row.mode,
+    status: row.status,
+    reason: row.reason,
+    capturedAt: row.captured_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const SQL = {
+  head: 'SELECT entry_seq, hash FROM entries ORDER BY entry_seq DESC LIMIT 1',
+  insertEntry:
+    'INSERT INTO entries (entry_seq, kind, payment_id, at, body, prev_hash, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  nextSeq: 'SELECT coalesce(max(seq), 0) + 1 AS seq FROM payments',
+  codeUsed: 'SELECT 1 FROM payments WHERE code_hash = ?',
+  insertPayment: `INSERT INTO payments (payment_id, seq, amount_minor, currency, scheme, code_hash, code_masked,
+      mode, status, reason, captured_at, updated_at, last_entry_seq)
+    VALUES (@paymentId, @seq, @amountMinor, @currency, @scheme, @codeHash, @codeMasked, NULL, 'captured', NULL,
+      @at, @at, @entrySeq)`,
+  updatePayment: `UPDATE payments SET status = @status, mode = coalesce(@mode, mode), reason = @reason,
+      updated_at = @at, last_entry_seq = @entrySeq WHERE payment_id = @paymentId`,
+  payment: 'SELECT * FROM payments WHERE payment_id = ?',
+  insertCode: 'INSERT INTO payment_code_vault (payment_id, code) VALUES (?, ?)',
+  eraseCode: 'DELETE FROM payment_code_vault WHERE payment_id = ?',
+  code: 'SELECT code FROM payment_code_vault WHERE payment_id = ?',
+  stats: `SELECT status, currency, count(*) AS n, sum(amount_minor) AS total, min(captured_at) AS oldest
+    FROM payments WHERE status IN ('accepted_offline', 'unknown', 'captured') GROUP BY status, currency`,
+  syncState: 'SELECT last_sync_at, anchored_entry_seq, anchored_hash FROM sync_state WHERE id = 1',
+  meta: 'SELECT value FROM journal_meta WHERE key = ?',
+} as const;
+
+type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+export class Journal {
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+    private readonly stmt: Statements,
+    private readonly signer: EntrySigner,
+    private readonly now: () => Date,
+    /** Why payments are refused, when WAL or synchronous=FULL could not be set; else null. */
+    readonly durabilityProblem: string | null,
+    readonly createdAt: string,
+  ) {}
+
+  /**
+   * Opens (creating if allowed) the journal, checks that writes will be durable, applies migrations
+   * and checks that the journal belongs to this terminal's key.
+   */
+  static open(options: JournalOptions): Journal {
+    const { file, signer } = options;
+    const now = options.now ?? (() => new Date());
+    const inMemory = file === ':memory:';
+    if (!inMemory && !fs.existsSync(file)) {
+      if (options.mustExist) {
+        throw new JournalError(
+          'MISSING',
+          `The journal ${file} is missing, but this terminal has recorded payments before. ` +
+            'Restore the file (and its -wal file, if any) from where it went; Suanpan will not start a ' +
+            'new journal over a lost one.',
+          file,
+        );
+      }
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw classifyJournalError(err, file, 'creating the data folder');
+      }
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+      // Reading the schema forces SQLite to read page 1, so "not a database" surfaces here.
+      db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      const durabilityProblem = inMemory ? 'the journal is in memory, not on disk' : setDurable(db);
+      db.pragma('foreign_keys = ON');
+      // Freed pages (erased payment codes) are overwritten with zeros.
+      db.pragma('secure_delete = ON');
+      migrate(db, file);
+      const createdAt = checkIdentity(db, file, options.terminalId, signer, now);
+      const stmt = Object.fromEntries(
+        Object.entries(SQL).map(([name, sql]) => [name, (db as Database.Database).prepare(sql)]),
+      ) as Statements;
+      return new Journal(file, db, stmt, signer, now, durabilityProblem, createdAt);
+    } catch (err) {
+      db?.close();
+      throw classifyJournalError(err, file, 'opening the journal');
+    }
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /**
+   * Records a new payment: gives it a UUID and the next gap-free `seq`, appends its `captured` entry
+   * and, when `decide` returns a decision, the decision's entry, all in one transaction. `decide`
+   * runs inside the write lock with the current offline totals, so a limit can't be overrun by two
+   * writers at once. A code already used on this terminal is refused with `CODE_USED`.
+   */
+  capture(input: CaptureInput, decide?: (stats: OfflineStats) => Decision | undefined): PaymentRecord {
+    this.assertDurable();
+    return this.write('recording the payment', () => {
+      const at = this.now().toISOString();
+      if (this.stmt.codeUsed.get(input.codeHash)) {
+        throw new JournalError(
+          'CODE_USED',
+          'This payment code was already used on this terminal. Payment codes work once: ask the customer to refresh the code in their wallet app and scan again.',
+          this.file,
+        );
+      }
+      const { seq } = this.stmt.nextSeq.get() as { seq: number };
+      const paymentId = crypto.randomUUID();
+      const decision = decide?.(this.readStats());
+      const entrySeq = this.append('captured', paymentId, at, {
+        paymentId,
+        seq,
+        amount: { minor: input.amount.minor, currency: input.amount.currency },
+        scheme: input.scheme,
+        codeHash: input.codeHash.toString('hex'),
+        codeMasked: input.codeMasked,
+      });
+      this.stmt.insertPayment.run({
+        paymentId,
+        seq,
+        amountMinor: input.amount.minor,
+        currency: input.amount.currency,
+        scheme: input.scheme,
+        codeHash: input.codeHash,
+        codeMasked: input.codeMasked,
+        at,
+        entrySeq,
+      });
+      if (!decision || keepsPaymentCode(decision.status)) this.stmt.insertCode.run(paymentId, input.code);
+      if (decision) this.applyDecision(paymentId, 'captured', decision, at);
+      return this.mustGet(paymentId);
+    });
+  }
+
+  /**
+   * Moves a payment to its next state (see TRANSITIONS), erasing its raw code when no longer needed.
+   * A function is called inside the write lock with the current offline totals (for a payment that
+   * falls back to the offline path after the core turned out to be unreachable).
+   */
+  transition(paymentId: string, decision: Decision | ((stats: OfflineStats) => Decision)): PaymentRecord {
+    this.assertDurable();
+    return this.write(`recording the state of payment ${paymentId}`, () => {
+      const current = this.mustGet(paymentId);
+      const decided = typeof decision === 'function' ? decision(this.readStats()) : decision;
+      this.applyDecision(paymentId, current.status, decided, this.now().toISOString());
+      return this.mustGet(paymentId);
+    });
+  }
+
+  /** Appends a shift-close entry summarising the payments captured since the previous one. */
+  closeShift(): ShiftReport {
+    this.assertDurable();
+    return this.write('closing the shift', () => {
+      const closedAt = this.now().toISOString();
+      const previous = this.db
+        .prepare(
+          "SELECT entry_seq, at, body FROM entries WHERE kind = 'shift_closed' ORDER BY entry_seq DESC LIMIT 1",
+        )
+        .get() as { entry_seq: number; at: string; body: string } | undefined;
+      const fromEntrySeq = previous?.entry_seq ?? 0;
+      const shiftNo = previous ? (JSON.parse(previous.body) as { shiftNo: number }).shiftNo + 1 : 1;
+      const rows = this.db
+        .prepare(
+          `SELECT p.status, p.scheme, p.currency, count(*) AS n, sum(p.amount_minor) AS total
+           FROM payments p JOIN entries e ON e.payment_id = p.payment_id AND e.kind = 'captured'
+           WHERE e.entry_seq > ? GROUP BY p.status, p.scheme, p.currency ORDER BY p.status, p.scheme, p.currency`,
+        )
+        .all(fromEntrySeq) as {
+        status: string;
+        scheme: string;
+        currency: string;
+        n: number;
+        total: number;
+      }[];
+      const byStatus: ShiftReport['byStatus'] = {};
+      const byScheme: ShiftReport['byScheme'] = {};
+      let payments = 0;
+      for (const r of rows) {
+        payments += r.n;
+        for (const [group, key] of [
+          [byStatus, r.status],
+          [byScheme, r.scheme],
+        ] as const) {
+          const g = group[key] ?? { count: 0, totals: {} };
+          g.count += r.n;
+          g.totals[r.currency] = (g.totals[r.currency] ?? 0) + r.total;
+          group[key] = g;
+        }
+      }
+      const openedAt = previous?.at ?? null;
+      const entrySeq = this.append('shift_closed', null, closedAt, {
+        shiftNo,
+        openedAt,
+        closedAt,
+        payments,
+        byStatus,
+        byScheme,
+      });
+      return { shiftNo, entrySeq, openedAt, closedAt, payments, byStatus, byScheme };
+    });
+  }
+
+  /** Records a successful sync (and the journal head the core anchored). Not history: sync state. */
+  recordSync(at: Date, anchor?: { entrySeq: number; hash: Buffer }): void {
+    this.write('recording the sync', () => {
+      this.db
+        .prepare(
+          'UPDATE sync_state SET last_sync_at = ?, anchored_entry_seq = coalesce(?, anchored_entry_seq), anchored_hash = coalesce(?, anchored_hash) WHERE id = 1',
+        )
+        .run(at.toISOString(), anchor?.entrySeq ?? null, anchor?.hash ?? null);
+    });
+  }
+
+  /** Offline totals now (outside a write; for display). */
+  offlineStats(): OfflineStats {
+    return this.read('reading the offline totals', () => this.readStats());
+  }
+
+  payment(paymentId: string): PaymentRecord | undefined {
+    return this.read('reading a payment', () => {
+      const row = this.stmt.payment.get(paymentId) as PaymentRow | undefined;
+      return row && toRecord(row);
+    });
+  }
+
+  /** The raw code of a payment still waiting to be forwarded, or undefined once erased. */
+  paymentCode(paymentId: string): string | undefined {
+    return this.read('reading a payment code', () => {
+      const row = this.stmt.code.get(paymentId) as { code: string } | undefined;
+      return row?.code;
+    });
+  }
+
+  /** The latest payments first. */
+  payments(filter: { status?: PaymentStatus; limit?: number } = {}): PaymentRecord[] {
+    return this.read('listing payments', () => {
+      const limit = filter.limit ?? 50;
+      const rows = (
+        filter.status
+          ? this.db
+              .prepare('SELECT * FROM payments WHERE status = ? ORDER BY seq DESC LIMIT ?')
+              .all(filter.status, limit)
+          : this.db.prepare('SELECT * FROM payments ORDER BY seq DESC LIMIT ?').all(limit)
+      ) as PaymentRow[];
+      return rows.map(toRecord);
+    });
+  }
+
+  /** The chain head: last entry's seq and hash (entrySeq 0 and the genesis hash when empty). */
+  head(): { entrySeq: number; hash: Buffer } {
+    return this.read('reading the journal head', () => {
+      const row = this.stmt.head.get() as { entry_seq: number; hash: Buffer } | undefined;
+      return { entrySeq: row?.entry_seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
+    });
+  }
+
+  /** Every entry in chain order, streamed (constant memory). Don't write to the journal while iterating. */
+  *entries(fromEntrySeq = 1): Generator<StoredEntry> {
+    const stmt = this.db.prepare(
+      'SELECT entry_seq, kind, payment_id, at, body, prev_hash, hash, sig FROM entries WHERE entry_seq >= ? ORDER BY entry_seq',
+    );
+    try {
+      for (const r of stmt.iterate(fromEntrySeq) as IterableIterator<{
+        entry_seq: number;
+        kind: EntryKind;
+        payment_id: string | null;
+        at: string;
+        body: string;
+        prev_hash: Buffer;
+        hash: Buffer;
+        sig: Buffer;
+      }>) {
+        yield {
+          entrySeq: r.entry_seq,
+          kind: r.kind,
+          paymentId: r.payment_id,
+          at: r.at,
+          body: r.body,
+          prevHash: r.prev_hash,
+          hash: r.hash,
+          sig: r.sig,
+        };
+      }
+    } catch (err) {
+      throw classifyJournalError(err, this.file, 'reading entries');
+    }
+  }
+
+  /** Checks the chain, the signatures (at checkpoints, or all) and the payments table. See verify.ts. */
+  verify(options: VerifyOptions): VerifyResult {
+    return this.read('verifying the journal', () => verifyJournal(this.db, options));
+  }
+
+  /** Copies committed WAL pages into the main file. Hosts call it when idle; `close` does it too. */
+  checkpoint(): void {
+    this.read('checkpointing', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // -- internals --------------------------------------------------------------------------------
+
+  private assertDurable(): void {
+    if (this.durabilityProblem) {
+      throw new JournalError(
+        'NOT_DURABLE',
+        `Payments are refused: the journal ${this.file} cannot guarantee that a payment survives a power ` +
+          `cut (${this.durabilityProblem}). Put the data folder on a local disk that supports it.`,
+        this.file,
+      );
+    }
+  }
+
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw classifyJournalError(err, this.file, what);
+    }
+  }
+
+  private read<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw classifyJournalError(err, this.file, what);
+    }
+  }
+
+  private readStats(): OfflineStats {
+    const rows = this.stmt.stats.all() as {
+      status: string;
+      currency: string;
+      n: number;
+      total: number;
+      oldest: string;
+    }[];
+    const stats: OfflineStats = {
+      pending: 0,
+      totals: {},
+      oldestCapturedAt: null,
+      inDoubt: 0,
+      lastSyncAt: (this.stmt.syncState.get() as { last_sync_at: string | null }).last_sync_at,
+      createdAt: this.createdAt,
+    };
+    for (const r of rows) {
+      if (r.status !== 'accepted_offline') {
+        stats.inDoubt += r.n;
+        continue;
+      }
+      stats.pending += r.n;
+      stats.totals[r.currency] = (stats.totals[r.currency] ?? 0) + r.total;
+      if (stats.oldestCapturedAt === null || r.oldest < stats.oldestCapturedAt)
+        stats.oldestCapturedAt = r.oldest;
+    }
+    return stats;
+  }
+
+  private applyDecision(paymentId: string, from: PaymentStatus, decision: Decision, at: string): void {
+    if (!TRANSITIONS[from].includes(decision.status)) {
+      throw new JournalError(
+        'ILLEGAL_TRANSITION',
+        `Payment ${paymentId} is ${from}; it cannot become ${decision.status}.`,
+        this.file,
+      );
+    }
+    const entrySeq = this.append(decision.status, paymentId, at, {
+      from,
+      mode: decision.mode,
+      reason: decision.reason,
+      ...decision.details,
+    });
+    this.stmt.updatePayment.run({
+      paymentId,
+      status: decision.status,
+      mode: decision.mode ?? null,
+      reason: decision.reason ?? null,
+      at,
+      entrySeq,
+    });
+    if (!keepsPaymentCode(decision.status)) this.stmt.eraseCode.run(paymentId);
+  }
+
+  /** Appends one entry after the current head; must run inside a write transaction. */
+  private append(
+    kind: EntryKind,
+    paymentId: string | null,
+    at: string,
+    body: Record<string, unknown>,
+  ): number {
+    const head = this.stmt.head.get() as { entry_seq: number; hash: Buffer } | undefined;
+    const entrySeq = (head?.entry_seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const text = encodeBody(body);
+    const hash = entryHash(prevHash, entrySeq, kind, paymentId, at, text);
+    this.stmt.insertEntry.run(entrySeq, kind, paymentId, at, text, prevHash, hash, this.signer.sign(hash));
+    return entrySeq;
+  }
+
+  private mustGet(paymentId: string): PaymentRecord {
+    const row = this.stmt.payment.get(paymentId) as PaymentRow | undefined;
+    if (!row)
+      throw new JournalError('NOT_FOUND', `No payment ${paymentId} in the journal ${this.file}.`, this.file);
+    return toRecord(row);
+  }
+}
+
+/** Sets WAL and synchronous=FULL and reads both back. Returns why not durable, or null. */
+function setDurable(db: Database.Database): string | null {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  db.pragma('synchronous = FULL');
+  const sync = db.pragma('synchronous', { simple: true });
+  if (mode !== 'wal') return `journal_mode is ${String(mode)}, not wal`;
+  if (sync !== 2) return `synchronous is ${String(sync)}, not 2 (FULL)`;
+  return null;
+}
+
+/** Records the journal's owner on creation; afterwards refuses a journal of another terminal or key. */
+function checkIdentity(
+  db: Database.Database,
+  file: string,
+  terminalId: string,
+  signer: EntrySigner,
+  now: () => Date,
+): string {
+  const publicKey = signer.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const get = (key: string) =>
+    (db.prepare('SELECT value FROM journal_meta WHERE key = ?').get(key) as { value: string } | undefined)
+      ?.value;
+  const format = get('format');
+  if (format === undefined) {
+    const createdAt = now().toISOString();
+    const insert = db.prepare('INSERT INTO journal_meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      insert.run('format', JOURNAL_FORMAT);
+      insert.run('terminal_id', terminalId);
+      insert.run('public_key', publicKey);
+      insert.run('created_at', createdAt);
+      insert.run('schema_version_at_creation', String(LATEST_VERSION));
+    }).immediate();
+    return createdAt;
+  }
+  if (format !== JOURNAL_FORMAT) {
+    throw new JournalError(
+      'CORRUPT',
+      `The file ${file} is not a Suanpan journal (format "${format}").`,
+      file,
+    );
+  }
+  const owner = get('terminal_id');
+  if (owner !== terminalId || get('public_key') !== publicKey) {
+    throw new JournalError(
+      'WRONG_KEY',
+      `The journal ${file} belongs to terminal ${owner}, but this data folder's key is terminal ${terminalId}. ` +
+        'Put back the key the journal was written with (keys/terminal.key); the journal is unchanged.',
+      file,
+    );
+  }
+  return get('created_at') ?? now().toISOString();
+}

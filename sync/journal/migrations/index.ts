@@ -1,0 +1,41 @@
+import type Database from 'better-sqlite3';
+import { JournalError } from '../errors.ts';
+import { migration as m0001 } from './0001-journal-entries.ts';
+import { migration as m0002 } from './0002-payments-projection.ts';
+import { migration as m0003 } from './0003-payment-code-vault.ts';
+import { migration as m0004 } from './0004-sync-state.ts';
+import type { Migration } from './migration.ts';
+
+export type { Migration } from './migration.ts';
+
+/** Every migration, in order. A new one is a new numbered file appended here. */
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const LATEST_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the journal to `target` (default: latest), one transaction per migration. A journal newer
+ * than this build is refused rather than opened, since we would not know its rules.
+ */
+export function migrate(db: Database.Database, file: string, target = LATEST_VERSION): number {
+  MIGRATIONS.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new Error(`migration ${m.name} is numbered ${m.version}, expected ${i + 1}`);
+  });
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > LATEST_VERSION) {
+    throw new JournalError(
+      'TOO_NEW',
+      `The journal ${file} has schema version ${current}, newer than this Suanpan knows (${LATEST_VERSION}). ` +
+        'It was written by a newer version: install that version again; nothing has been changed.',
+      file,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,249 @@
+/**
+ * Tampering by someone who can write the SQLite file but has no key. Each change is made twice:
+ * plainly, and with every later hash recomputed so the chain looks whole. `journal verify` must
+ * catch each and point `firstBadSeq` at the first entry touched.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entryHash, GENESIS_HASH } from './entry.ts';
+import { makeSigner, openJournal, payment, type TestSigner } from './fixtures.ts';
+import { verifyJournal } from './verify.ts';
+
+const PAYMENTS = 1500; // 3000 entries: past two signature checkpoints (1024, 2048)
+let template: string;
+let signer: TestSigner;
+let work: string;
+
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-tamper-'));
+  signer = makeSigner();
+  const journal = openJournal(work, signer);
+  for (let i = 0; i < PAYMENTS; i++) {
+    journal.capture(payment({ amount: `${1 + (i % 150)}.00` }), () => ({
+      status: 'accepted_offline',
+      mode: 'offline',
+    }));
+  }
+  journal.close();
+  template = path.join(work, 'journal.sqlite');
+});
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+type Row = {
+  entry_seq: number;
+  kind: string;
+  payment_id: string | null;
+  at: string;
+  body: string;
+  sig: Buffer;
+};
+
+/** A copy of the template journal, opened raw, with our append-only triggers dropped. */
+function tamperable(): { db: Database.Database; file: string } {
+  const dir = fs.mkdtempSync(path.join(work, 'case-'));
+  const file = path.join(dir, 'journal.sqlite');
+  fs.copyFileSync(template, file);
+  const db = new Database(file);
+  db.exec('DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;');
+  return { db, file };
+}
+
+/** Recomputes prev_hash and hash from entry `from` to the end, as a tamperer without the key would. */
+function recomputeFrom(db: Database.Database, from: number): void {
+  const rows = db.prepare('SELECT * FROM entries WHERE entry_seq >= ? ORDER BY entry_seq').all(from) as Row[];
+  const before = db.prepare('SELECT hash FROM entries WHERE entry_seq = ?').get(from - 1) as
+    | { hash: Buffer }
+    | undefined;
+  let prev = before?.hash ?? GENESIS_HASH;
+  const update = db.prepare('UPDATE entries SET prev_hash = ?, hash = ? WHERE entry_seq = ?');
+  db.transaction(() => {
+    for (const r of rows) {
+      const hash = entryHash(prev, r.entry_seq, r.kind, r.payment_id, r.at, r.body);
+      update.run(prev, hash, r.entry_seq);
+      prev = hash;
+    }
+  })();
+}
+
+/** Moves entries at or after `from` by `delta` positions (renumbering as the tamperer would). */
+function shift(db: Database.Database, from: number, delta: 1 | -1): void {
+  const order = delta > 0 ? 'DESC' : 'ASC';
+  const seqs = db
+    .prepare(`SELECT entry_seq FROM entries WHERE entry_seq >= ? ORDER BY entry_seq ${order}`)
+    .pluck()
+    .all(from) as number[];
+  const update = db.prepare('UPDATE entries SET entry_seq = ? WHERE entry_seq = ?');
+  db.transaction(() => {
+    for (const s of seqs) update.run(s + delta, s);
+  })();
+}
+
+function verify(db: Database.Database) {
+  return verifyJournal(db, { publicKey: signer.publicKey });
+}
+
+function changeAmount(db: Database.Database, seq: number): void {
+  const row = db.prepare('SELECT body, payment_id FROM entries WHERE entry_seq = ?').get(seq) as Row;
+  const body = JSON.parse(row.body);
+  body.amount.minor = 1; // ¥0.01 instead of the real amount
+  db.prepare('UPDATE entries SET body = ? WHERE entry_seq = ?').run(JSON.stringify(body), seq);
+  // A careful tamperer keeps the payments table consistent too.
+  db.prepare('UPDATE payments SET amount_minor = 1 WHERE payment_id = ?').run(row.payment_id);
+}
+
+function deleteEntry(db: Database.Database, seq: number, renumber: boolean): void {
+  db.prepare('DELETE FROM entries WHERE entry_seq = ?').run(seq);
+  if (renumber) shift(db, seq + 1, -1);
+}
+
+function insertEntry(db: Database.Database, seq: number): void {
+  shift(db, seq, 1);
+  const body = JSON.stringify({ from: 'captured', mode: 'offline' });
+  const fake = crypto.randomBytes(64);
+  db.prepare(
+    "INSERT INTO entries (entry_seq, kind, payment_id, at, body, prev_hash, hash, sig) VALUES (?, 'voided', NULL, '2026-11-25T00:00:00.000Z', ?, ?, ?, ?)",
+  ).run(seq, body, Buffer.alloc(32), Buffer.alloc(32), fake);
+}
+
+function swapEntries(db: Database.Database, a: number, b: number): void {
+  const get = db.prepare('SELECT kind, payment_id, at, body, sig FROM entries WHERE entry_seq = ?');
+  const ra = get.get(a) as Row;
+  const rb = get.get(b) as Row;
+  const set = db.prepare(
+    'UPDATE entries SET kind = ?, payment_id = ?, at = ?, body = ?, sig = ? WHERE entry_seq = ?',
+  );
+  set.run(rb.kind, rb.payment_id, rb.at, rb.body, rb.sig, a);
+  set.run(ra.kind, ra.payment_id, ra.at, ra.body, ra.sig, b);
+}
+
+const LAST = PAYMENTS * 2;
+const cases: { name: string; first: number; tamper: (db: Database.Database) => void }[] = [];
+for (const recompute of [false, true]) {
+  const suffix = recompute ? ', hashes recomputed' : '';
+  const then = (from: number, f: (db: Database.Database) => void) => (db: Database.Database) => {
+    f(db);
+    if (recompute) recomputeFrom(db, from);
+  };
+  for (const at of [1, 1501, 2048, LAST - 1]) {
+    // Captured entries are the odd ones.
+    const captured = at % 2 === 1 ? at : at - 1;
+    cases.push({
+      name: `change an amount at entry ${captured}${suffix}`,
+      first: captured,
+      tamper: then(captured, (db) => changeAmount(db, captured)),
+    });
+  }
+  for (const at of [1, 777, 2048, LAST]) {
+    if (at === LAST && !recompute) continue; // see the truncation test below
+    cases.push({
+      name: `delete entry ${at}, renumbering the rest${suffix}`,
+      first: at,
+      tamper: then(at, (db) => deleteEntry(db, at, true)),
+    });
+  }
+  cases.push({
+    name: `delete entry 900, leaving a gap${suffix}`,
+    first: 900,
+    tamper: then(900, (db) => deleteEntry(db, 900, false)),
+  });
+  for (const at of [1, 1200, LAST + 1]) {
+    cases.push({
+      name: `insert an entry at ${at}${suffix}`,
+      first: at,
+      tamper: then(at, (db) => insertEntry(db, at)),
+    });
+  }
+  for (const [a, b] of [
+    [2, 3],
+    [1030, 1036],
+    [LAST - 1, LAST],
+  ] as const) {
+    cases.push({
+      name: `swap entries ${a} and ${b}${suffix}`,
+      first: a,
+      tamper: then(a, (db) => swapEntries(db, a, b)),
+    });
+  }
+}
+
+describe('journal verify against a tamperer without the key', () => {
+  it('passes on the untouched journal', () => {
+    const { db } = tamperable();
+    expect(verify(db)).toMatchObject({ ok: true, entries: LAST });
+    db.close();
+  });
+
+  it.each(cases)('detects: $name', ({ tamper, first }) => {
+    const { db } = tamperable();
+    tamper(db);
+    const result = verify(db);
+    db.close();
+    expect(result).toMatchObject({ ok: false, firstBadSeq: first });
+  });
+
+  it("detects a change to the payments table alone, pointing at the payment's entry", () => {
+    const { db } = tamperable();
+    const p = db.prepare('SELECT payment_id FROM payments WHERE seq = 321').pluck().get() as string;
+    db.prepare('UPDATE payments SET amount_minor = amount_minor + 100 WHERE payment_id = ?').run(p);
+    expect(verify(db)).toMatchObject({
+      ok: false,
+      firstBadSeq: 641,
+      reason: expect.stringContaining('amount differs'),
+    });
+    db.prepare('UPDATE payments SET amount_minor = amount_minor - 100, status = ? WHERE payment_id = ?').run(
+      'settled',
+      p,
+    );
+    // A changed status points at the payment's latest state entry.
+    expect(verify(db)).toMatchObject({
+      ok: false,
+      firstBadSeq: 642,
+      reason: expect.stringContaining('status differs'),
+    });
+    db.close();
+  });
+
+  it('detects a journal re-signed with another key, whatever key it records', () => {
+    const { db } = tamperable();
+    const other = makeSigner();
+    db.prepare("UPDATE journal_meta SET value = ? WHERE key = 'public_key'").run(
+      other.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    );
+    const rows = db.prepare('SELECT entry_seq, hash FROM entries').all() as {
+      entry_seq: number;
+      hash: Buffer;
+    }[];
+    const update = db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = ?');
+    db.transaction(() => {
+      for (const r of rows) update.run(other.sign(r.hash), r.entry_seq);
+    })();
+    expect(verify(db)).toMatchObject({ ok: false, firstBadSeq: 0 });
+    db.close();
+  });
+
+  it('finds a bad signature on any entry with --all-signatures', () => {
+    const { db } = tamperable();
+    db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = 77').run(crypto.randomBytes(64));
+    expect(verify(db).ok).toBe(true); // content is intact: later signatures vouch for it
+    expect(verifyJournal(db, { publicKey: signer.publicKey, allSignatures: true })).toMatchObject({
+      ok: false,
+      firstBadSeq: 77,
+    });
+    db.close();
+  });
+
+  it('cannot see the last entries cut off: that is what anchoring the head at the core is for', () => {
+    const { db } = tamperable();
+    db.prepare('DELETE FROM entries WHERE entry_seq > ?').run(LAST - 2);
+    const last = db.prepare('SELECT payment_id FROM payments WHERE seq = ?').pluck().get(PAYMENTS);
+    db.prepare('DELETE FROM payment_code_vault WHERE payment_id = ?').run(last);
+    db.prepare('DELETE FROM payments WHERE payment_id = ?').run(last);
+    expect(verify(db)).toMatchObject({ ok: true, entries: LAST - 2 });
+    db.close();
+  });
+});
