@@ -97,14 +97,16 @@ export function loadTerminalKey(dataDir: string, options: { create: boolean }): 
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const pubFile = path.join(dir, PUBLIC_KEY_FILE);
   if (!fs.existsSync(pubFile)) writeAtomically(pubFile, publicKeyPem, 0o644);
-  // A separate key for code hashes, derived so that it needs no file of its own.
+  // Separate keys for code hashes and entry MACs, derived so that they need no file of their own.
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
   const codeKey = Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'payment-code-hash/1', 32));
+  const macKey = Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'journal-entry-mac/1', 32));
   return {
     terminalId: terminalIdOf(publicKey),
     publicKey,
     publicKeyPem,
     sign: (hash) => crypto.sign(null, hash, privateKey),
+    mac: (hash) => crypto.createHmac('sha256', macKey).update(hash).digest(),
     digestCode: (code) => crypto.createHmac('sha256', codeKey).update(code).digest(),
   };
 }

@@ -2,8 +2,11 @@
  * Journal entries: what is hashed and signed, and how.
  *
  * An entry's hash is SHA-256 over the previous entry's hash and the entry's stored columns, in a
- * fixed layout (see {@link entryHash}). The signature is Ed25519 over that 32-byte hash, so a valid
- * signature on entry N vouches for the whole chain up to N. The body is canonical JSON written
+ * fixed text layout (see {@link hashInput}). The last entry of every transaction is signed (Ed25519
+ * over its 32-byte hash); a valid signature on entry N vouches for the whole chain up to N, so every
+ * committed entry is under the terminal's signature from the moment it is committed. Every entry also
+ * carries a MAC of its hash under a key derived from the terminal's private key: with it, the
+ * terminal's own `journal verify` names exactly which entry of a transaction was changed. The body is canonical JSON written
  * once by {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
  */
 import crypto from 'node:crypto';
@@ -59,7 +62,9 @@ export interface StoredEntry {
   body: string;
   prevHash: Buffer;
   hash: Buffer;
-  sig: Buffer;
+  /** Ed25519 signature; null on entries that are not the last of their transaction. */
+  sig: Buffer | null;
+  mac: Buffer;
 }
 
 /** Canonical JSON: the caller builds the object with a fixed key order; undefined members are dropped. */
@@ -68,10 +73,24 @@ export function encodeBody(body: Record<string, unknown>): string {
 }
 
 /**
- * SHA-256(prevHash ‖ "suanpan-journal/1\n" ‖ entrySeq "\n" kind "\n" paymentId "\n" at "\n" body).
- * Fields are newline-separated; none can contain a raw newline (JSON escapes it, the rest are
- * identifiers and an ISO time), so the layout is unambiguous.
+ * The text an entry's hash is computed over:
+ *   "suanpan-journal/1\n" prevHashHex "\n" entrySeq "\n" kind "\n" paymentId "\n" at "\n" body
+ * Fields are newline-separated and none can hold a raw newline (JSON escapes it; the rest are an
+ * enum, a UUID and an ISO time), so the layout is unambiguous. It is plain text on purpose: verify
+ * has SQLite build it in C for each row and hashes it in one call, which is what makes a million
+ * entries a few seconds' work (see verify.ts, HASH_INPUT_SQL).
  */
+export function hashInput(
+  prevHash: Buffer,
+  entrySeq: number,
+  kind: string,
+  paymentId: string | null,
+  at: string,
+  body: string,
+): string {
+  return `${HASH_DOMAIN}${prevHash.toString('hex')}\n${entrySeq}\n${kind}\n${paymentId ?? ''}\n${at}\n${body}`;
+}
+
 export function entryHash(
   prevHash: Buffer,
   entrySeq: number,
@@ -80,9 +99,9 @@ export function entryHash(
   at: string,
   body: string,
 ): Buffer {
-  return crypto
-    .createHash('sha256')
-    .update(prevHash)
-    .update(`${HASH_DOMAIN}${entrySeq}\n${kind}\n${paymentId ?? ''}\n${at}\n${body}`)
-    .digest();
+  return crypto.hash('sha256', hashInput(prevHash, entrySeq, kind, paymentId, at, body), 'buffer');
 }
+
+/** The same text as {@link hashInput}, built by SQLite from a row of `entries`. */
+export const HASH_INPUT_SQL = `'${HASH_DOMAIN.trimEnd()}' || char(10) || lower(hex(prev_hash)) || char(10) || entry_seq
+  || char(10) || kind || char(10) || coalesce(payment_id, '') || char(10) || at || char(10) || body`;

@@ -24,6 +24,7 @@ const CSV_COLUMNS = [
   'prev_hash',
   'hash',
   'signature',
+  'mac',
 ] as const;
 
 /** Known body members that get their own CSV column; the rest go to `details` as JSON. */
@@ -42,7 +43,8 @@ export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFor
         body,
         prevHash: e.prevHash.toString('hex'),
         hash: e.hash.toString('hex'),
-        signature: e.sig.toString('base64'),
+        signature: e.sig?.toString('base64') ?? null,
+        mac: e.mac.toString('hex'),
       })}\n`;
       continue;
     }
@@ -63,7 +65,8 @@ export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFor
       Object.keys(details).length > 0 ? JSON.stringify(details) : '',
       e.prevHash.toString('hex'),
       e.hash.toString('hex'),
-      e.sig.toString('base64'),
+      e.sig?.toString('base64') ?? '',
+      e.mac.toString('hex'),
     ];
     yield `${row.map((v) => csvCell(String(v))).join(',')}\r\n`;
   }

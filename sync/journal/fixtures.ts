@@ -16,7 +16,13 @@ export interface TestSigner extends EntrySigner {
 
 export function makeSigner(): TestSigner {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-  return { privateKey, publicKey, sign: (hash) => crypto.sign(null, hash, privateKey) };
+  const macKey = crypto.randomBytes(32);
+  return {
+    privateKey,
+    publicKey,
+    sign: (hash) => crypto.sign(null, hash, privateKey),
+    mac: (hash) => crypto.createHmac('sha256', macKey).update(hash).digest(),
+  };
 }
 
 let codeCounter = 0;

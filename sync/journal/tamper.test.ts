@@ -83,8 +83,9 @@ function shift(db: Database.Database, from: number, delta: 1 | -1): void {
   })();
 }
 
+/** As the terminal verifies: with its public key and its entry MAC. */
 function verify(db: Database.Database) {
-  return verifyJournal(db, { publicKey: signer.publicKey });
+  return verifyJournal(db, { publicKey: signer.publicKey, mac: signer.mac });
 }
 
 function changeAmount(db: Database.Database, seq: number): void {
@@ -106,8 +107,8 @@ function insertEntry(db: Database.Database, seq: number): void {
   const body = JSON.stringify({ from: 'captured', mode: 'offline' });
   const fake = crypto.randomBytes(64);
   db.prepare(
-    "INSERT INTO entries (entry_seq, kind, payment_id, at, body, prev_hash, hash, sig) VALUES (?, 'voided', NULL, '2026-11-25T00:00:00.000Z', ?, ?, ?, ?)",
-  ).run(seq, body, Buffer.alloc(32), Buffer.alloc(32), fake);
+    "INSERT INTO entries (entry_seq, kind, payment_id, at, body, prev_hash, hash, sig, mac) VALUES (?, 'voided', NULL, '2026-11-25T00:00:00.000Z', ?, ?, ?, ?, ?)",
+  ).run(seq, body, Buffer.alloc(32), Buffer.alloc(32), fake, crypto.randomBytes(32));
 }
 
 function swapEntries(db: Database.Database, a: number, b: number): void {
@@ -186,6 +187,21 @@ describe('journal verify against a tamperer without the key', () => {
     expect(result).toMatchObject({ ok: false, firstBadSeq: first });
   });
 
+  it.each(cases)(
+    'detects with the public key alone, located to its transaction: $name',
+    ({ tamper, first }) => {
+      const { db } = tamperable();
+      tamper(db);
+      const result = verifyJournal(db, { publicKey: signer.publicKey });
+      db.close();
+      expect(result.ok).toBe(false);
+      // Each payment is one transaction of two entries (odd: captured, even: its decision).
+      const txnStart = first % 2 === 0 ? first - 1 : first;
+      expect((result as { firstBadSeq: number }).firstBadSeq).toBeGreaterThanOrEqual(txnStart);
+      expect((result as { firstBadSeq: number }).firstBadSeq).toBeLessThanOrEqual(first);
+    },
+  );
+
   it("detects a change to the payments table alone, pointing at the payment's entry", () => {
     const { db } = tamperable();
     const p = db.prepare('SELECT payment_id FROM payments WHERE seq = 321').pluck().get() as string;
@@ -228,11 +244,14 @@ describe('journal verify against a tamperer without the key', () => {
 
   it('finds a bad signature on any entry with --all-signatures', () => {
     const { db } = tamperable();
-    db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = 77').run(crypto.randomBytes(64));
+    // Entry 78 is the signed last entry of payment 39's transaction.
+    db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = 78').run(crypto.randomBytes(64));
     expect(verify(db).ok).toBe(true); // content is intact: later signatures vouch for it
-    expect(verifyJournal(db, { publicKey: signer.publicKey, allSignatures: true })).toMatchObject({
+    expect(
+      verifyJournal(db, { publicKey: signer.publicKey, mac: signer.mac, allSignatures: true }),
+    ).toMatchObject({
       ok: false,
-      firstBadSeq: 77,
+      firstBadSeq: 78,
     });
     db.close();
   });
@@ -240,9 +259,18 @@ describe('journal verify against a tamperer without the key', () => {
   it('cannot see the last entries cut off: that is what anchoring the head at the core is for', () => {
     const { db } = tamperable();
     db.prepare('DELETE FROM entries WHERE entry_seq > ?').run(LAST - 2);
-    const last = db.prepare('SELECT payment_id FROM payments WHERE seq = ?').pluck().get(PAYMENTS);
-    db.prepare('DELETE FROM payment_code_vault WHERE payment_id = ?').run(last);
-    db.prepare('DELETE FROM payments WHERE payment_id = ?').run(last);
+    const last = db
+      .prepare('SELECT status, currency, amount_minor FROM payments WHERE seq = ?')
+      .get(PAYMENTS) as {
+      status: string;
+      currency: string;
+      amount_minor: number;
+    };
+    db.prepare('DELETE FROM payment_code_vault WHERE seq = ?').run(PAYMENTS);
+    db.prepare('DELETE FROM payments WHERE seq = ?').run(PAYMENTS);
+    db.prepare(
+      'UPDATE payment_totals SET count = count - 1, total_minor = total_minor - ? WHERE status = ? AND currency = ?',
+    ).run(last.amount_minor, last.status, last.currency);
     expect(verify(db)).toMatchObject({ ok: true, entries: LAST - 2 });
     db.close();
   });

@@ -3,22 +3,23 @@
  *
  * 1. The hash chain, entry by entry, streamed (constant memory): gap-free entry numbers, each entry
  *    links to its predecessor's hash, each hash matches the entry's stored columns.
- * 2. Signatures at checkpoints (every {@link DEFAULT_CHECKPOINT_EVERY}th entry) and on the head.
- *    Every entry is signed when written and its signature covers the whole chain before it, so with
- *    step 1 a valid head signature proves every entry. When something fails, signatures are checked
- *    one by one (binary search) back to the last good checkpoint, so `firstBadSeq` names the first
- *    entry touched even if the tamperer recomputed every later hash: a changed entry can't carry a
- *    valid signature without the key.
- * 3. The payments table (the current-state read model) against the entries.
+ * 2. Signatures at checkpoints (the first signed entry at or after every
+ *    {@link DEFAULT_CHECKPOINT_EVERY}th) and on the head, which must be signed: the last entry of
+ *    every transaction is signed and its signature covers the whole chain before it, so with step 1 a
+ *    valid head signature proves every entry. When something fails, signatures are checked back to
+ *    the last good checkpoint by binary search, then entry MACs (when the terminal's key is at hand)
+ *    name the first entry touched, even if the tamperer recomputed every later hash: a changed entry
+ *    can't carry a valid signature or MAC without the key.
+ * 3. The payments table and its totals (the current-state read model) against the entries.
  *
- * What no local check can see: cutting entries off the end (the older head's signature is genuine).
- * The core anchors the head at every sync for that.
+ * What no local check can see: whole transactions cut off the end (the older head's signature is
+ * genuine). The core anchors the head at every sync for that.
  */
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { entryHash, GENESIS_HASH } from './entry.ts';
+import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL } from './entry.ts';
 
-/** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 2 µs)
+/** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 1 µs)
  * while a located failure needs at most ~10 extra checks. */
 export const DEFAULT_CHECKPOINT_EVERY = 1024;
 /** How often progress is reported, in entries. */
@@ -27,7 +28,12 @@ const PROGRESS_EVERY = 65_536;
 export interface VerifyOptions {
   /** The terminal's public key, from its key file: never the one recorded inside the journal. */
   publicKey: crypto.KeyObject;
-  /** Check every entry's signature (slow: ~0.1 ms each) instead of checkpoints and the head. */
+  /**
+   * The terminal's entry MAC (from its private key). Without it (an auditor with the public key
+   * only), a change is still detected, but located to its transaction rather than to the entry.
+   */
+  mac?: (hash: Buffer) => Buffer;
+  /** Check every signature, not only checkpoints and the head. */
   allSignatures?: boolean;
   checkpointEvery?: number;
   onProgress?: (done: number, total: number) => void;
@@ -43,11 +49,15 @@ export type VerifyResult =
       entries: number;
     };
 
-type Row = [number, string, string | null, string, string, Buffer, Buffer, Buffer];
+interface SignedRow {
+  entry_seq: number;
+  hash: Buffer;
+  sig: Buffer;
+}
 
 export function verifyJournal(db: Database.Database, options: VerifyOptions): VerifyResult {
   const every = options.allSignatures ? 1 : (options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY);
-  const { publicKey } = options;
+  const { publicKey, mac } = options;
   const total = (db.prepare('SELECT max(entry_seq) AS n FROM entries').get() as { n: number | null }).n ?? 0;
   const fail = (firstBadSeq: number, reason: string): VerifyResult => ({
     ok: false,
@@ -66,76 +76,119 @@ export function verifyJournal(db: Database.Database, options: VerifyOptions): Ve
     return fail(0, "the journal's recorded public key is not this terminal's key");
   }
 
-  const signatureOf = db.prepare('SELECT hash, sig FROM entries WHERE entry_seq = ?');
-  const validSignature = (hash: Buffer, sig: Buffer) =>
-    sig.length === 64 && crypto.verify(null, hash, publicKey, sig);
-  const signedAt = (seq: number) => {
-    const row = signatureOf.get(seq) as { hash: Buffer; sig: Buffer };
-    return validSignature(row.hash, row.sig);
-  };
-  /** First entry in [lo, hi] whose signature fails, given that validity is monotone there. */
-  const firstUnsigned = (lo: number, hi: number): number | null => {
-    if (hi < lo || signedAt(hi)) return null;
-    while (lo < hi) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      if (signedAt(mid)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const validSignature = (row: SignedRow) =>
+    row.sig.length === 64 && crypto.verify(null, row.hash, publicKey, row.sig);
+  const signedFrom = db.prepare(
+    'SELECT entry_seq, hash, sig FROM entries WHERE entry_seq >= ? AND entry_seq <= ? AND sig IS NOT NULL ORDER BY entry_seq LIMIT 1',
+  );
+  const macOf = db.prepare('SELECT hash, mac FROM entries WHERE entry_seq = ?');
+
+  /**
+   * Given that entries up to `lastGood` are proven and something is wrong at or before `upTo`,
+   * finds the first entry touched. Signature validity is monotone among signed entries in that range
+   * (a valid one proves everything before it), so a binary search finds the first failing signed
+   * entry; MACs then say which entry of its transaction changed.
+   */
   const locate = (lastGood: number, upTo: number, fallback: number, problem: string): VerifyResult => {
-    const first = firstUnsigned(lastGood + 1, upTo);
-    if (first !== null && first < fallback) {
+    let lo = lastGood + 1;
+    let hi = upTo;
+    let firstBadSigned: number | null = null;
+    while (lo <= hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const row = signedFrom.get(mid, hi) as SignedRow | undefined;
+      if (!row) {
+        hi = mid - 1;
+        continue;
+      }
+      if (validSignature(row)) {
+        lo = row.entry_seq + 1;
+      } else {
+        firstBadSigned = row.entry_seq;
+        hi = mid - 1;
+      }
+    }
+    // Entries before `lo` are proven by a valid signature (or by lastGood).
+    const candidateEnd = Math.min(firstBadSigned ?? fallback, fallback);
+    if (mac) {
+      for (let seq = lo; seq < candidateEnd; seq++) {
+        const row = macOf.get(seq) as { hash: Buffer; mac: Buffer } | undefined;
+        if (
+          !row ||
+          !crypto.timingSafeEqual(mac(row.hash), row.mac.length === 32 ? row.mac : Buffer.alloc(32))
+        ) {
+          return fail(
+            seq,
+            `entry ${seq} does not carry the terminal's MAC: it was changed, inserted or moved`,
+          );
+        }
+      }
+    }
+    if (firstBadSigned !== null && firstBadSigned <= fallback) {
+      const first = mac ? firstBadSigned : Math.min(lo, firstBadSigned);
       return fail(
         first,
         `entry ${first} does not carry the terminal's signature: it was changed, inserted or moved`,
       );
     }
-    return fail(fallback, problem);
+    return fail(mac ? fallback : Math.min(lo, fallback), problem);
   };
 
   let expected = 1;
-  let prev = GENESIS_HASH;
+  let prevHex = GENESIS_HASH.toString('hex');
   let lastGood = 0;
+  let nextCheckpoint = every;
+  let headSigned = false;
+  const prevAt = HASH_DOMAIN.length;
+  // SQLite builds each entry's hash input in C (see HASH_INPUT_SQL); JavaScript sees a few values a
+  // row and hashes one string in a single call. This is what makes the chain fast on one core.
   const rows = db
     .prepare(
-      'SELECT entry_seq, kind, payment_id, at, body, prev_hash, hash, sig FROM entries ORDER BY entry_seq',
+      `SELECT entry_seq, ${HASH_INPUT_SQL} AS input, lower(hex(hash)) AS hash, sig IS NOT NULL AS signed
+       FROM entries ORDER BY entry_seq`,
     )
     .raw(true);
-  for (const row of rows.iterate() as IterableIterator<Row>) {
-    const [seq, kind, paymentId, at, body, prevHash, hash, sig] = row;
+  for (const [seq, input, hashHex, signed] of rows.iterate() as IterableIterator<
+    [number, string, string, number]
+  >) {
     let problem: string | null = null;
     if (seq !== expected) {
       problem = `entry ${expected} is missing (the next entry is ${seq})`;
-    } else if (!prevHash.equals(prev)) {
+    } else if (!input.startsWith(prevHex, prevAt) || input.charCodeAt(prevAt + 64) !== 10) {
       problem = `entry ${seq} does not link to entry ${seq - 1}: its previous-hash differs`;
-    } else if (!entryHash(prevHash, seq, kind, paymentId, at, body).equals(hash)) {
+    } else if (crypto.hash('sha256', input, 'hex') !== hashHex) {
       problem = `entry ${seq} does not match its hash: its content was changed`;
-    } else if (seq % every === 0) {
-      if (!validSignature(hash, sig))
+    } else if (signed && seq >= nextCheckpoint) {
+      if (!validSignature(signedFrom.get(seq, seq) as SignedRow)) {
         return locate(lastGood, seq, seq, `entry ${seq} has an invalid signature`);
+      }
       lastGood = seq;
+      nextCheckpoint = seq + every;
     }
     if (problem) return locate(lastGood, expected - 1, expected, problem);
-    prev = hash;
+    headSigned = signed === 1;
+    prevHex = hashHex;
     expected += 1;
     if (seq % PROGRESS_EVERY === 0) options.onProgress?.(seq, total);
   }
   const count = expected - 1;
   if (count > lastGood) {
-    const first = firstUnsigned(lastGood + 1, count);
-    if (first !== null) {
-      return fail(
-        first,
-        `entry ${first} does not carry the terminal's signature: it was changed, inserted or moved`,
+    if (!headSigned) {
+      return locate(
+        lastGood,
+        count,
+        count + 1,
+        `the last entry (${count}) is not signed: the end of its transaction was cut off`,
       );
     }
+    const head = signedFrom.get(count, count) as SignedRow;
+    if (!validSignature(head))
+      return locate(lastGood, count, count, `entry ${count} has an invalid signature`);
   }
   options.onProgress?.(count, total);
 
   const projection = checkPayments(db);
   if (projection) return fail(projection.entrySeq, projection.reason);
-  return { ok: true, entries: count, head: prev.toString('hex') };
+  return { ok: true, entries: count, head: prevHex };
 }
 
 /** The payments table must say what the entries say. Returns the first disagreement. */
@@ -187,6 +240,20 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
     return {
       entrySeq: orphan.entry_seq,
       reason: `the payment captured in entry ${orphan.entry_seq} is missing from the payments table`,
+    };
+  }
+  const totals = db
+    .prepare(
+      `SELECT coalesce(t.status, a.status) AS status, coalesce(t.currency, a.currency) AS currency FROM payment_totals t
+       FULL JOIN (SELECT status, currency, count(*) AS n, sum(amount_minor) AS total FROM payments GROUP BY status, currency) a
+         ON a.status = t.status AND a.currency = t.currency
+       WHERE coalesce(t.count, 0) IS NOT coalesce(a.n, 0) OR coalesce(t.total_minor, 0) IS NOT coalesce(a.total, 0) LIMIT 1`,
+    )
+    .get() as { status: string; currency: string } | undefined;
+  if (totals) {
+    return {
+      entrySeq: 0,
+      reason: `the payment totals for ${totals.status} ${totals.currency} disagree with the payments`,
     };
   }
   const seqs = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS top FROM payments').get() as {

@@ -23,6 +23,7 @@ export function verify(options: { dataDir: string; allSignatures?: boolean }, io
     try {
       result = terminal.journal.verify({
         publicKey: terminal.key.publicKey,
+        mac: terminal.key.mac,
         allSignatures: options.allSignatures,
         onProgress: progress(io, 'Verifying'),
       });

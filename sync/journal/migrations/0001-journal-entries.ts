@@ -3,6 +3,8 @@ import type { Migration } from './migration.ts';
 /**
  * The hash-chained, signed entries (the history) and the journal's identity. Triggers refuse UPDATE
  * and DELETE on entries so no code path of ours can rewrite history; corrections are new entries.
+ * `sig` is the Ed25519 signature of the last entry of each transaction (NULL on the others, which
+ * it covers through the chain); `mac` is every entry's keyed MAC, for pinpointing a change.
  */
 export const migration: Migration = {
   version: 1,
@@ -22,7 +24,8 @@ export const migration: Migration = {
         body       TEXT NOT NULL,
         prev_hash  BLOB NOT NULL,
         hash       BLOB NOT NULL,
-        sig        BLOB NOT NULL
+        sig        BLOB,
+        mac        BLOB NOT NULL
       ) STRICT;
 
       CREATE INDEX entries_by_payment ON entries (payment_id, entry_seq) WHERE payment_id IS NOT NULL;

@@ -11,8 +11,8 @@ export const migration: Migration = {
   up(db) {
     db.exec(`
       CREATE TABLE payment_code_vault (
-        payment_id TEXT PRIMARY KEY REFERENCES payments (payment_id),
-        code       TEXT NOT NULL
+        seq  INTEGER PRIMARY KEY REFERENCES payments (seq),
+        code TEXT NOT NULL
       ) STRICT;
     `);
   },
