@@ -28,10 +28,30 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.file) {
-    fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
-    // Synchronous: a CLI process exits right after its work, and a log line about a payment must
-    // not be lost with it. Volume is a few lines per payment.
-    return pino(pinoOptions, pino.destination({ dest: options.file, sync: true, mkdir: true }));
+    try {
+      fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
+      // Synchronous: a CLI process exits right after its work, and a log line about a payment must
+      // not be lost with it. Volume is a few lines per payment.
+      const destination = pino.destination({ dest: options.file, sync: true, mkdir: true });
+      // A full disk makes a write fail after the terminal has started: drop that line rather than
+      // throw from a log call (which could follow a committed payment) or crash the process.
+      let reported = false;
+      destination.on('error', (err: Error) => {
+        if (reported) return;
+        reported = true;
+        process.stderr.write(`suanpan: cannot write the log file ${options.file}: ${err.message}\n`);
+      });
+      return pino(pinoOptions, destination);
+    } catch (err) {
+      // A log that can't be written (read-only or full disk) must not stop the terminal: warnings
+      // and errors go to stderr instead, and the first one says why.
+      const fallback = pino({ ...pinoOptions, level: 'warn' }, pino.destination({ dest: 2, sync: true }));
+      fallback.warn(
+        { file: options.file, err: (err as Error).message },
+        'cannot write the log file; logging to stderr',
+      );
+      return fallback;
+    }
   }
   return pino(pinoOptions, options.stream ?? pino.destination({ dest: 2, sync: true }));
 }

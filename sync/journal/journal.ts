@@ -237,7 +237,7 @@ export class Journal {
       return new Journal(file, db, stmt, signer, now, durabilityProblem, createdAt);
     } catch (err) {
       db?.close();
-      throw classifyJournalError(err, file, 'opening the journal');
+      throw readOnlyFolder(file, err) ?? classifyJournalError(err, file, 'opening the journal');
     }
   }
 
@@ -727,4 +727,28 @@ export function uuidv7(unixMs: number): string {
   b[8] = ((b[8] as number) & 0x3f) | 0x80;
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** When the journal can't be opened because its folder is on a read-only disk, says so plainly. */
+function readOnlyFolder(file: string, err: unknown): JournalError | undefined {
+  const code = (err as { code?: string }).code ?? '';
+  if (inMemoryName(file) || !(code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY')))
+    return undefined;
+  const dir = path.dirname(file);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return undefined;
+  } catch (probe) {
+    const why = (probe as NodeJS.ErrnoException).code;
+    return new JournalError(
+      'READ_ONLY',
+      `The data folder ${dir} is ${why === 'EROFS' ? 'on a read-only disk' : 'not writable by this user'} (${why}), so the journal ${file} can't be opened and no payment can be recorded. Nothing recorded is lost: make the disk writable again (remount it, check the disk for errors), or copy the whole folder to a writable disk and point --data-dir there to read it.`,
+      file,
+      { cause: err },
+    );
+  }
+}
+
+function inMemoryName(file: string): boolean {
+  return file === ':memory:';
 }

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AmountError, parseAmount } from '../../sync/protocol/money.ts';
+import { createLogger } from '../log.ts';
+import { openTerminal, type Terminal } from '../terminal.ts';
+import { FakeCore } from '../testing/fake-core.ts';
+import { PaymentCodeError } from './payment-code.ts';
+
+let dataDir: string;
+let logged: string;
+let terminal: Terminal | undefined;
+const logger = () =>
+  createLogger({
+    level: 'debug',
+    stream: new Writable({
+      write(chunk, _enc, done) {
+        logged += chunk;
+        done();
+      },
+    }),
+  });
+
+beforeEach(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-checkout-'));
+  logged = '';
+});
+afterEach(() => {
+  terminal?.close();
+  terminal = undefined;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+function open(options: { core?: FakeCore; env?: NodeJS.ProcessEnv; now?: () => Date } = {}): Terminal {
+  terminal = openTerminal({
+    dataDir,
+    create: true,
+    logger: logger(),
+    env: { SUANPAN_CORE_TIMEOUT_MS: '200', ...options.env },
+    ...options,
+  });
+  return terminal;
+}
+const ALIPAY = '281234567890123456';
+const pay = (t: Terminal, amount: string, code = ALIPAY) =>
+  t.checkout.pay({ amount: parseAmount(amount), code });
+
+describe('checkout without a core (offline path)', () => {
+  it('accepts within the offline policy and records the scheme and masked code', async () => {
+    const { payment, refusals } = await pay(open(), '12.50');
+    expect(payment).toMatchObject({ status: 'accepted_offline', mode: 'offline', seq: 1, scheme: 'alipay' });
+    expect(payment.codeMasked).toBe('28************3456');
+    expect(refusals).toEqual([]);
+  });
+
+  it('declines over a limit, saying which and by how much; the code is then used up', async () => {
+    const t = open();
+    const { payment, refusals } = await pay(t, '200.01');
+    expect(payment).toMatchObject({ status: 'declined', mode: 'offline' });
+    expect(payment.reason).toContain('¥0.01 over');
+    expect(refusals.map((r) => r.limit)).toEqual(['perPayment']);
+    await expect(pay(t, '1.00')).rejects.toMatchObject({ code: 'CODE_USED' });
+  });
+
+  it('stops offline payments when the terminal has not synced for too long', async () => {
+    const start = Date.parse('2026-11-20T08:00:00Z');
+    let now = start;
+    const t = open({ now: () => new Date(now) });
+    expect((await pay(t, '5.00', '281111111111111111')).payment.status).toBe('accepted_offline');
+    now = start + 73 * 3_600_000;
+    const { payment, refusals } = await pay(t, '5.00', '282222222222222222');
+    expect(payment.status).toBe('declined');
+    expect(refusals[0]).toMatchObject({ limit: 'sinceSync', over: 1 });
+    t.journal.recordSync(new Date(now));
+    expect((await pay(t, '5.00', '283333333333333333')).payment.status).toBe('accepted_offline');
+  });
+
+  it('refuses bad input before recording anything', async () => {
+    const t = open();
+    await expect(t.checkout.pay({ amount: { minor: 0, currency: 'CNY' }, code: ALIPAY })).rejects.toThrow();
+    await expect(pay(t, '1.00', '991234567890123456')).rejects.toBeInstanceOf(PaymentCodeError);
+    expect(() => parseAmount('1e3')).toThrow(AmountError);
+    expect(t.journal.payments()).toEqual([]);
+  });
+
+  it('never writes a payment code to the log, even at debug level', async () => {
+    const t = open();
+    await pay(t, '12.50');
+    await pay(t, '500.00', '131234567890123456');
+    await expect(pay(t, '1.00')).rejects.toMatchObject({ code: 'CODE_USED' });
+    t.log.info({ code: ALIPAY, nested: { paymentCode: ALIPAY } }, 'a careless call site');
+    expect(logged).toContain('payment recorded');
+    expect(logged).not.toContain(ALIPAY);
+    expect(logged).not.toContain('131234567890123456');
+    expect(logged).toContain('[redacted]');
+  });
+});
+
+describe('checkout with a core (online path)', () => {
+  it('is approved online, and the raw code is erased at once', async () => {
+    const core = new FakeCore('approve');
+    const t = open({ core });
+    const { payment } = await pay(t, '500.00'); // above the offline cap: online has no such limit
+    expect(payment).toMatchObject({ status: 'approved', mode: 'online' });
+    expect(core.received[0]).toMatchObject({
+      paymentId: payment.paymentId,
+      seq: 1,
+      code: ALIPAY,
+      amount: { minor: 50_000 },
+    });
+    expect(t.journal.paymentCode(payment.paymentId)).toBeUndefined();
+  });
+
+  it("is declined online with the core's reason", async () => {
+    const t = open({ core: new FakeCore('decline') });
+    const { payment } = await pay(t, '5.00');
+    expect(payment).toMatchObject({ status: 'declined', mode: 'online', reason: 'insufficient balance' });
+  });
+
+  it('falls back to the offline policy when the core is unreachable', async () => {
+    const t = open({ core: new FakeCore('unreachable') });
+    expect((await pay(t, '5.00')).payment).toMatchObject({ status: 'accepted_offline', mode: 'offline' });
+    expect((await pay(t, '300.00', '131234567890123456')).payment).toMatchObject({
+      status: 'declined',
+      mode: 'offline',
+    });
+    expect(
+      t.journal.paymentCode(
+        (t.journal.payments({ status: 'accepted_offline' })[0] as { paymentId: string }).paymentId,
+      ),
+    ).toBe(ALIPAY);
+  });
+
+  it.each(['hang', 'timeout', 'explode'] as const)(
+    'is unknown, never offline as well, when the core may have it (%s)',
+    async (behaviour) => {
+      const core = new FakeCore(behaviour);
+      const t = open({ core });
+      const { payment } = await pay(t, '5.00');
+      expect(payment).toMatchObject({ status: 'unknown', mode: 'online' });
+      expect(core.received).toHaveLength(1);
+      expect(t.journal.offlineStats()).toMatchObject({ pending: 0, inDoubt: 1 });
+    },
+  );
+});

@@ -1,0 +1,267 @@
+/**
+ * The `suanpan` command end to end: real processes through bin/suanpan.js, a real data folder,
+ * JSON output and exit codes (0 ok, 1 refused or failed, 2 bad usage or input).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let dataDir: string;
+const CODES = { alipay: '281234567890123456', wechat: '131234567890123457', unionpay: '6212345678901234567' };
+
+function run(args: string[], options: { env?: NodeJS.ProcessEnv; dataDir?: string | null } = {}) {
+  const dir = options.dataDir === undefined ? dataDir : options.dataDir;
+  const result = spawnSync(
+    process.execPath,
+    ['bin/suanpan.js', ...args, ...(dir ? ['--data-dir', dir] : [])],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...options.env },
+    },
+  );
+  let json: unknown;
+  try {
+    json = JSON.parse(result.stdout);
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    json: json as Record<string, any>,
+  };
+}
+
+beforeAll(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-'));
+});
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+describe('suanpan CLI', () => {
+  it('has --help on every subcommand', () => {
+    for (const cmd of [
+      [],
+      ['pay'],
+      ['queue'],
+      ['payments'],
+      ['journal', 'verify'],
+      ['journal', 'export'],
+      ['config', 'show'],
+      ['shift', 'close'],
+      ['init'],
+      ['demo'],
+    ]) {
+      const r = run([...cmd, '--help'], { dataDir: null });
+      expect(r.status, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toContain('Usage: suanpan');
+      if (cmd.length > 0 && cmd[0] !== 'journal' && cmd[0] !== 'config' && cmd[0] !== 'shift') {
+        expect(r.stdout).toContain('--data-dir');
+        expect(r.stdout).toContain('--json');
+      }
+    }
+  });
+
+  it('read commands on an empty folder say how to set up a terminal', () => {
+    const r = run(['queue', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json.error.message).toContain('suanpan init');
+  });
+
+  it('init sets up the terminal', () => {
+    const r = run(['init', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.json.terminalId).toMatch(/^sp-[0-9a-f]{16}$/);
+    expect(r.json.publicKey).toContain('BEGIN PUBLIC KEY');
+    expect(fs.statSync(path.join(dataDir, 'keys', 'terminal.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('pay prints the payment, exit 0 when accepted', () => {
+    const r = run(['pay', '--amount', '12.50', '--code', CODES.alipay, '--json']);
+    expect(r.status).toBe(0);
+    expect(r.json).toEqual({
+      paymentId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      seq: 1,
+      status: 'accepted_offline',
+      mode: 'offline',
+      amount: { minor: 1250, currency: 'CNY' },
+    });
+    const text = run(['pay', '--amount', '3', '--code', CODES.unionpay]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('Accepted offline');
+    expect(text.stdout).toContain('¥3.00');
+  });
+
+  it('pay over a limit exits 1 with the reason and the limit', () => {
+    const r = run(['pay', '--amount', '250.00', '--code', CODES.wechat, '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json).toMatchObject({ status: 'declined', mode: 'offline', seq: 3 });
+    expect(r.json.reason).toContain('¥50.00 over');
+    expect(r.json.limits[0]).toMatchObject({ limit: 'perPayment', max: 20_000, value: 25_000, over: 5_000 });
+  });
+
+  it('pay refuses a used code (exit 1) and bad input (exit 2), naming the accepted form', () => {
+    expect(run(['pay', '--amount', '1.00', '--code', CODES.alipay, '--json']).json.error.code).toBe(
+      'CODE_USED',
+    );
+    for (const amount of ['-1', '0', '1.234', 'abc', '1e3', '12,50', '']) {
+      const r = run(['pay', '--amount', amount, '--code', '289999999999999999', '--json']);
+      expect(r.status, amount).toBe(2);
+      expect(r.json.error.code).toBe('INVALID_AMOUNT');
+      expect(r.json.error.message).toContain('such as 12.50');
+    }
+    const badCode = run(['pay', '--amount', '1.00', '--code', '991234567890123456', '--json']);
+    expect(badCode.status).toBe(2);
+    expect(badCode.json.error.code).toBe('INVALID_PAYMENT_CODE');
+    expect(run(['pay', '--amount', '1.00']).status).toBe(2);
+    expect(run(['pay', '--amount', '1.00', '--code', '289999999999999999', '--currency', 'XXQ']).status).toBe(
+      2,
+    );
+    expect(run(['bogus'], { dataDir: null }).status).toBe(2);
+  });
+
+  it('queue shows what is stored and the room left', () => {
+    const r = run(['queue', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.json).toMatchObject({
+      pending: 2,
+      totals: { CNY: 1550 },
+      oldestCapturedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      limits: {
+        perPayment: { minor: 20_000, currency: 'CNY' },
+        totalStored: { minor: 200_000 },
+        maxStoredCount: 200,
+        maxHoursSinceSync: 72,
+      },
+      remaining: { totalStored: { minor: 198_450 }, storedCount: 198, nextPaymentMax: { minor: 20_000 } },
+    });
+    expect(r.json.remaining.hoursLeft).toBeGreaterThan(71);
+  });
+
+  it('payments lists the latest first, filtered by state', () => {
+    const all = run(['payments', '--json']);
+    expect(all.json.map((p: { seq: number }) => p.seq)).toEqual([3, 2, 1]);
+    expect(all.json[0]).toMatchObject({ status: 'declined', codeMasked: '13************3457' });
+    const declined = run(['payments', '--status', 'declined', '--limit', '5', '--json']);
+    expect(declined.json).toHaveLength(1);
+    expect(run(['payments', '--status', 'pending']).status).toBe(2);
+    expect(run(['payments', '--limit', '0']).status).toBe(2);
+    expect(run(['payments']).stdout).toContain('Declined');
+  });
+
+  it('journal export writes every entry with the codes masked, as JSON lines or CSV', () => {
+    const out = path.join(dataDir, 'export.csv');
+    const csv = run(['journal', 'export', '--format', 'csv', '--out', out, '--json']);
+    expect(csv.json).toEqual({ file: out, format: 'csv', entries: 6 });
+    const text = fs.readFileSync(out, 'utf8');
+    expect(text.split('\r\n')[0]).toMatch(/^entry_seq,at,kind,payment_id,seq,amount_minor/);
+    expect(text.trim().split('\r\n')).toHaveLength(7);
+    const jsonl = run(['journal', 'export']);
+    const lines = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.kind)).toEqual([
+      'captured',
+      'accepted_offline',
+      'captured',
+      'accepted_offline',
+      'captured',
+      'declined',
+    ]);
+    for (const code of Object.values(CODES)) {
+      expect(text).not.toContain(code);
+      expect(jsonl.stdout).not.toContain(code);
+    }
+    expect(run(['journal', 'export', '--format', 'xml']).status).toBe(2);
+  });
+
+  it('never writes a payment code to the log file', () => {
+    const log = fs.readFileSync(path.join(dataDir, 'logs', 'suanpan.log'), 'utf8');
+    expect(log).toContain('payment recorded');
+    for (const code of Object.values(CODES)) expect(log).not.toContain(code);
+  });
+
+  it('shift close records the shift and prints its report', () => {
+    const r = run(['shift', 'close', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.json).toMatchObject({
+      shiftNo: 1,
+      payments: 3,
+      byStatus: { accepted_offline: { count: 2 }, declined: { count: 1 } },
+    });
+  });
+
+  it('config show prints the effective settings and their sources', () => {
+    const r = run(['config', 'show', '--json'], { env: { SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT: '50' } });
+    expect(r.status).toBe(0);
+    expect(r.json.settings.offlinePolicy.maxStoredCount).toBe(50);
+    expect(r.json.sources['offlinePolicy.maxStoredCount']).toBe(
+      'env SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT',
+    );
+    expect(r.json.sources['offlinePolicy.perPaymentMax']).toBe('default');
+    const bad = run(['config', 'show'], {
+      env: { SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT: 'lots', SUANPAN_NOPE: '1' },
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('2 problems');
+  });
+
+  it('journal verify passes, then finds a changed amount', () => {
+    expect(run(['journal', 'verify', '--json'])).toMatchObject({ status: 0, json: { ok: true, entries: 7 } });
+    const db = new Database(path.join(dataDir, 'journal.sqlite'));
+    db.exec('DROP TRIGGER entries_no_update');
+    db.prepare(
+      'UPDATE entries SET body = replace(body, \'"minor":1250\', \'"minor":1\') WHERE entry_seq = 1',
+    ).run();
+    db.close();
+    const r = run(['journal', 'verify', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.json).toEqual({ ok: false, firstBadSeq: 1, reason: expect.stringContaining('entry 1') });
+  });
+
+  it('refuses to start with a private key readable by others', () => {
+    const key = path.join(dataDir, 'keys', 'terminal.key');
+    fs.chmodSync(key, 0o644);
+    const r = run(['queue', '--json']);
+    fs.chmodSync(key, 0o600);
+    expect(r.status).toBe(1);
+    expect(r.json.error).toMatchObject({
+      code: 'KEY_PERMISSIONS',
+      message: expect.stringContaining(`chmod 600 ${key}`),
+    });
+  });
+
+  it('a damaged journal file is reported with its name, and left as it is', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-corrupt-'));
+    try {
+      expect(run(['init'], { dataDir: dir }).status).toBe(0);
+      const file = path.join(dir, 'journal.sqlite');
+      fs.writeFileSync(file, Buffer.alloc(8192, 0x41));
+      const r = run(['pay', '--amount', '1.00', '--code', '289999999999999998', '--json'], { dataDir: dir });
+      expect(r.status).toBe(1);
+      expect(r.json.error).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(file) });
+      expect(fs.readFileSync(file).equals(Buffer.alloc(8192, 0x41))).toBe(true);
+      fs.rmSync(file);
+      const missing = run(['queue', '--json'], { dataDir: dir });
+      expect(missing.json.error).toMatchObject({ code: 'MISSING' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('demo (npm start) walks through offline checkout in a new folder', () => {
+    const r = run(['demo'], { dataDir: null });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Accepted offline');
+    expect(r.stdout).toContain('¥50.00 over');
+    expect(r.stdout).toContain('already used');
+    expect(r.stdout).toContain('Journal verified');
+    const folder = /data folder (\S+)/.exec(r.stdout)?.[1];
+    expect(folder && fs.existsSync(path.join(folder, 'journal.sqlite'))).toBe(true);
+    if (folder) fs.rmSync(folder, { recursive: true, force: true });
+  });
+});
