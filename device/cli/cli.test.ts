@@ -32,6 +32,7 @@ function run(args: string[], options: { env?: NodeJS.ProcessEnv; dataDir?: strin
     status: result.status,
     stdout: result.stdout,
     stderr: result.stderr,
+    // biome-ignore lint/suspicious/noExplicitAny: each command prints JSON of its own shape; tests assert field by field
     json: json as Record<string, any>,
   };
 }
