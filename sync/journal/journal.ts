@@ -8,8 +8,10 @@
  * - Writers take the database's write lock up front (BEGIN IMMEDIATE) and read the chain head, the
  *   next `seq` and the offline totals inside that lock, so several processes writing the same file
  *   stay correct; one that waits longer than `busyTimeoutMs` fails with `BUSY`.
- * - Nothing is cached between calls, so a failed call leaves no state behind: the transaction is
- *   rolled back and the error is a {@link JournalError}.
+ * - Nothing read from the file is cached between calls, so a failed call leaves no state behind:
+ *   the transaction is rolled back and the error is a {@link JournalError}.
+ * - The last entry of every transaction is signed (Ed25519), so every committed head is; every entry
+ *   carries a MAC. See entry.ts and verify.ts.
  * - `close()` checkpoints the WAL into the main file; after it every method throws.
  */
 import crypto from 'node:crypto';
@@ -38,11 +40,13 @@ export const JOURNAL_FORMAT = 'suanpan-journal/1';
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
- * A checkpoint after this many commits: a payment writes about 7 pages, so ~700 pages (under 3 MiB)
- * of WAL at a time, a short checkpoint.
+ * A checkpoint after this many commits. A payment writes about 8 pages, so the WAL holds up to
+ * ~8,000 pages (~32 MiB) and a checkpoint runs once per thousand payments, after one of them was
+ * acknowledged. Fewer, larger checkpoints because the first commit after each one also syncs the
+ * WAL header: at every 100 commits that second fsync showed up in the p99 of capture.
  */
 export const CHECKPOINT_AFTER_COMMITS = 1000;
-/** SQLite's inline auto-checkpoint, kept only as a backstop if event-loop checkpoints can't run (40 MiB). */
+/** SQLite's inline auto-checkpoint, kept only as a backstop if event-loop checkpoints can't run (~80 MiB). */
 export const WAL_AUTOCHECKPOINT_PAGES = 20_000;
 
 /**
@@ -254,7 +258,8 @@ export class Journal {
   capture(input: CaptureInput, decide?: (stats: OfflineStats) => Decision | undefined): PaymentRecord {
     this.assertDurable();
     return this.write('recording the payment', () => {
-      const at = this.now().toISOString();
+      const now = this.now();
+      const at = now.toISOString();
       if (this.stmt.codeUsed.get(input.codeHash)) {
         throw new JournalError(
           'CODE_USED',
@@ -263,7 +268,7 @@ export class Journal {
         );
       }
       const { seq } = this.stmt.nextSeq.get() as { seq: number };
-      const paymentId = uuidv7(this.now().getTime());
+      const paymentId = uuidv7(now.getTime());
       const decision = decide?.(this.readStats());
       if (decision) this.assertTransition(paymentId, 'captured', decision.status);
       let entrySeq = this.append(
