@@ -5,13 +5,16 @@
  *   <dataDir>/suanpan.json        settings (optional)
  *   <dataDir>/keys/terminal.key   Ed25519 private key, mode 0600
  *   <dataDir>/terminal.json       identity on record; says a journal exists
+ *   <dataDir>/activation.json     merchant and core, once activated
  *   <dataDir>/journal.sqlite      the payment journal (+ -wal, -shm)
  *   <dataDir>/logs/suanpan.log    JSON log lines, payment codes redacted
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { CoreClient } from '../sync/client/core-client.ts';
 import { Journal } from '../sync/journal/journal.ts';
+import { type ActivationRecord, readActivation } from './activation-record.ts';
 import { Checkout } from './checkout/checkout.ts';
 import type { PaymentCore } from './checkout/payment-core.ts';
 import { type LoadedSettings, loadSettings } from './config/load-settings.ts';
@@ -29,7 +32,13 @@ export interface OpenTerminalOptions {
   create: boolean;
   now?: () => Date;
   logger?: Logger;
+  /**
+   * The online path: by default the core this terminal was activated at (none before activation);
+   * null forces the offline path; a PaymentCore replaces it (tests).
+   */
   core?: PaymentCore | null;
+  /** The terminal's own clock for signing requests (tests of clock skew). */
+  localNow?: () => number;
   /** Settings already loaded by the caller (to check input before opening anything). */
   loaded?: LoadedSettings;
 }
@@ -42,6 +51,9 @@ export interface Terminal {
   key: TerminalKey;
   journal: Journal;
   checkout: Checkout;
+  activation: ActivationRecord | undefined;
+  /** The client of the core this terminal is activated at and configured for, else null. */
+  coreClient: CoreClient | null;
   log: Logger;
   close(): void;
 }
@@ -92,11 +104,22 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     log.info({ terminalId: key.terminalId, dataDir }, 'terminal set up');
   }
   const limits = offlineLimits(settings);
+  const activation = readActivation(dataDir);
+  const coreClient =
+    activation && settings.core.url
+      ? new CoreClient({
+          baseUrl: settings.core.url,
+          terminalId: key.terminalId,
+          sign: key.sign,
+          timeoutMs: settings.core.timeoutMs,
+          localNow: options.localNow,
+        })
+      : null;
   const checkout = new Checkout({
     journal,
     limits,
     digestCode: key.digestCode,
-    core: options.core ?? null,
+    core: options.core === undefined ? coreClient : options.core,
     coreTimeoutMs: settings.core.timeoutMs,
     now: options.now,
     log: log.child({ module: 'checkout' }),
@@ -109,6 +132,8 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     key,
     journal,
     checkout,
+    activation,
+    coreClient,
     log,
     close: () => journal.close(),
   };

@@ -110,6 +110,7 @@ describe('checkout with a core (online path)', () => {
       code: ALIPAY,
       amount: { minor: 50_000 },
     });
+    expect(core.received[0]?.codeHash).toMatch(/^[0-9a-f]{64}$/);
     expect(t.journal.paymentCode(payment.paymentId)).toBeUndefined();
   });
 
@@ -126,22 +127,36 @@ describe('checkout with a core (online path)', () => {
       status: 'declined',
       mode: 'offline',
     });
-    expect(
-      t.journal.paymentCode(
-        (t.journal.payments({ status: 'accepted_offline' })[0] as { paymentId: string }).paymentId,
-      ),
-    ).toBe(ALIPAY);
+    const stored = t.journal.payments({ status: 'accepted_offline' })[0] as { paymentId: string };
+    expect(t.journal.paymentCode(stored.paymentId)).toBe(ALIPAY);
   });
 
-  it.each(['hang', 'timeout', 'explode'] as const)(
-    'is unknown, never offline as well, when the core may have it (%s)',
-    async (behaviour) => {
-      const core = new FakeCore(behaviour);
-      const t = open({ core });
-      const { payment } = await pay(t, '5.00');
-      expect(payment).toMatchObject({ status: 'unknown', mode: 'online' });
-      expect(core.received).toHaveLength(1);
-      expect(t.journal.offlineStats()).toMatchObject({ pending: 0, inDoubt: 1 });
-    },
-  );
+  it('a lost answer after the core approved: in doubt, then approved by query, never charged twice', async () => {
+    const core = new FakeCore('lost-after-approve');
+    const t = open({ core });
+    const { payment } = await pay(t, '5.00');
+    expect(payment).toMatchObject({ status: 'approved', mode: 'online' });
+    expect(core.received).toHaveLength(1);
+    const kinds = [...t.journal.entries()].map((e) => e.kind);
+    expect(kinds).toEqual(['captured', 'unknown', 'approved']);
+  });
+
+  it('no answer in time and the core never had it: in doubt, then cancelled (declined)', async () => {
+    const core = new FakeCore('hang');
+    const t = open({ core });
+    const { payment } = await pay(t, '5.00');
+    expect(payment).toMatchObject({ status: 'declined', mode: 'online' });
+    expect(payment.reason).toContain('cancelled');
+    expect(core.states.get(payment.paymentId)?.state).toBe('cancelled');
+    expect(t.journal.offlineStats()).toMatchObject({ pending: 0, inDoubt: 0 });
+  });
+
+  it('stays unknown, never offline as well, when the core can be asked neither now nor later', async () => {
+    const core = new FakeCore('timeout-then-gone');
+    const t = open({ core });
+    const { payment } = await pay(t, '5.00');
+    expect(payment).toMatchObject({ status: 'unknown', mode: 'online' });
+    expect(t.journal.offlineStats()).toMatchObject({ pending: 0, inDoubt: 1 });
+    expect(t.journal.paymentCode(payment.paymentId)).toBeUndefined();
+  });
 });

@@ -2,17 +2,24 @@
  * Checkout: turns an amount and a scanned payment code into a recorded payment.
  *
  * With a core: capture (committed), then authorise online; approved or declined as the core says;
- * core unreachable → the offline policy decides; no answer in time → `unknown`, to be resolved by
- * query and cancel. Without a core: the offline policy decides at capture, in the same transaction.
+ * core unreachable → the offline policy decides; no answer in time → `unknown`, resolved at once by
+ * query and cancel when the core answers those, else by the next sync. Without a core: the offline policy decides at capture, in the same transaction.
  * The returned payment is committed and fsynced: only then may the cashier be told.
  */
 import type { Logger } from 'pino';
-import type { Decision, Journal, OfflineStats, PaymentRecord } from '../../sync/journal/journal.ts';
+import { DEFAULT_CANCEL_AFTER_MS, resolvePayment } from '../../sync/client/in-doubt.ts';
+import type {
+  Decision,
+  Journal,
+  OfflineStats,
+  PaymentRecord,
+  StoredPayment,
+} from '../../sync/journal/journal.ts';
 import { type Money, PaymentAmount } from '../../sync/protocol/money.ts';
 import type { OfflineLimits } from '../config/settings.ts';
 import { evaluateOfflinePolicy, type OfflineRefusal } from './offline-policy.ts';
 import { classifyPaymentCode, type SchemeRule } from './payment-code.ts';
-import { CoreTimeoutError, CoreUnreachableError, type PaymentCore } from './payment-core.ts';
+import { CoreRejectedError, CoreUnreachableError, type PaymentCore } from './payment-core.ts';
 
 export interface CheckoutOptions {
   journal: Journal;
@@ -68,7 +75,7 @@ export class Checkout {
       payment = journal.capture(input, decideOffline);
     } else {
       const captured = journal.capture(input);
-      payment = await this.authoriseOnline(core, captured, code.code, decideOffline);
+      payment = await this.authoriseOnline(core, captured, input, decideOffline);
     }
     log.info(
       {
@@ -87,11 +94,11 @@ export class Checkout {
   private async authoriseOnline(
     core: PaymentCore,
     captured: PaymentRecord,
-    code: string,
+    input: { code: string; codeHash: Buffer },
     decideOffline: (stats: OfflineStats) => Decision,
   ): Promise<PaymentRecord> {
     const { journal, log } = this.options;
-    const signal = AbortSignal.timeout(this.options.coreTimeoutMs ?? 15_000);
+    const timeoutMs = this.options.coreTimeoutMs ?? 15_000;
     try {
       const result = await core.authorise(
         {
@@ -99,17 +106,18 @@ export class Checkout {
           seq: captured.seq,
           amount: captured.amount,
           scheme: captured.scheme,
-          code,
+          codeHash: input.codeHash.toString('hex'),
           capturedAt: captured.capturedAt,
+          code: input.code,
         },
-        { signal },
+        { timeoutMs },
       );
       return result.outcome === 'approved'
         ? journal.transition(captured.paymentId, { status: 'approved', mode: 'online' })
         : journal.transition(captured.paymentId, {
             status: 'declined',
             mode: 'online',
-            reason: result.reason,
+            reason: result.reason ?? 'declined by the core',
           });
     } catch (err) {
       if (err instanceof CoreUnreachableError) {
@@ -119,23 +127,51 @@ export class Checkout {
         );
         return journal.transition(captured.paymentId, decideOffline);
       }
-      if (err instanceof CoreTimeoutError || signal.aborted) {
-        log.warn({ paymentId: captured.paymentId }, 'no answer from the core in time: payment is unknown');
+      if (err instanceof CoreRejectedError && err.permanent) {
+        // The core refused the request itself (revoked terminal, conflict): nothing was charged.
+        log.error(
+          { paymentId: captured.paymentId, code: err.code, err: err.message },
+          'core refused the payment',
+        );
         return journal.transition(captured.paymentId, {
-          status: 'unknown',
+          status: 'declined',
           mode: 'online',
-          reason:
-            'The core did not answer in time; the payment will be checked and cancelled if it went through.',
+          reason: `the core refused it: ${err.message}`,
         });
       }
-      // Anything else: we can't tell whether the core took it, so it is in doubt too.
-      log.error({ paymentId: captured.paymentId, err }, 'online authorisation failed');
-      return journal.transition(captured.paymentId, {
+      // A timeout, a broken connection, a 5xx: the core may have the payment. It is in doubt, and is
+      // resolved by query, then cancel, right now if the core answers, else by the next sync.
+      log.warn(
+        { paymentId: captured.paymentId, err: (err as Error).message },
+        'no answer from the core: payment in doubt',
+      );
+      journal.transition(captured.paymentId, {
         status: 'unknown',
         mode: 'online',
-        reason: `The online authorisation failed (${(err as Error).message}); the payment will be checked.`,
+        reason:
+          'No answer from the payment core in time; the payment is being checked and will be cancelled if it went through.',
       });
+      return this.resolve(core, captured.paymentId);
     }
+  }
+
+  /** Query, then cancel (see sync/client/in-doubt.ts). Stays `unknown` if the core can't be asked now. */
+  private async resolve(core: PaymentCore, paymentId: string): Promise<PaymentRecord> {
+    const { journal, log } = this.options;
+    const stored = journal.storedPayment(paymentId) as StoredPayment;
+    try {
+      await resolvePayment(journal, core, stored, {
+        inFlightMs: 0,
+        cancelAfterMs: DEFAULT_CANCEL_AFTER_MS,
+        now: () => this.now(),
+      });
+    } catch (err) {
+      log.warn(
+        { paymentId, err: (err as Error).message },
+        'payment still in doubt; the next sync resolves it',
+      );
+    }
+    return journal.payment(paymentId) as PaymentRecord;
   }
 
   private now(): Date {

@@ -5,7 +5,18 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.ts';
+import { activateCommand } from './commands/activate.ts';
 import { configShow } from './commands/config.ts';
+import {
+  activationCreate,
+  corePayments,
+  coreRevoke,
+  coreServe,
+  merchantCreate,
+  walletCode,
+  walletCreate,
+  walletShow,
+} from './commands/core.ts';
 import { demo } from './commands/demo.ts';
 import { init } from './commands/init.ts';
 import { exportJournal, verify } from './commands/journal.ts';
@@ -13,6 +24,7 @@ import { pay } from './commands/pay.ts';
 import { payments } from './commands/payments.ts';
 import { queue } from './commands/queue.ts';
 import { shiftClose } from './commands/shift.ts';
+import { syncCommand } from './commands/sync.ts';
 import { type CliIO, type CommandResult, classifyCliError, EXIT_OK, EXIT_USAGE, jsonLine } from './output.ts';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -81,6 +93,54 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--status <status>', 'only payments in this state (e.g. accepted_offline, declined_after_sync)')
     .option('--limit <n>', 'how many (default 20)')
     .action(run<Common & { status?: string; limit?: string }>((o) => payments(o, io)));
+
+  command(program, 'activate', 'bind this terminal to a merchant at a payment core, with a one-time code')
+    .requiredOption('--core <url>', 'the core, e.g. http://127.0.0.1:7430')
+    .requiredOption('--code <code>', 'activation code from the operator, e.g. ABCD-EFGH-JKLM')
+    .action(run<Common & { core: string; code: string }>((o) => activateCommand(o, io)));
+
+  command(program, 'sync', 'send stored payments to the core now and record what it decided').action(
+    run((o) => syncCommand(o, io)),
+  );
+
+  const core = program
+    .command('core')
+    .description('the reference payment core (server and operator commands)');
+  const coreCommand = (parent: Command, name: string, description: string) =>
+    command(parent, name, description).option(
+      '--db <url>',
+      'PostgreSQL URL (default: $DATABASE_URL, else embedded PGlite in the data folder)',
+    );
+  coreCommand(core, 'serve', 'run the core')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '7430')
+    .action(run<Common & { db?: string; host: string; port: string }>((o) => coreServe(o, io)));
+  const merchant = core.command('merchant').description('merchants');
+  coreCommand(merchant, 'create', 'create a merchant')
+    .requiredOption('--name <name>', "the merchant's name")
+    .action(run<Common & { db?: string; name: string }>((o) => merchantCreate(o, io)));
+  const activation = core.command('activation').description('activation codes');
+  coreCommand(activation, 'create', 'issue a one-time activation code for a merchant (valid 24 h)')
+    .requiredOption('--merchant <id>', 'merchant id')
+    .action(run<Common & { db?: string; merchant: string }>((o) => activationCreate(o, io)));
+  const wallet = core.command('wallet').description('demo wallets');
+  coreCommand(wallet, 'create', 'create a demo wallet with a balance')
+    .requiredOption('--balance <amount>', 'starting balance, e.g. 100.00')
+    .option('--currency <code>', 'ISO 4217 currency', 'CNY')
+    .action(run<Common & { db?: string; balance: string; currency?: string }>((o) => walletCreate(o, io)));
+  coreCommand(wallet, 'code', 'issue a fresh single-use payment code (付款码) for the wallet, valid 60 s')
+    .requiredOption('--wallet <id>', 'wallet id')
+    .action(run<Common & { db?: string; wallet: string }>((o) => walletCode(o, io)));
+  coreCommand(wallet, 'show', "show a wallet's balance")
+    .requiredOption('--wallet <id>', 'wallet id')
+    .action(run<Common & { db?: string; wallet: string }>((o) => walletShow(o, io)));
+  coreCommand(core, 'payments', 'list the payments the core holds, with their state')
+    .option('--terminal <id>', 'only this terminal')
+    .option('--limit <n>', 'how many (default 100)')
+    .action(run<Common & { db?: string; terminal?: string; limit?: string }>((o) => corePayments(o, io)));
+  coreCommand(core, 'revoke', 'revoke a terminal: the core refuses its requests')
+    .requiredOption('--terminal <id>', 'terminal id')
+    .action(run<Common & { db?: string; terminal: string }>((o) => coreRevoke(o, io)));
 
   const journal = program.command('journal').description('check and export the payment journal');
   command(journal, 'verify', 'check the hash chain, the signatures and the payments table')

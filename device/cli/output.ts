@@ -3,10 +3,22 @@
  * and one mapping from errors to exit codes: 0 success, 1 refused or failed, 2 bad usage or input.
  */
 import { CommanderError } from 'commander';
+import {
+  CoreConnectionLostError,
+  CoreProtocolError,
+  CoreRejectedError,
+  CoreTimeoutError,
+  CoreUnreachableError,
+} from '../../sync/client/errors.ts';
+import { SyncError } from '../../sync/client/sync-engine.ts';
+import { CoreDbError } from '../../sync/core/db.ts';
+import { CoreError } from '../../sync/core/errors.ts';
 import { JournalError } from '../../sync/journal/errors.ts';
 import { AmountError } from '../../sync/protocol/money.ts';
+import { ActivationError } from '../activation-record.ts';
 import { PaymentCodeError } from '../checkout/payment-code.ts';
 import { SettingsError } from '../config/load-settings.ts';
+import { CoreHostError } from '../core-host.ts';
 import { IdentityError } from '../identity/terminal-key.ts';
 
 export const EXIT_OK = 0;
@@ -48,9 +60,29 @@ export function classifyCliError(err: unknown): ClassifiedError {
   }
   if (err instanceof SettingsError) return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
   if (err instanceof CommanderError) return { exitCode: EXIT_USAGE, code: 'BAD_USAGE', message: err.message };
-  if (err instanceof JournalError || err instanceof IdentityError) {
+  if (err instanceof ActivationError) {
+    return {
+      exitCode: err.code === 'ACTIVATION_DAMAGED' ? EXIT_REFUSED : EXIT_USAGE,
+      code: err.code,
+      message: err.message,
+    };
+  }
+  if (
+    err instanceof JournalError ||
+    err instanceof IdentityError ||
+    err instanceof SyncError ||
+    err instanceof CoreRejectedError ||
+    err instanceof CoreUnreachableError ||
+    err instanceof CoreTimeoutError ||
+    err instanceof CoreConnectionLostError ||
+    err instanceof CoreProtocolError ||
+    err instanceof CoreHostError ||
+    err instanceof CoreError
+  ) {
     return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
   }
+  if (err instanceof CoreDbError)
+    return { exitCode: EXIT_REFUSED, code: 'CORE_DATABASE', message: err.message };
   const e = err as Error;
   return {
     exitCode: EXIT_REFUSED,

@@ -121,6 +121,24 @@ export interface CaptureInput {
   codeMasked: string;
 }
 
+/** A payment as the sync client sends it: its facts, its state, and the raw code while kept. */
+export interface StoredPayment extends PaymentRecord {
+  /** The keyed hash of the payment code, hex. */
+  codeHash: string;
+  /** Present only while the core may still need it (accepted offline, or not yet decided). */
+  code: string | null;
+}
+
+export interface SyncInfo {
+  lastSyncAt: string | null;
+  lastAttemptAt: string | null;
+  lastError: { code: string; message: string } | null;
+  /** The core's highest contiguous seq as last reported. */
+  coreContiguousSeq: number;
+  anchor: { entrySeq: number; hash: string } | null;
+  parked: { seq: number; paymentId: string; reason: string; parkedAt: string }[];
+}
+
 export interface ShiftReport {
   shiftNo: number;
   entrySeq: number;
@@ -406,6 +424,185 @@ export class Journal {
   }
 
   /**
+   * Several state changes in one transaction (one fsync, one signature on the last entry): how the
+   * sync client records a batch of results. Entries are appended in the order given.
+   */
+  transitionMany(changes: { paymentId: string; decision: Decision }[]): PaymentRecord[] {
+    if (changes.length === 0) return [];
+    this.assertDurable();
+    return this.write(`recording ${changes.length} payment states`, () => {
+      const at = this.now().toISOString();
+      return changes.map(({ paymentId, decision }, i) => {
+        this.applyDecision(this.mustGet(paymentId), decision, at, i === changes.length - 1);
+        return this.mustGet(paymentId);
+      });
+    });
+  }
+
+  /**
+   * Payments with seq > `afterSeq` to send to the core, in seq order: every decided payment (so the
+   * core holds every seq), not parked ones, not those still in doubt (resolved first, by query).
+   */
+  uploadCandidates(afterSeq: number, limit: number): StoredPayment[] {
+    return this.read('reading payments to send', () => {
+      const rows = this.db
+        .prepare(
+          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
+           LEFT JOIN payment_code_vault v ON v.seq = p.seq
+           WHERE p.seq > ? AND p.status NOT IN ('captured', 'unknown')
+             AND NOT EXISTS (SELECT 1 FROM sync_parked s WHERE s.seq = p.seq)
+           ORDER BY p.seq LIMIT ?`,
+        )
+        .all(afterSeq, limit) as (PaymentRow & { code_hash_hex: string; code: string | null })[];
+      return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
+    });
+  }
+
+  /** How many payments `uploadCandidates(afterSeq, ∞)` would return (for progress). */
+  countUploadCandidates(afterSeq: number): number {
+    return this.read('counting payments to send', () => {
+      const row = this.db
+        .prepare(
+          `SELECT count(*) AS n FROM payments p WHERE p.seq > ? AND p.status NOT IN ('captured', 'unknown')
+             AND NOT EXISTS (SELECT 1 FROM sync_parked s WHERE s.seq = p.seq)`,
+        )
+        .get(afterSeq) as { n: number };
+      return row.n;
+    });
+  }
+
+  /** A payment with its facts and (while kept) its raw code. */
+  storedPayment(paymentId: string): StoredPayment | undefined {
+    return this.read('reading a payment', () => {
+      const r = this.db
+        .prepare(
+          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
+           LEFT JOIN payment_code_vault v ON v.seq = p.seq WHERE p.payment_id = ?`,
+        )
+        .get(paymentId) as (PaymentRow & { code_hash_hex: string; code: string | null }) | undefined;
+      return r && { ...toRecord(r), codeHash: r.code_hash_hex, code: r.code };
+    });
+  }
+
+  /** Payments whose outcome is not known: captured without a decision (a crash mid-call) or unknown. */
+  inDoubt(): StoredPayment[] {
+    return this.read('reading payments in doubt', () => {
+      const rows = this.db
+        .prepare(
+          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
+           LEFT JOIN payment_code_vault v ON v.seq = p.seq
+           WHERE p.status IN ('captured', 'unknown') ORDER BY p.seq`,
+        )
+        .all() as (PaymentRow & { code_hash_hex: string; code: string | null })[];
+      return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
+    });
+  }
+
+  /** Sets a payment aside from sync for good (a conflict, a request the core can't accept), with why. */
+  park(seq: number, reason: string): void {
+    this.write(`parking payment ${seq}`, () => {
+      this.db
+        .prepare(
+          'INSERT INTO sync_parked (seq, reason, parked_at) VALUES (?, ?, ?) ON CONFLICT (seq) DO UPDATE SET reason = excluded.reason',
+        )
+        .run(seq, reason, this.now().toISOString());
+    });
+  }
+
+  /** Records a sync attempt: its error (or success), and what the core reported. */
+  recordSyncAttempt(attempt: {
+    error: { code: string; message: string } | null;
+    coreContiguousSeq?: number;
+    anchor?: { entrySeq: number; hash: string } | null;
+  }): void {
+    const at = this.now().toISOString();
+    this.write('recording the sync attempt', () => {
+      this.db
+        .prepare(
+          `UPDATE sync_state SET last_attempt_at = @at,
+             last_sync_at = CASE WHEN @failed THEN last_sync_at ELSE @at END,
+             last_error_code = @code, last_error_message = @message,
+             core_contiguous_seq = coalesce(@contiguous, core_contiguous_seq),
+             anchored_entry_seq = coalesce(@anchorSeq, anchored_entry_seq),
+             anchored_hash = coalesce(@anchorHash, anchored_hash)
+           WHERE id = 1`,
+        )
+        .run({
+          at,
+          failed: attempt.error ? 1 : 0,
+          code: attempt.error?.code ?? null,
+          message: attempt.error?.message ?? null,
+          contiguous: attempt.coreContiguousSeq ?? null,
+          anchorSeq: attempt.anchor?.entrySeq ?? null,
+          anchorHash: attempt.anchor ? Buffer.from(attempt.anchor.hash, 'hex') : null,
+        });
+    });
+  }
+
+  syncInfo(): SyncInfo {
+    return this.read('reading the sync state', () => {
+      const s = this.db.prepare('SELECT * FROM sync_state WHERE id = 1').get() as {
+        last_sync_at: string | null;
+        last_attempt_at: string | null;
+        last_error_code: string | null;
+        last_error_message: string | null;
+        core_contiguous_seq: number;
+        anchored_entry_seq: number | null;
+        anchored_hash: Buffer | null;
+      };
+      const parked = this.db
+        .prepare(
+          'SELECT s.seq, p.payment_id, s.reason, s.parked_at FROM sync_parked s JOIN payments p USING (seq) ORDER BY s.seq',
+        )
+        .all() as { seq: number; payment_id: string; reason: string; parked_at: string }[];
+      return {
+        lastSyncAt: s.last_sync_at,
+        lastAttemptAt: s.last_attempt_at,
+        lastError: s.last_error_code
+          ? { code: s.last_error_code, message: s.last_error_message ?? '' }
+          : null,
+        coreContiguousSeq: s.core_contiguous_seq,
+        anchor:
+          s.anchored_entry_seq && s.anchored_hash
+            ? { entrySeq: s.anchored_entry_seq, hash: s.anchored_hash.toString('hex') }
+            : null,
+        parked: parked.map((r) => ({
+          seq: r.seq,
+          paymentId: r.payment_id,
+          reason: r.reason,
+          parkedAt: r.parked_at,
+        })),
+      };
+    });
+  }
+
+  /** The hash of entry `entrySeq`, or null if the journal has no such entry. */
+  entryHashAt(entrySeq: number): string | null {
+    return this.read('reading an entry', () => {
+      const row = this.db.prepare('SELECT hash FROM entries WHERE entry_seq = ?').get(entrySeq) as
+        | { hash: Buffer }
+        | undefined;
+      return row ? row.hash.toString('hex') : null;
+    });
+  }
+
+  /** The head with its signature (every committed head is signed), for anchoring at the core. */
+  signedHead(): { entrySeq: number; hash: string; signature: string | null } {
+    return this.read('reading the journal head', () => {
+      const row = this.db
+        .prepare('SELECT entry_seq, hash, sig FROM entries ORDER BY entry_seq DESC LIMIT 1')
+        .get() as { entry_seq: number; hash: Buffer; sig: Buffer | null } | undefined;
+      return row
+        ? {
+            entrySeq: row.entry_seq,
+            hash: row.hash.toString('hex'),
+            signature: row.sig?.toString('base64') ?? null,
+          }
+        : { entrySeq: 0, hash: GENESIS_HASH.toString('hex'), signature: null };
+    });
+  }
+
+  /**
    * Runs `fn` in one write transaction: every capture or transition inside it commits together, with
    * one fsync. For bulk work (imports, seeding a benchmark), never for payments at the counter, where
    * each payment must be committed on its own before it is acknowledged.
@@ -601,7 +798,7 @@ export class Journal {
     }
   }
 
-  private applyDecision(payment: PaymentRecord, decision: Decision, at: string): void {
+  private applyDecision(payment: PaymentRecord, decision: Decision, at: string, last = true): void {
     const { paymentId } = payment;
     this.assertTransition(paymentId, payment.status, decision.status);
     const entrySeq = this.append(
@@ -609,7 +806,7 @@ export class Journal {
       paymentId,
       at,
       decisionBody(payment.status, decision),
-      true,
+      last,
     );
     this.stmt.updatePayment.run({
       paymentId,

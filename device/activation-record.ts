@@ -1,0 +1,46 @@
+/** The terminal's activation as recorded in `<dataDir>/activation.json` (see activation.ts). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const ACTIVATION_FILE = 'activation.json';
+
+export const ActivationRecord = z
+  .object({
+    coreUrl: z.url(),
+    terminalId: z.string(),
+    merchantId: z.string(),
+    merchantName: z.string(),
+    activatedAt: z.string(),
+  })
+  .strict();
+export type ActivationRecord = z.infer<typeof ActivationRecord>;
+
+export class ActivationError extends Error {
+  constructor(
+    readonly code: 'BAD_CORE_URL' | 'BAD_ACTIVATION_CODE' | 'ACTIVATION_DAMAGED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActivationError';
+  }
+}
+
+export function readActivation(dataDir: string): ActivationRecord | undefined {
+  const file = path.join(dataDir, ACTIVATION_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = ActivationRecord.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new ActivationError(
+      'ACTIVATION_DAMAGED',
+      `${file} is damaged; activate the terminal again with a new code.`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,89 @@
+/**
+ * Activation: binding this terminal's key to a merchant at a core, with a one-time code the
+ * operator issued. The result is kept in `<dataDir>/activation.json`, and the core's URL becomes the
+ * `core.url` setting in `suanpan.json`, so every later command goes online.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CoreClient } from '../sync/client/core-client.ts';
+import { ActivateRequest } from '../sync/protocol/wire.ts';
+import { ACTIVATION_FILE, ActivationError, type ActivationRecord } from './activation-record.ts';
+import { SETTINGS_FILE } from './config/load-settings.ts';
+import { openTerminal } from './terminal.ts';
+import { SOFTWARE_VERSION } from './version.ts';
+
+/** Normalises an activation code as typed ("abcd efgh jklm") to the core's form (ABCD-EFGH-JKLM). */
+export function normaliseActivationCode(input: string): string {
+  const compact = input.toUpperCase().replace(/[\s-]/g, '');
+  return compact.length === 12 ? `${compact.slice(0, 4)}-${compact.slice(4, 8)}-${compact.slice(8)}` : input;
+}
+
+export async function activate(options: {
+  dataDir: string;
+  coreUrl: string;
+  code: string;
+  env?: NodeJS.ProcessEnv;
+}) {
+  let url: URL;
+  try {
+    url = new URL(options.coreUrl);
+    if (!['http:', 'https:'].includes(url.protocol)) throw new Error('not http');
+  } catch {
+    throw new ActivationError(
+      'BAD_CORE_URL',
+      `"${options.coreUrl}" is not a core URL: use http(s)://host:port, e.g. http://127.0.0.1:7430.`,
+    );
+  }
+  const code = normaliseActivationCode(options.code);
+  if (!ActivateRequest.shape.code.safeParse(code).success) {
+    throw new ActivationError(
+      'BAD_ACTIVATION_CODE',
+      `"${options.code}" is not an activation code: it is 12 letters and digits, like ABCD-EFGH-JKLM.`,
+    );
+  }
+  const terminal = openTerminal({ dataDir: options.dataDir, env: options.env, create: true });
+  try {
+    const client = new CoreClient({
+      baseUrl: url.toString(),
+      terminalId: terminal.key.terminalId,
+      sign: terminal.key.sign,
+    });
+    const response = await client.activate({
+      code,
+      terminalId: terminal.key.terminalId,
+      publicKey: terminal.key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      softwareVersion: SOFTWARE_VERSION,
+    });
+    const record: ActivationRecord = {
+      coreUrl: url.toString().replace(/\/$/, ''),
+      terminalId: response.terminalId,
+      merchantId: response.merchantId,
+      merchantName: response.merchantName,
+      activatedAt: new Date().toISOString(),
+    };
+    writeJsonAtomically(path.join(options.dataDir, ACTIVATION_FILE), record);
+    // The core's URL becomes a setting, kept with the others (and shown by `config show`).
+    const settingsFile = path.join(options.dataDir, SETTINGS_FILE);
+    const settings = fs.existsSync(settingsFile)
+      ? (JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)
+      : {};
+    settings.core = { ...((settings.core as Record<string, unknown>) ?? {}), url: record.coreUrl };
+    writeJsonAtomically(settingsFile, settings);
+    terminal.log.info(
+      { terminalId: record.terminalId, merchantId: record.merchantId, core: record.coreUrl },
+      'terminal activated',
+    );
+    return record;
+  } finally {
+    terminal.close();
+  }
+}
+
+function writeJsonAtomically(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o644 });
+  const fd = fs.openSync(tmp, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}

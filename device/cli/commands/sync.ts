@@ -1,0 +1,73 @@
+import { SyncEngine } from '../../../sync/client/sync-engine.ts';
+import { openTerminal } from '../../terminal.ts';
+import { SOFTWARE_VERSION } from '../../version.ts';
+import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+
+const BAR_WIDTH = 30;
+
+/** `suanpan sync`: drains the queue now, with a progress bar on a terminal. */
+export async function syncCommand(
+  options: { dataDir: string; json?: boolean },
+  io: CliIO,
+): Promise<CommandResult> {
+  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  try {
+    if (!terminal.coreClient) {
+      throw new UsageError(
+        terminal.activation
+          ? 'No core URL is set (core.url): set it, or activate the terminal again.'
+          : 'This terminal is not activated at a core yet: run `suanpan activate --core URL --code CODE` first.',
+      );
+    }
+    const engine = new SyncEngine({
+      journal: terminal.journal,
+      client: terminal.coreClient,
+      log: terminal.log.child({ module: 'sync' }),
+      softwareVersion: SOFTWARE_VERSION,
+      inFlightMs: terminal.settings.core.timeoutMs,
+    });
+    const draw = io.interactive && !options.json;
+    const report = await engine
+      .syncNow(
+        draw
+          ? ({ sent, total }) => {
+              const done = total === 0 ? BAR_WIDTH : Math.round((Math.min(sent, total) / total) * BAR_WIDTH);
+              io.stderr(
+                `\r[${'#'.repeat(done)}${'.'.repeat(BAR_WIDTH - done)}] ${sent}/${total} payments sent`,
+              );
+            }
+          : undefined,
+      )
+      .catch((err) => {
+        if (draw) io.stderr('\n');
+        throw err;
+      });
+    if (draw) io.stderr('\n');
+    const info = terminal.journal.syncInfo();
+    return {
+      json: {
+        sent: report.sent,
+        settled: report.settled,
+        declined: report.declined,
+        duplicates: report.duplicates,
+        remaining: report.remaining,
+        conflicts: report.conflicts,
+        parked: info.parked.length,
+        resolved: report.resolved,
+      },
+      text: [
+        `Sent ${report.sent} (${report.duplicates} the core had already): ${report.settled} settled, ${report.declined} declined after sync.`,
+        ...(report.resolved > 0 ? [`${report.resolved} payments in doubt resolved.`] : []),
+        ...(info.parked.length > 0
+          ? [
+              `${info.parked.length} payments parked (need attention): ${info.parked.map((p) => `seq ${p.seq}: ${p.reason}`).join('; ')}`,
+            ]
+          : []),
+        `${report.remaining} stored offline payments remain.`,
+      ].join('\n'),
+      exitCode: report.conflicts > 0 ? EXIT_REFUSED : undefined,
+    };
+  } finally {
+    terminal.close();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Running the reference core from the `suanpan` command: `core serve`, and the operator commands
+ * (`core merchant create`, ...), which work while a server runs on the same database.
+ *
+ * With PostgreSQL (`--db URL` or DATABASE_URL) every process talks to the database itself. The
+ * embedded PGlite database belongs to one process at a time (a lock file in its folder): while
+ * `core serve` holds it, operator commands go to that server's loopback operator routes with the
+ * token it wrote (mode 0600) beside the database.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { type CoreDb, openCoreDb } from '../sync/core/db.ts';
+import { migrateCore } from '../sync/core/migrate.ts';
+import { type RunningCore, startCore } from '../sync/core/server.ts';
+import { type CorePayment, CoreService } from '../sync/core/service.ts';
+import { formatAmount, type Money } from '../sync/protocol/money.ts';
+import { SOFTWARE_VERSION } from './version.ts';
+
+export const CORE_DIR = 'core';
+const LOCK_FILE = 'pglite.lock';
+const SERVE_FILE = 'serve.json';
+
+export class CoreHostError extends Error {
+  constructor(
+    readonly code: 'CORE_BUSY' | 'CORE_ADMIN_FAILED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CoreHostError';
+  }
+}
+
+/** What operators do; the same whether it runs against the database or through a server. */
+export interface CoreAdmin {
+  createMerchant(name: string): Promise<{ merchantId: string }>;
+  createActivationCode(merchantId: string): Promise<{ code: string; expiresAt: string }>;
+  createWallet(balance: Money): Promise<{ walletId: string }>;
+  issueWalletCode(walletId: string): Promise<{ code: string; issuedAt: string; expiresAt: string }>;
+  wallet(walletId: string): Promise<{ walletId: string; balance: Money }>;
+  payments(filter: { terminalId?: string; limit?: number }): Promise<CorePayment[]>;
+  revokeTerminal(terminalId: string): Promise<{ terminalId: string; status: 'revoked' }>;
+  ledgerCheck(): Promise<{ total: number; walletsMismatched: number }>;
+  close(): Promise<void>;
+}
+
+export interface CoreLocation {
+  /** postgres://... or undefined for the embedded database. */
+  url?: string;
+  dataDir: string;
+}
+
+export function resolveCoreLocation(options: {
+  db?: string;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+}): CoreLocation {
+  return {
+    url: options.db ?? (options.env.DATABASE_URL || undefined),
+    dataDir: path.join(options.dataDir, CORE_DIR),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the embedded database's lock, or says who holds it. */
+function lockEmbedded(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(fs.readFileSync(file, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+        throw new CoreHostError(
+          'CORE_BUSY',
+          `The embedded core database in ${dir} is in use by process ${holder}. Stop it, or use PostgreSQL (--db) to run several core processes.`,
+        );
+      }
+      fs.rmSync(file, { force: true }); // left by a process that died
+    }
+  }
+  throw new CoreHostError('CORE_BUSY', `Cannot lock the embedded core database in ${dir}.`);
+}
+
+async function openDb(location: CoreLocation): Promise<{ db: CoreDb; release: () => void }> {
+  if (location.url) return { db: await openCoreDb({ url: location.url }), release: () => {} };
+  const release = lockEmbedded(location.dataDir);
+  try {
+    return { db: await openCoreDb({ dataDir: path.join(location.dataDir, 'pglite') }), release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+export interface ServingCore extends RunningCore {
+  db: CoreDb;
+}
+
+/** `core serve`: until `close()`. */
+export async function serveCore(options: {
+  location: CoreLocation;
+  host: string;
+  port: number;
+  log: Logger;
+}): Promise<ServingCore> {
+  const { db, release } = await openDb(options.location);
+  const embedded = !options.location.url;
+  const adminToken = embedded ? crypto.randomBytes(24).toString('base64url') : null;
+  let running: RunningCore;
+  try {
+    const service = new CoreService({ db, log: options.log });
+    running = await startCore({
+      service,
+      db,
+      log: options.log,
+      adminToken,
+      version: SOFTWARE_VERSION,
+      host: options.host,
+      port: options.port,
+    });
+  } catch (err) {
+    await db.close().catch(() => {});
+    release();
+    throw err;
+  }
+  const serveFile = path.join(options.location.dataDir, SERVE_FILE);
+  if (embedded) {
+    fs.writeFileSync(serveFile, JSON.stringify({ pid: process.pid, url: running.url, adminToken }), {
+      mode: 0o600,
+    });
+  }
+  return {
+    ...running,
+    db,
+    close: async () => {
+      await running.close();
+      if (embedded) fs.rmSync(serveFile, { force: true });
+      await db.close();
+      release();
+    },
+  };
+}
+
+/** Operator access, direct or through the running server (see the module comment). */
+export async function openCoreAdmin(location: CoreLocation, log: Logger): Promise<CoreAdmin> {
+  if (!location.url) {
+    const serveFile = path.join(location.dataDir, SERVE_FILE);
+    if (fs.existsSync(serveFile)) {
+      const serving = JSON.parse(fs.readFileSync(serveFile, 'utf8')) as {
+        pid: number;
+        url: string;
+        adminToken: string;
+      };
+      if (alive(serving.pid)) return adminOverHttp(serving.url, serving.adminToken);
+    }
+  }
+  const { db, release } = await openDb(location);
+  try {
+    await migrateCore(db);
+  } catch (err) {
+    await db.close();
+    release();
+    throw err;
+  }
+  const service = new CoreService({ db, log });
+  return {
+    createMerchant: (name) => service.createMerchant(name),
+    createActivationCode: (merchantId) => service.createActivationCode(merchantId),
+    createWallet: (balance) => service.createWallet(balance),
+    issueWalletCode: (walletId) => service.issueWalletCode(walletId),
+    wallet: (walletId) => service.wallet(walletId),
+    payments: (filter) => service.payments(filter),
+    revokeTerminal: (terminalId) => service.revokeTerminal(terminalId),
+    ledgerCheck: () => service.ledgerCheck(),
+    close: async () => {
+      await db.close();
+      release();
+    },
+  };
+}
+
+function adminOverHttp(baseUrl: string, token: string): CoreAdmin {
+  const call = async <T>(method: 'GET' | 'POST', target: string, body?: unknown): Promise<T> => {
+    const response = await fetch(new URL(target, baseUrl), {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as T & { error?: { code: string; message: string } };
+    if (!response.ok) {
+      throw new CoreHostError(
+        'CORE_ADMIN_FAILED',
+        json.error?.message ?? `The core answered ${response.status}.`,
+      );
+    }
+    return json;
+  };
+  return {
+    createMerchant: (name) => call('POST', '/admin/v1/merchants', { name }),
+    createActivationCode: (merchantId) => call('POST', '/admin/v1/activation-codes', { merchantId }),
+    createWallet: (balance) =>
+      call('POST', '/admin/v1/wallets', { balance: formatAmount(balance), currency: balance.currency }),
+    issueWalletCode: (walletId) => call('POST', `/admin/v1/wallets/${walletId}/codes`),
+    wallet: (walletId) => call('GET', `/admin/v1/wallets/${walletId}`),
+    payments: (filter) =>
+      call(
+        'GET',
+        `/admin/v1/payments?limit=${filter.limit ?? 100}${filter.terminalId ? `&terminal=${filter.terminalId}` : ''}`,
+      ),
+    revokeTerminal: (terminalId) => call('POST', `/admin/v1/terminals/${terminalId}/revoke`),
+    ledgerCheck: () => call('GET', '/admin/v1/ledger'),
+    close: async () => {},
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The terminal's client for the core: signed HTTP requests (sync/protocol/signing.ts), answers
+ * validated by the shared schemas, failures classified (errors.ts). The clock offset to the core is
+ * learned from every answer's Date header and used to date signatures, so a terminal whose clock is
+ * a day off still signs fresh requests after its first answer.
+ *
+ * Calls may overlap. A call that times out is aborted; whether the core acted on it is unknown.
+ */
+import type { z } from 'zod';
+import { signRequest } from '../protocol/signing.ts';
+import {
+  type ActivateRequest,
+  ActivateResponse,
+  type AuthoriseRequest,
+  AuthoriseResponse,
+  type CancelRequest,
+  CancelResponse,
+  ErrorResponse,
+  PATHS,
+  QueryResponse,
+  ResultsResponse,
+  SyncStateResponse,
+  type UploadRequest,
+  UploadResponse,
+} from '../protocol/wire.ts';
+import {
+  CoreConnectionLostError,
+  CoreProtocolError,
+  CoreRejectedError,
+  CoreTimeoutError,
+  CoreUnreachableError,
+} from './errors.ts';
+
+/** Long enough for a batch of 2,000 payments on a slow link; online authorisation has its own. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Error codes of a connection that was never made: the request can't have reached the core. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export interface CoreClientOptions {
+  baseUrl: string;
+  terminalId: string;
+  sign: (data: Buffer) => Buffer;
+  /** The terminal's own clock (for tests: a skewed one). */
+  localNow?: () => number;
+  /** Starting estimate of (core clock − terminal clock), in ms. */
+  clockOffsetMs?: number;
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+function causeCode(err: unknown): string | undefined {
+  let e = err as { code?: string; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+export class CoreClient {
+  private offsetMs: number;
+
+  constructor(private readonly options: CoreClientOptions) {
+    this.offsetMs = options.clockOffsetMs ?? 0;
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** (core clock − terminal clock), as last learned. */
+  get clockOffsetMs(): number {
+    return this.offsetMs;
+  }
+
+  private localNow(): number {
+    return (this.options.localNow ?? Date.now)();
+  }
+
+  activate(body: ActivateRequest, options?: CallOptions) {
+    return this.call('POST', PATHS.activate, body, ActivateResponse, options);
+  }
+
+  authorise(body: AuthoriseRequest, options?: CallOptions) {
+    return this.call('POST', PATHS.authorise, body, AuthoriseResponse, options);
+  }
+
+  query(paymentId: string, options?: CallOptions) {
+    return this.call('GET', PATHS.payment(paymentId), undefined, QueryResponse, options);
+  }
+
+  cancel(paymentId: string, body: CancelRequest, options?: CallOptions) {
+    return this.call('POST', PATHS.cancel(paymentId), body, CancelResponse, options);
+  }
+
+  syncState(options?: CallOptions) {
+    return this.call('GET', PATHS.syncState, undefined, SyncStateResponse, options);
+  }
+
+  upload(body: UploadRequest, options?: CallOptions) {
+    return this.call('POST', PATHS.upload, body, UploadResponse, options);
+  }
+
+  results(fromSeq: number, limit: number, options?: CallOptions) {
+    return this.call(
+      'GET',
+      `${PATHS.results}?fromSeq=${fromSeq}&limit=${limit}`,
+      undefined,
+      ResultsResponse,
+      options,
+    );
+  }
+
+  /** One signed request; a stale signature (clock just corrected) is signed again once. */
+  async call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    target: string,
+    body: unknown,
+    schema: S,
+    options: CallOptions = {},
+  ): Promise<z.infer<S>> {
+    try {
+      return await this.send(method, target, body, schema, options);
+    } catch (err) {
+      if (err instanceof CoreRejectedError && err.code === 'STALE_REQUEST') {
+        return this.send(method, target, body, schema, options);
+      }
+      throw err;
+    }
+  }
+
+  private async send<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    target: string,
+    body: unknown,
+    schema: S,
+    options: CallOptions,
+  ): Promise<z.infer<S>> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const local = this.localNow();
+    const headers = signRequest({
+      method,
+      target,
+      body: text,
+      keyid: this.options.terminalId,
+      sign: this.options.sign,
+      now: local + this.offsetMs,
+      localNow: local,
+    });
+    const timeout = AbortSignal.timeout(
+      options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    );
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const url = new URL(target, this.options.baseUrl).toString();
+    let response: Response;
+    let answer: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : text,
+        signal,
+      });
+      this.learnOffset(response);
+      answer = await response.text();
+    } catch (err) {
+      if (signal.aborted) {
+        throw new CoreTimeoutError(
+          `No answer from the core at ${this.options.baseUrl} in time (${method} ${target}).`,
+          {
+            cause: err,
+          },
+        );
+      }
+      const code = causeCode(err);
+      if (code && NOT_CONNECTED.has(code)) {
+        throw new CoreUnreachableError(`The core at ${this.options.baseUrl} can't be reached (${code}).`, {
+          cause: err,
+        });
+      }
+      throw new CoreConnectionLostError(
+        `The connection to the core at ${this.options.baseUrl} broke (${code ?? (err as Error).message}) during ${method} ${target}.`,
+        { cause: err },
+      );
+    }
+    let json: unknown;
+    try {
+      json = answer === '' ? undefined : JSON.parse(answer);
+    } catch {
+      throw new CoreProtocolError(`The core answered ${response.status} with a body that is not JSON.`);
+    }
+    if (!response.ok) {
+      const error = ErrorResponse.safeParse(json);
+      if (error.success) {
+        throw new CoreRejectedError(
+          response.status,
+          error.data.error.code,
+          error.data.error.message,
+          error.data.error.field,
+        );
+      }
+      throw new CoreRejectedError(
+        response.status,
+        'HTTP_ERROR',
+        `The core answered ${response.status} ${response.statusText}.`,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new CoreProtocolError(
+        `The core's answer to ${method} ${target} does not match the protocol: ${parsed.error.issues[0]?.message}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Date has a resolution of a second, so the estimate is the middle of that second; it changes only
+   * when it moves by more than a second, so signatures don't jitter.
+   */
+  private learnOffset(response: Response): void {
+    const date = response.headers.get('date');
+    if (!date) return;
+    const core = Date.parse(date);
+    if (Number.isNaN(core)) return;
+    const estimate = core + 500 - this.localNow();
+    if (Math.abs(estimate - this.offsetMs) > 1_000) this.offsetMs = estimate;
+  }
+}

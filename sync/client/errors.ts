@@ -1,0 +1,70 @@
+/**
+ * How a call to the core can fail, from the terminal's side. What matters is whether the request
+ * may have reached the core: if it cannot have (unreachable), the payment may take the offline path;
+ * if it may have (timeout, connection lost), the payment is in doubt and must be resolved by query
+ * and cancel, never sent again another way.
+ */
+import type { ErrorCode } from '../protocol/wire.ts';
+
+/** No connection could be made: the request did not reach the core. */
+export class CoreUnreachableError extends Error {
+  readonly code = 'CORE_UNREACHABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CoreUnreachableError';
+  }
+}
+
+/** No answer in time: the core may or may not have acted on the request. */
+export class CoreTimeoutError extends Error {
+  readonly code = 'CORE_TIMEOUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CoreTimeoutError';
+  }
+}
+
+/** The connection broke after the request was (perhaps partly) sent: the core may have acted on it. */
+export class CoreConnectionLostError extends Error {
+  readonly code = 'CORE_CONNECTION_LOST';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CoreConnectionLostError';
+  }
+}
+
+/** The core answered with an error (4xx, 5xx). `permanent` when sending it again can't help. */
+export class CoreRejectedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'HTTP_ERROR',
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'CoreRejectedError';
+  }
+
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.code !== 'STALE_REQUEST';
+  }
+}
+
+/** The core's answer did not match the protocol: a version mismatch or a broken proxy. */
+export class CoreProtocolError extends Error {
+  readonly code = 'CORE_PROTOCOL';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CoreProtocolError';
+  }
+}
+
+/** Worth trying again later (the core is down, slow, or failed this once). */
+export function isTransient(err: unknown): boolean {
+  return (
+    err instanceof CoreUnreachableError ||
+    err instanceof CoreTimeoutError ||
+    err instanceof CoreConnectionLostError ||
+    (err instanceof CoreRejectedError && (err.status >= 500 || err.code === 'STALE_REQUEST'))
+  );
+}

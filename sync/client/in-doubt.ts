@@ -1,0 +1,91 @@
+/**
+ * Resolving a payment whose online outcome is unknown (the call timed out, or the terminal stopped
+ * mid-call), as wallet providers prescribe: ask the core (query); if it has no final answer, cancel
+ * it, which refuses it for good or reverses it. Never send it again another way: that is how a
+ * customer is charged twice. A call in flight in this process must not be cancelled under its own
+ * feet, so a payment only becomes eligible once its own online call would have timed out.
+ */
+import type { Journal, StoredPayment } from '../journal/journal.ts';
+import type { CancelRequest, CancelResponse, QueryResponse } from '../protocol/wire.ts';
+
+/** What resolving needs from the core: `CoreClient` has it, and so does checkout's `PaymentCore`. */
+export interface InDoubtCore {
+  query(paymentId: string, options?: { signal?: AbortSignal }): Promise<QueryResponse>;
+  cancel(
+    paymentId: string,
+    request: CancelRequest,
+    options?: { signal?: AbortSignal },
+  ): Promise<CancelResponse>;
+}
+
+export type Resolution = 'approved' | 'declined' | 'still_unknown';
+
+export interface ResolveOptions {
+  /** How long after capture a payment's own call may still be in flight. */
+  inFlightMs: number;
+  /** Wallet practice: poll for about a minute while the customer confirms, then cancel. */
+  cancelAfterMs: number;
+  now: () => Date;
+}
+
+/** Alipay: poll every 3–5 s for up to about 60 s, then cancel (FIELD-NOTES, wallet payments). */
+export const DEFAULT_CANCEL_AFTER_MS = 60_000;
+
+export async function resolvePayment(
+  journal: Journal,
+  client: InDoubtCore,
+  payment: StoredPayment,
+  options: ResolveOptions,
+): Promise<Resolution> {
+  const age = options.now().getTime() - Date.parse(payment.capturedAt);
+  if (payment.status === 'captured' && age < options.inFlightMs) return 'still_unknown';
+  const answer = await client.query(payment.paymentId);
+  switch (answer.state) {
+    case 'approved':
+    case 'settled':
+      journal.transitionMany([
+        { paymentId: payment.paymentId, decision: { status: 'approved', mode: 'online' } },
+      ]);
+      return 'approved';
+    case 'declined':
+    case 'declined_after_sync':
+    case 'cancelled':
+      journal.transitionMany([
+        {
+          paymentId: payment.paymentId,
+          decision: {
+            status: 'declined',
+            mode: 'online',
+            reason: answer.reason ?? `the core says ${answer.state}`,
+          },
+        },
+      ]);
+      return 'declined';
+    case 'pending':
+      if (age < options.cancelAfterMs) return 'still_unknown';
+      break;
+    default:
+      break;
+  }
+  const cancelled = await client.cancel(payment.paymentId, {
+    seq: payment.seq,
+    amount: payment.amount,
+    scheme: payment.scheme,
+    codeHash: payment.codeHash,
+    capturedAt: payment.capturedAt,
+  });
+  const approved = cancelled.state === 'approved' || cancelled.state === 'settled';
+  journal.transitionMany([
+    {
+      paymentId: payment.paymentId,
+      decision: approved
+        ? { status: 'approved', mode: 'online' }
+        : {
+            status: 'declined',
+            mode: 'online',
+            reason: cancelled.reason ?? 'cancelled after no answer in time',
+          },
+    },
+  ]);
+  return approved ? 'approved' : 'declined';
+}

@@ -1,0 +1,400 @@
+/**
+ * The terminal's sync engine: sends stored payments to the core in seq order, records what the core
+ * decided, anchors the journal head, and resolves payments in doubt.
+ *
+ * Rules:
+ * - One sync at a time: `syncNow()` while the background loop is mid-cycle waits for that cycle.
+ * - Transient failures (core unreachable, timeout, lost connection, 5xx) are retried by the loop
+ *   with exponential backoff and full jitter, capped; a cycle that fails never retries at once, so a
+ *   stuck head can't hot-loop.
+ * - Permanent refusals are never retried blindly: a payment the core refuses (conflict, a field it
+ *   can't accept) is parked with the reason and shown; the rest keep flowing. A refusal of the
+ *   terminal itself (revoked, journal diverged) stops the loop until someone acts.
+ * - `status` is one observable object: the kiosk banner, `suanpan queue` and /healthz read it.
+ */
+import type { Logger } from 'pino';
+import type { Journal, StoredPayment } from '../journal/journal.ts';
+import type { UploadedPayment, UploadRequest, UploadResponse } from '../protocol/wire.ts';
+import type { CoreClient } from './core-client.ts';
+import { CoreRejectedError, isTransient } from './errors.ts';
+import { DEFAULT_CANCEL_AFTER_MS, type Resolution, resolvePayment } from './in-doubt.ts';
+
+/** Payments per upload: large enough to amortise a round trip and a commit, small enough for a
+ * rural link to carry one batch within the request timeout. */
+export const DEFAULT_UPLOAD_BATCH = 500;
+export const DEFAULT_RETRY_BASE_MS = 1_000;
+/** A terminal offline for days retries at least once a minute once the link is back. */
+export const DEFAULT_RETRY_CAP_MS = 60_000;
+/** With nothing failing, the loop still syncs this often (anchoring the head, resolving doubts). */
+export const DEFAULT_SYNC_INTERVAL_MS = 30_000;
+
+export interface SyncStatus {
+  state: 'idle' | 'syncing' | 'waiting' | 'stopped';
+  /** Whether the core answered the last attempt; null before any. */
+  online: boolean | null;
+  pending: number;
+  pendingTotals: Record<string, number>;
+  inDoubt: number;
+  parked: number;
+  lastSyncAt: string | null;
+  lastError: { code: string; message: string; at: string } | null;
+  nextAttemptAt: string | null;
+}
+
+export interface SyncReport {
+  sent: number;
+  settled: number;
+  declined: number;
+  duplicates: number;
+  conflicts: number;
+  parked: number;
+  resolved: number;
+  remaining: number;
+}
+
+export interface SyncProgress {
+  sent: number;
+  total: number;
+}
+
+export interface SyncEngineOptions {
+  journal: Journal;
+  client: CoreClient;
+  log: Logger;
+  softwareVersion: string;
+  batchSize?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  intervalMs?: number;
+  /** How long after capture a payment's own online call may still be in flight. */
+  inFlightMs?: number;
+  random?: () => number;
+  now?: () => Date;
+}
+
+export class SyncError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SyncError';
+  }
+}
+
+export class SyncEngine {
+  private running: Promise<SyncReport> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private stopped = true;
+  private listeners = new Set<(s: SyncStatus) => void>();
+  private current: SyncStatus;
+
+  constructor(private readonly options: SyncEngineOptions) {
+    this.current = this.readStatus({ state: 'idle', online: null, lastError: null, nextAttemptAt: null });
+  }
+
+  get status(): SyncStatus {
+    return this.current;
+  }
+
+  onStatus(listener: (s: SyncStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves when the status satisfies `predicate` (or rejects after `timeoutMs`). */
+  waitForStatus(predicate: (s: SyncStatus) => boolean, timeoutMs = 60_000): Promise<SyncStatus> {
+    if (predicate(this.current)) return Promise.resolve(this.current);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`sync status not reached within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onStatus((s) => {
+        if (!predicate(s)) return;
+        clearTimeout(timer);
+        off();
+        resolve(s);
+      });
+    });
+  }
+
+  /** Starts the background loop: a sync now, then on the interval or after a backoff. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for a cycle in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => {});
+    this.publish({ state: 'stopped', nextAttemptAt: null });
+  }
+
+  /** A payment was stored: sync soon rather than at the next interval. */
+  nudge(): void {
+    if (!this.stopped && !this.running && this.failures === 0) this.schedule(0);
+  }
+
+  /** One sync now (after any cycle in progress). */
+  async syncNow(onProgress?: (p: SyncProgress) => void): Promise<SyncReport> {
+    while (this.running) await this.running.catch(() => {});
+    const run = this.cycle(onProgress);
+    this.running = run;
+    try {
+      return await run;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const at = new Date(this.now().getTime() + delayMs).toISOString();
+    this.publish({ state: delayMs > 0 ? 'waiting' : this.current.state, nextAttemptAt: at });
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.syncNow().then(
+        () => {
+          this.failures = 0;
+          this.schedule(this.options.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
+        },
+        (err) => {
+          if (err instanceof SyncError && err.permanent) {
+            this.options.log.error({ code: err.code, err: err.message }, 'sync stopped: needs attention');
+            this.stopped = true;
+            this.publish({ state: 'stopped', nextAttemptAt: null });
+            return;
+          }
+          this.failures += 1;
+          this.schedule(this.backoff(this.failures));
+        },
+      );
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  /** Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): uniform in [0, min(cap, base·2^n)]. */
+  backoff(failures: number): number {
+    const base = this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    const cap = this.options.retryCapMs ?? DEFAULT_RETRY_CAP_MS;
+    const ceiling = Math.min(cap, base * 2 ** Math.min(failures, 30));
+    return Math.floor((this.options.random ?? Math.random)() * ceiling);
+  }
+
+  private async cycle(onProgress?: (p: SyncProgress) => void): Promise<SyncReport> {
+    const { journal, client, log } = this.options;
+    this.publish({ state: 'syncing' });
+    const report: SyncReport = {
+      sent: 0,
+      settled: 0,
+      declined: 0,
+      duplicates: 0,
+      conflicts: 0,
+      parked: 0,
+      resolved: 0,
+      remaining: 0,
+    };
+    try {
+      const state = await client.syncState();
+      this.publish({ online: true });
+      report.resolved = await this.resolveDoubts();
+      let from = state.highestContiguousSeq;
+      let anchor = state.anchor;
+      let contiguous = state.highestContiguousSeq;
+      const total = journal.countUploadCandidates(from);
+      onProgress?.({ sent: 0, total });
+      const batchSize = this.options.batchSize ?? DEFAULT_UPLOAD_BATCH;
+      for (;;) {
+        const batch = journal.uploadCandidates(from, batchSize);
+        const { response, sent } = await this.uploadBatch(batch, anchor, report);
+        anchor = response.anchor;
+        contiguous = response.highestContiguousSeq;
+        report.sent += sent.length;
+        if (batch.length > 0) from = (batch.at(-1) as StoredPayment).seq;
+        onProgress?.({ sent: report.sent, total });
+        // The last call anchored the head as it was before this batch's results were recorded:
+        // loop once more with an empty batch when results moved it, so the final head is anchored.
+        if (batch.length === 0) break;
+      }
+      const stats = journal.offlineStats();
+      report.remaining = stats.pending;
+      journal.recordSyncAttempt({ error: null, coreContiguousSeq: contiguous, anchor });
+      this.publish({ state: 'idle', lastError: null });
+      log.info({ ...report }, 'sync done');
+      return report;
+    } catch (err) {
+      const failure = this.classify(err);
+      journal.recordSyncAttempt({ error: { code: failure.code, message: failure.message } });
+      this.publish({
+        state: 'idle',
+        online: !(isTransient(err) && !(err instanceof CoreRejectedError)),
+        lastError: { code: failure.code, message: failure.message, at: this.now().toISOString() },
+      });
+      log.warn({ code: failure.code, err: failure.message }, 'sync failed');
+      throw failure;
+    }
+  }
+
+  /** Sends one batch (possibly empty: an anchor) and records the results. */
+  private async uploadBatch(
+    batch: StoredPayment[],
+    anchor: { entrySeq: number; hash: string } | null,
+    report: SyncReport,
+  ): Promise<{ response: UploadResponse; sent: StoredPayment[] }> {
+    const { journal, client } = this.options;
+    let sending = batch;
+    for (;;) {
+      const payments: UploadedPayment[] = [];
+      const unsendable: StoredPayment[] = [];
+      for (const p of sending) {
+        const u = toUploaded(p);
+        if (u) payments.push(u);
+        else unsendable.push(p);
+      }
+      for (const p of unsendable) {
+        journal.park(p.seq, 'its payment code is no longer on the terminal, so the core cannot take it');
+        report.parked += 1;
+      }
+      sending = sending.filter((p) => !unsendable.includes(p));
+      const request: UploadRequest = {
+        payments,
+        head: journal.signedHead(),
+        atAnchor: anchor ? { entrySeq: anchor.entrySeq, hash: journal.entryHashAt(anchor.entrySeq) } : null,
+        queueDepth: journal.offlineStats().pending,
+        softwareVersion: this.options.softwareVersion,
+      };
+      let response: UploadResponse;
+      try {
+        response = await client.upload(request);
+      } catch (err) {
+        // A field the core can't accept, in one payment: park that one, send the rest.
+        const index =
+          err instanceof CoreRejectedError && err.status === 400
+            ? /^payments\.(\d+)\./.exec(err.field ?? '')
+            : null;
+        const culprit = index ? sending[Number(index[1])] : undefined;
+        if (culprit) {
+          journal.park(culprit.seq, `the core refused it: ${(err as Error).message}`);
+          report.parked += 1;
+          sending = sending.filter((p) => p !== culprit);
+          continue;
+        }
+        throw err;
+      }
+      this.apply(response, sending, report);
+      return { response, sent: sending };
+    }
+  }
+
+  /** Records the core's decisions on payments stored offline; parks conflicts. */
+  private apply(response: UploadResponse, sent: StoredPayment[], report: SyncReport): void {
+    const { journal } = this.options;
+    const local = new Map(sent.map((p) => [p.paymentId, p]));
+    const changes: Parameters<Journal['transitionMany']>[0] = [];
+    for (const r of response.results) {
+      if (r.duplicate) report.duplicates += 1;
+      const p = local.get(r.paymentId);
+      if (p?.status !== 'accepted_offline') continue;
+      if (r.state === 'settled') {
+        changes.push({ paymentId: r.paymentId, decision: { status: 'settled' } });
+        report.settled += 1;
+      } else if (r.state === 'declined_after_sync') {
+        changes.push({
+          paymentId: r.paymentId,
+          decision: { status: 'declined_after_sync', reason: r.reason ?? 'declined by the core' },
+        });
+        report.declined += 1;
+      }
+    }
+    journal.transitionMany(changes);
+    for (const c of response.conflicts) {
+      journal.park(c.seq, `conflict at the core: ${c.reason}`);
+      report.conflicts += 1;
+      report.parked += 1;
+    }
+  }
+
+  private async resolveDoubts(): Promise<number> {
+    const { journal, client } = this.options;
+    let resolved = 0;
+    for (const p of journal.inDoubt()) {
+      const r: Resolution = await resolvePayment(journal, client, p, {
+        inFlightMs: this.options.inFlightMs ?? 60_000,
+        cancelAfterMs: DEFAULT_CANCEL_AFTER_MS,
+        now: () => this.now(),
+      });
+      if (r !== 'still_unknown') resolved += 1;
+    }
+    return resolved;
+  }
+
+  private classify(err: unknown): SyncError {
+    if (err instanceof SyncError) return err;
+    const e = err as Error & { code?: string };
+    if (err instanceof CoreRejectedError) {
+      const permanent = [
+        'TERMINAL_REVOKED',
+        'UNKNOWN_TERMINAL',
+        'JOURNAL_DIVERGED',
+        'BAD_SIGNATURE',
+      ].includes(err.code);
+      return new SyncError(err.code, err.message, permanent, { cause: err });
+    }
+    return new SyncError(e.code ?? 'SYNC_FAILED', e.message, !isTransient(err), { cause: err });
+  }
+
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))();
+  }
+
+  private readStatus(base: Pick<SyncStatus, 'state' | 'online' | 'lastError' | 'nextAttemptAt'>): SyncStatus {
+    const { journal } = this.options;
+    const stats = journal.offlineStats();
+    const info = journal.syncInfo();
+    return {
+      ...base,
+      pending: stats.pending,
+      pendingTotals: stats.totals,
+      inDoubt: stats.inDoubt,
+      parked: info.parked.length,
+      lastSyncAt: info.lastSyncAt,
+    };
+  }
+
+  private publish(change: Partial<SyncStatus>): void {
+    const merged = { ...this.current, ...change };
+    this.current = this.readStatus(merged);
+    for (const l of this.listeners) l(this.current);
+  }
+}
+
+/** The wire form of a stored payment; null when it can't be sent (its raw code is gone). */
+export function toUploaded(p: StoredPayment): UploadedPayment | null {
+  const facts = {
+    paymentId: p.paymentId,
+    seq: p.seq,
+    amount: p.amount,
+    scheme: p.scheme,
+    codeHash: p.codeHash,
+    capturedAt: p.capturedAt,
+  };
+  if (p.status === 'accepted_offline') {
+    return p.code ? { ...facts, state: 'accepted_offline', code: p.code } : null;
+  }
+  if (p.status === 'captured' || p.status === 'unknown') return null;
+  return {
+    ...facts,
+    state: p.status,
+    mode: p.mode ?? 'offline',
+    ...(p.reason ? { reason: p.reason.slice(0, 500) } : {}),
+  };
+}

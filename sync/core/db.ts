@@ -1,0 +1,217 @@
+/**
+ * The core's database: PostgreSQL through `pg`, or PGlite embedded in the data folder when no
+ * database URL is given. Both speak the same SQL and run the same migrations; this module is the
+ * only place that knows which one it is.
+ *
+ * Rules of this interface:
+ * - `query` runs one statement on any pooled connection; `transaction` runs `fn` on one connection
+ *   inside BEGIN/COMMIT and rolls back if `fn` throws. A transaction aborted by a deadlock or a
+ *   serialisation failure is retried from the start (at most {@link TRANSACTION_RETRIES} times), so
+ *   `fn` must not have effects outside the database.
+ * - Values come back normalised: bigint as number, bytea as Buffer, timestamptz as Date.
+ * - Exactly-once comes from constraints in the schema, never from this process's memory: several
+ *   core processes may serve one PostgreSQL database at once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface CoreDb extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Where the data is, for messages: the URL without its password, or the PGlite folder. */
+  readonly location: string;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A deadlock between two core processes touching the same wallets is resolved by retrying. */
+export const TRANSACTION_RETRIES = 5;
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** pg returns int8 as strings to be safe; every int8 here (minor units, seqs) is a safe integer. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export class CoreDbError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CoreDbError';
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(database URL)';
+  }
+}
+
+class PostgresDb implements CoreDb {
+  readonly kind = 'postgres';
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+
+  async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.pool.query(sql, params);
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          query: async <R>(sql: string, params: unknown[] = []) => {
+            const r = await client.query(sql, params);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+          exec: async (sql: string) => {
+            await client.query(sql);
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        if (attempt < TRANSACTION_RETRIES && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+        throw err;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+function normaliseRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(row)) {
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v))
+      row[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
+  return row;
+}
+
+/** pg's rowCount: rows changed, or rows returned by a SELECT (PGlite reports 0 affected for those). */
+function pgliteRowCount(r: { affectedRows?: number; rows: unknown[] }): number {
+  return Math.max(r.affectedRows ?? 0, r.rows.length);
+}
+
+class PgliteDb implements CoreDb {
+  readonly kind = 'pglite';
+  constructor(
+    private readonly db: PGlite,
+    readonly location: string,
+  ) {}
+
+  async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.db.query(sql, params);
+    return {
+      rows: (r.rows as Record<string, unknown>[]).map(normaliseRow) as R[],
+      rowCount: pgliteRowCount(r),
+    };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.db.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    // One connection: PGlite runs transactions one at a time, so nothing here can deadlock.
+    return this.db.transaction(async (t) =>
+      fn({
+        query: async <R>(sql: string, params: unknown[] = []) => {
+          const r = await t.query(sql, params);
+          return {
+            rows: (r.rows as Record<string, unknown>[]).map(normaliseRow) as R[],
+            rowCount: pgliteRowCount(r),
+          };
+        },
+        exec: async (sql: string) => {
+          await t.exec(sql);
+        },
+      }),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+export interface OpenCoreDbOptions {
+  /** postgres://... ; when absent, PGlite in `dataDir`. */
+  url?: string | null;
+  dataDir?: string;
+  /** Connections in the pool (PostgreSQL only). */
+  poolSize?: number;
+}
+
+/** The pool size: two CPU cores here; more connections than that only queue inside PostgreSQL. */
+export const DEFAULT_POOL_SIZE = 8;
+
+export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      types: pgTypes,
+      application_name: 'suanpan-core',
+    });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on the next query.
+    });
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new CoreDbError(
+        `Cannot connect to the core database ${redact(options.url)}: ${(err as Error).message}. Check that PostgreSQL runs and the URL is right.`,
+        { cause: err },
+      );
+    }
+    return new PostgresDb(pool, redact(options.url));
+  }
+  if (!options.dataDir)
+    throw new CoreDbError('No database URL and no data folder for the embedded database.');
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    const db = new PGlite(options.dataDir);
+    await db.waitReady;
+    return new PgliteDb(db, path.resolve(options.dataDir));
+  } catch (err) {
+    throw new CoreDbError(
+      `Cannot open the embedded core database in ${options.dataDir}: ${(err as Error).message}. Is another process using it? Only one process may open an embedded database; use PostgreSQL (--db) for several.`,
+      { cause: err },
+    );
+  }
+}

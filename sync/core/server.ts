@@ -1,0 +1,287 @@
+/**
+ * The reference core over HTTP (Fastify). Terminal routes under /v1 require a request signature
+ * (sync/protocol/signing.ts); bodies are validated by the shared wire schemas, and a bad one gets
+ * 400 naming the field. Operator routes under /admin/v1 answer only on loopback with the admin
+ * token, so `suanpan core ...` commands can reach an embedded database a running server holds.
+ */
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { parseAmount } from '../protocol/money.ts';
+import { parseSignature, SignatureError, verifySignature } from '../protocol/signing.ts';
+import {
+  ActivateRequest,
+  AuthoriseRequest,
+  CancelRequest,
+  describeIssue,
+  type ErrorCode,
+  PATHS,
+  TerminalId,
+  UploadRequest,
+} from '../protocol/wire.ts';
+import type { CoreDb } from './db.ts';
+import { CoreError, unauthenticated } from './errors.ts';
+import { migrateCore } from './migrate.ts';
+import { type CoreService, publicKeyFromBase64, type TerminalRow } from './service.ts';
+
+/** 2,000 payments of ~400 bytes each, with room to spare. */
+export const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+/** How often stale nonces are deleted. */
+const NONCE_SWEEP_MS = 60_000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: Buffer;
+    terminal?: TerminalRow;
+  }
+}
+
+export interface CoreServerOptions {
+  service: CoreService;
+  db: CoreDb;
+  log: Logger;
+  now?: () => Date;
+  /** Enables the operator routes; null disables them. */
+  adminToken?: string | null;
+  version: string;
+}
+
+const SIGNATURE_CODES: Record<SignatureError['problem'], ErrorCode> = {
+  UNSIGNED: 'UNAUTHENTICATED',
+  MALFORMED: 'BAD_SIGNATURE',
+  WRONG_COMPONENTS: 'BAD_SIGNATURE',
+  DIGEST_MISMATCH: 'BAD_SIGNATURE',
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  STALE: 'STALE_REQUEST',
+};
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const described = r.error.issues.map(describeIssue);
+  const first = described[0] as { field: string; message: string };
+  throw new CoreError(400, 'BAD_REQUEST', described.map((d) => d.message).join('; '), first.field);
+}
+
+export async function buildCoreServer(options: CoreServerOptions): Promise<FastifyInstance> {
+  const { service, log } = options;
+  const now = () => (options.now ?? (() => new Date()))();
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse((body as Buffer).toString('utf8')));
+    } catch {
+      done(new CoreError(400, 'BAD_REQUEST', 'the body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    if (err instanceof CoreError) {
+      return reply.status(err.status).send({
+        error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) },
+      });
+    }
+    if (err instanceof SignatureError) {
+      return reply.status(401).send({ error: { code: SIGNATURE_CODES[err.problem], message: err.message } });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+    }
+    log.error({ err, url: request.url }, 'core request failed');
+    return reply.status(500).send({
+      error: { code: 'INTERNAL', message: 'The core failed to handle this request; it was not applied.' },
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}` } }),
+  );
+
+  /** Checks the signature, the terminal's status, freshness and the nonce; sets request.terminal. */
+  const authenticate = async (request: FastifyRequest) => {
+    const parsed = parseSignature(request.headers);
+    const terminal = await service.terminalForAuth(parsed.params.keyid);
+    if (!terminal)
+      throw unauthenticated(
+        'UNKNOWN_TERMINAL',
+        `Terminal ${parsed.params.keyid} is not activated at this core.`,
+      );
+    if (terminal.status === 'revoked') {
+      throw unauthenticated(
+        'TERMINAL_REVOKED',
+        `Terminal ${terminal.terminal_id} has been revoked by the operator.`,
+      );
+    }
+    const key = crypto.createPublicKey({
+      key: Buffer.from(terminal.public_key),
+      format: 'der',
+      type: 'spki',
+    });
+    const at = now().getTime();
+    verifySignature(
+      parsed,
+      { method: request.method, target: request.url, body: request.rawBody ?? '', headers: request.headers },
+      key,
+      at,
+    );
+    const localTime = Number(request.headers['suanpan-local-time']);
+    if (!(await service.acceptNonce(terminal.terminal_id, parsed.params.nonce, at - localTime))) {
+      throw unauthenticated(
+        'REPLAYED_REQUEST',
+        'This request was seen before (its nonce is used): it was not applied again.',
+      );
+    }
+    request.terminal = terminal;
+  };
+  const terminal = (request: FastifyRequest) => request.terminal as TerminalRow;
+  const signed = { preHandler: authenticate };
+
+  app.get(PATHS.healthz, async () => ({
+    ok: true,
+    service: 'suanpan-core',
+    version: options.version,
+    database: options.db.kind,
+  }));
+
+  app.post(PATHS.activate, async (request) => {
+    const body = parse(ActivateRequest, request.body);
+    // The terminal is not known yet: the request must be signed by the key it presents.
+    const parsed = parseSignature(request.headers);
+    if (parsed.params.keyid !== body.terminalId) {
+      throw unauthenticated('BAD_SIGNATURE', 'the signature key id is not the terminal being activated');
+    }
+    verifySignature(
+      parsed,
+      { method: request.method, target: request.url, body: request.rawBody ?? '', headers: request.headers },
+      publicKeyFromBase64(body.publicKey),
+      now().getTime(),
+    );
+    return service.activate(body);
+  });
+
+  app.post(PATHS.authorise, signed, async (request) =>
+    service.authorise(terminal(request), parse(AuthoriseRequest, request.body)),
+  );
+
+  const PaymentParams = z.object({ paymentId: z.uuid() }).strict();
+  app.get('/v1/payments/:paymentId', signed, async (request) =>
+    service.query(terminal(request), parse(PaymentParams, request.params).paymentId),
+  );
+  app.post('/v1/payments/:paymentId/cancel', signed, async (request) =>
+    service.cancel(
+      terminal(request),
+      parse(PaymentParams, request.params).paymentId,
+      parse(CancelRequest, request.body),
+    ),
+  );
+
+  app.get(PATHS.syncState, signed, async (request) => service.syncState(terminal(request)));
+  app.post(PATHS.upload, signed, async (request) =>
+    service.upload(terminal(request), parse(UploadRequest, request.body)),
+  );
+  const ResultsQuery = z
+    .object({
+      fromSeq: z.coerce.number().int().min(1),
+      limit: z.coerce.number().int().min(1).max(2000).default(500),
+    })
+    .strict();
+  app.get(PATHS.results, signed, async (request) => {
+    const q = parse(ResultsQuery, request.query);
+    return service.results(terminal(request), q.fromSeq, q.limit);
+  });
+
+  if (options.adminToken) registerAdmin(app, service, options.adminToken);
+  return app;
+}
+
+/** Operator routes, for the CLI when a running server holds an embedded database. */
+function registerAdmin(app: FastifyInstance, service: CoreService, token: string): void {
+  const expected = crypto.createHash('sha256').update(`Bearer ${token}`).digest();
+  const operator = async (request: FastifyRequest, reply: FastifyReply) => {
+    const loopback = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(request.ip);
+    const given = crypto
+      .createHash('sha256')
+      .update(request.headers.authorization ?? '')
+      .digest();
+    if (!loopback || !crypto.timingSafeEqual(given, expected)) {
+      return reply.status(401).send({
+        error: { code: 'UNAUTHENTICATED', message: 'operator routes need the admin token, on loopback' },
+      });
+    }
+  };
+  const guarded = { preHandler: operator };
+  const Id = z.object({ id: z.uuid() }).strict();
+  app.post('/admin/v1/merchants', guarded, async (r) =>
+    service.createMerchant(parse(z.object({ name: z.string().min(1).max(200) }).strict(), r.body).name),
+  );
+  app.post('/admin/v1/activation-codes', guarded, async (r) =>
+    service.createActivationCode(parse(z.object({ merchantId: z.uuid() }).strict(), r.body).merchantId),
+  );
+  app.post('/admin/v1/wallets', guarded, async (r) => {
+    const body = parse(
+      z.object({ balance: z.string(), currency: z.string().default('CNY') }).strict(),
+      r.body,
+    );
+    return service.createWallet(parseAmount(body.balance, body.currency));
+  });
+  app.post('/admin/v1/wallets/:id/codes', guarded, async (r) =>
+    service.issueWalletCode(parse(Id, r.params).id),
+  );
+  app.get('/admin/v1/wallets/:id', guarded, async (r) => service.wallet(parse(Id, r.params).id));
+  app.get('/admin/v1/payments', guarded, async (r) => {
+    const q = parse(
+      z
+        .object({
+          terminal: TerminalId.optional(),
+          limit: z.coerce.number().int().min(1).max(10_000).default(100),
+        })
+        .strict(),
+      r.query,
+    );
+    return service.payments({ terminalId: q.terminal, limit: q.limit });
+  });
+  app.post('/admin/v1/terminals/:id/revoke', guarded, async (r) =>
+    service.revokeTerminal(parse(z.object({ id: TerminalId }).strict(), r.params).id),
+  );
+  app.get('/admin/v1/terminals', guarded, async () => service.terminals());
+  app.get('/admin/v1/ledger', guarded, async () => service.ledgerCheck());
+}
+
+export interface RunningCore {
+  url: string;
+  service: CoreService;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Migrates, listens, and sweeps old nonces; `close` stops all of it (the database stays open). */
+export async function startCore(
+  options: CoreServerOptions & { host: string; port: number },
+): Promise<RunningCore> {
+  await migrateCore(options.db);
+  const app = await buildCoreServer(options);
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const sweep = setInterval(() => {
+    options.service.forgetOldNonces().catch((err) => options.log.warn({ err }, 'nonce sweep failed'));
+  }, NONCE_SWEEP_MS);
+  sweep.unref();
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  options.log.info({ url: `http://${host}:${port}`, database: options.db.location }, 'core listening');
+  return {
+    url: `http://${host}:${port}`,
+    service: options.service,
+    app,
+    close: async () => {
+      clearInterval(sweep);
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,912 @@
+/**
+ * The reference payment core's operations, over its database. The HTTP server (server.ts) and the
+ * `suanpan core` commands call these; nothing here knows about HTTP.
+ *
+ * Exactly once: every write for a terminal's payments happens in a transaction that first locks
+ * that terminal's row, then relies on the unique keys (terminal_id, payment_id) and
+ * (terminal_id, seq). A retry, a duplicate or a late copy of a request finds the payment there and
+ * gets the outcome it got the first time; other facts under the same paymentId or seq are a
+ * conflict, never an overwrite. Codes and wallets are locked in a fixed order (codes by code,
+ * wallets by id) so two core processes can't deadlock for long (and a deadlock is retried, db.ts).
+ */
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Money } from '../protocol/money.ts';
+import type {
+  ActivateRequest,
+  ActivateResponse,
+  AuthoriseRequest,
+  AuthoriseResponse,
+  CancelRequest,
+  CancelResponse,
+  Conflict,
+  CorePaymentState,
+  PaymentFacts,
+  PaymentResult,
+  QueryResponse,
+  ResultsResponse,
+  SyncStateResponse,
+  UploadedPayment,
+  UploadRequest,
+  UploadResponse,
+} from '../protocol/wire.ts';
+import type { CoreDb, Queryable } from './db.ts';
+import { CoreError, conflict, notFound, unauthenticated } from './errors.ts';
+import { type CodeRow, judge, type WalletRow, walletCode } from './wallet-codes.ts';
+
+/** A technician has a day to enter an activation code. */
+export const DEFAULT_ACTIVATION_TTL_MS = 24 * 3_600_000;
+/** Nonces are kept a little longer than a request stays fresh (±300 s). */
+export const NONCE_RETENTION_S = 900;
+const ACTIVATION_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export interface TerminalRow {
+  terminal_id: string;
+  merchant_id: string;
+  public_key: Buffer;
+  status: 'active' | 'revoked';
+  clock_offset_ms: number;
+}
+
+interface PaymentRow {
+  payment_id: string;
+  seq: number;
+  amount_minor: number;
+  currency: string;
+  scheme: string;
+  code_hash: Buffer;
+  captured_at: Date;
+  state: CorePaymentState;
+  reason: string | null;
+  mode: 'online' | 'offline';
+  received_at: Date;
+}
+
+export interface CorePayment {
+  terminalId: string;
+  paymentId: string;
+  seq: number;
+  amount: Money;
+  scheme: string;
+  mode: 'online' | 'offline';
+  state: CorePaymentState;
+  reason: string | null;
+  capturedAt: string;
+  receivedAt: string;
+}
+
+export interface CoreServiceOptions {
+  db: CoreDb;
+  log: Logger;
+  now?: () => Date;
+}
+
+const sha256 = (data: string | Buffer) => crypto.createHash('sha256').update(data).digest();
+
+export function publicKeyFromBase64(spki: string): crypto.KeyObject {
+  return crypto.createPublicKey({ key: Buffer.from(spki, 'base64'), format: 'der', type: 'spki' });
+}
+
+export function terminalIdOfKey(der: Buffer): string {
+  return `sp-${sha256(der).toString('hex').slice(0, 16)}`;
+}
+
+/** Same payment: the facts that identify it match (the state may differ: that is its history). */
+function sameFacts(row: PaymentRow, p: PaymentFacts): boolean {
+  return (
+    row.seq === p.seq &&
+    row.amount_minor === p.amount.minor &&
+    row.currency === p.amount.currency &&
+    row.scheme === p.scheme &&
+    row.code_hash.toString('hex') === p.codeHash &&
+    row.captured_at.getTime() === Date.parse(p.capturedAt)
+  );
+}
+
+function differences(row: PaymentRow, p: PaymentFacts): string {
+  const out: string[] = [];
+  if (row.seq !== p.seq) out.push(`seq ${row.seq} ≠ ${p.seq}`);
+  if (row.amount_minor !== p.amount.minor || row.currency !== p.amount.currency) {
+    out.push(`amount ${row.amount_minor} ${row.currency} ≠ ${p.amount.minor} ${p.amount.currency}`);
+  }
+  if (row.code_hash.toString('hex') !== p.codeHash) out.push('payment code differs');
+  if (row.scheme !== p.scheme) out.push(`scheme ${row.scheme} ≠ ${p.scheme}`);
+  if (row.captured_at.getTime() !== Date.parse(p.capturedAt)) out.push('capture time differs');
+  return out.join(', ');
+}
+
+const PAYMENT_COLUMNS =
+  'payment_id, seq, amount_minor, currency, scheme, code_hash, captured_at, state, reason, mode, received_at';
+
+export class CoreService {
+  constructor(private readonly options: CoreServiceOptions) {}
+
+  private get db(): CoreDb {
+    return this.options.db;
+  }
+
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))();
+  }
+
+  // --- operator -------------------------------------------------------------------------------
+
+  async createMerchant(name: string): Promise<{ merchantId: string }> {
+    const merchantId = crypto.randomUUID();
+    await this.db.query('INSERT INTO merchants (merchant_id, name) VALUES ($1, $2)', [merchantId, name]);
+    return { merchantId };
+  }
+
+  async createActivationCode(
+    merchantId: string,
+    ttlMs = DEFAULT_ACTIVATION_TTL_MS,
+  ): Promise<{ code: string; expiresAt: string }> {
+    const merchant = await this.db.query('SELECT 1 FROM merchants WHERE merchant_id = $1', [merchantId]);
+    if (merchant.rowCount === 0) throw notFound(`No merchant ${merchantId}.`);
+    const chars = Array.from(
+      crypto.randomBytes(12),
+      (b) => ACTIVATION_ALPHABET[b % ACTIVATION_ALPHABET.length],
+    ).join('');
+    const code = `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
+    const expiresAt = new Date(this.now().getTime() + ttlMs);
+    await this.db.query(
+      'INSERT INTO activation_codes (code_hash, merchant_id, expires_at) VALUES ($1, $2, $3)',
+      [sha256(code), merchantId, expiresAt],
+    );
+    return { code, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** A demo wallet, funded from outside the system (a funding entry pair in the ledger). */
+  async createWallet(balance: Money): Promise<{ walletId: string }> {
+    const walletId = crypto.randomUUID();
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        'INSERT INTO wallets (wallet_id, secret, currency, balance_minor) VALUES ($1, $2, $3, $4)',
+        [walletId, crypto.randomBytes(32), balance.currency, balance.minor],
+      );
+      if (balance.minor > 0) {
+        await tx.query(
+          `INSERT INTO ledger_entries (account, amount_minor, currency, kind)
+           VALUES ($1, $2, $3, 'funding'), ('funding', $4, $3, 'funding')`,
+          [`wallet:${walletId}`, balance.minor, balance.currency, -balance.minor],
+        );
+      }
+    });
+    return { walletId };
+  }
+
+  /** A fresh single-use payment code for a wallet. */
+  async issueWalletCode(walletId: string): Promise<{ code: string; issuedAt: string; expiresAt: string }> {
+    return this.db.transaction(async (tx) => {
+      for (;;) {
+        const w = await tx.query<{ secret: Buffer; codes_issued: number }>(
+          'UPDATE wallets SET codes_issued = codes_issued + 1 WHERE wallet_id = $1 RETURNING secret, codes_issued',
+          [walletId],
+        );
+        const row = w.rows[0];
+        if (!row) throw notFound(`No wallet ${walletId}.`);
+        const code = walletCode(Buffer.from(row.secret), row.codes_issued);
+        const issuedAt = this.now();
+        const inserted = await tx.query(
+          'INSERT INTO wallet_codes (code, wallet_id, issued_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+          [code, walletId, issuedAt],
+        );
+        // 10^16 codes: a collision with an earlier one is rare; take the next counter if it happens.
+        if (inserted.rowCount === 1) {
+          return {
+            code,
+            issuedAt: issuedAt.toISOString(),
+            expiresAt: new Date(issuedAt.getTime() + 60_000).toISOString(),
+          };
+        }
+      }
+    });
+  }
+
+  async wallet(walletId: string): Promise<{ walletId: string; balance: Money }> {
+    const r = await this.db.query<{ balance_minor: number; currency: string }>(
+      'SELECT balance_minor, currency FROM wallets WHERE wallet_id = $1',
+      [walletId],
+    );
+    const row = r.rows[0];
+    if (!row) throw notFound(`No wallet ${walletId}.`);
+    return { walletId, balance: { minor: row.balance_minor, currency: row.currency } };
+  }
+
+  async payments(filter: { terminalId?: string; limit?: number } = {}): Promise<CorePayment[]> {
+    const r = await this.db.query<PaymentRow & { terminal_id: string }>(
+      `SELECT terminal_id, ${PAYMENT_COLUMNS} FROM payments
+       WHERE ($1::text IS NULL OR terminal_id = $1) ORDER BY received_at DESC, seq DESC LIMIT $2`,
+      [filter.terminalId ?? null, filter.limit ?? 100],
+    );
+    return r.rows.map((p) => ({
+      terminalId: p.terminal_id,
+      paymentId: p.payment_id,
+      seq: p.seq,
+      amount: { minor: p.amount_minor, currency: p.currency },
+      scheme: p.scheme,
+      mode: p.mode,
+      state: p.state,
+      reason: p.reason,
+      capturedAt: p.captured_at.toISOString(),
+      receivedAt: p.received_at.toISOString(),
+    }));
+  }
+
+  async revokeTerminal(terminalId: string): Promise<{ terminalId: string; status: 'revoked' }> {
+    const r = await this.db.query(
+      "UPDATE terminals SET status = 'revoked', revoked_at = now() WHERE terminal_id = $1",
+      [terminalId],
+    );
+    if (r.rowCount === 0) throw notFound(`No terminal ${terminalId}.`);
+    return { terminalId, status: 'revoked' };
+  }
+
+  async terminals(): Promise<Record<string, unknown>[]> {
+    const r = await this.db.query(
+      `SELECT terminal_id, merchant_id, status, software_version, last_seen_at, queue_depth, highest_contiguous_seq,
+              clock_offset_ms, integrity_alert FROM terminals ORDER BY activated_at`,
+    );
+    return r.rows;
+  }
+
+  /** Ledger sums: zero overall and per currency when the books balance; wallets equal their entries. */
+  async ledgerCheck(): Promise<{ total: number; walletsMismatched: number }> {
+    const total = await this.db.query<{ s: number }>(
+      'SELECT coalesce(sum(amount_minor), 0)::bigint AS s FROM ledger_entries',
+    );
+    const wallets = await this.db.query<{ n: number }>(
+      `SELECT count(*)::bigint AS n FROM wallets w
+       WHERE w.balance_minor <> (SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.account = 'wallet:' || w.wallet_id)`,
+    );
+    return { total: total.rows[0]?.s ?? 0, walletsMismatched: wallets.rows[0]?.n ?? 0 };
+  }
+
+  // --- terminals: activation and authentication --------------------------------------------------
+
+  /**
+   * Binds a terminal's key to the merchant of a one-time activation code. The caller has checked
+   * that the request is signed by that key.
+   */
+  async activate(req: ActivateRequest): Promise<ActivateResponse> {
+    const der = Buffer.from(req.publicKey, 'base64');
+    if (terminalIdOfKey(der) !== req.terminalId) {
+      throw new CoreError(400, 'BAD_REQUEST', 'terminalId is not derived from publicKey', 'terminalId');
+    }
+    return this.db.transaction(async (tx) => {
+      const code = await tx.query<{
+        merchant_id: string;
+        expires_at: Date;
+        used_at: Date | null;
+        used_by: string | null;
+      }>(
+        'SELECT merchant_id, expires_at, used_at, used_by FROM activation_codes WHERE code_hash = $1 FOR UPDATE',
+        [sha256(req.code)],
+      );
+      const row = code.rows[0];
+      if (!row)
+        throw unauthenticated(
+          'ACTIVATION_CODE_INVALID',
+          'This activation code is not known to the core: check it and try again.',
+        );
+      if (row.used_at) {
+        throw unauthenticated(
+          'ACTIVATION_CODE_USED',
+          `This activation code was already used (at ${row.used_at.toISOString()}): activation codes work once. Ask the operator for a new one.`,
+        );
+      }
+      if (row.expires_at.getTime() < this.now().getTime()) {
+        throw unauthenticated(
+          'ACTIVATION_CODE_EXPIRED',
+          `This activation code expired at ${row.expires_at.toISOString()}. Ask the operator for a new one.`,
+        );
+      }
+      await tx.query('UPDATE activation_codes SET used_at = now(), used_by = $2 WHERE code_hash = $1', [
+        sha256(req.code),
+        req.terminalId,
+      ]);
+      await tx.query(
+        `INSERT INTO terminals (terminal_id, merchant_id, public_key, status, software_version, activated_at)
+         VALUES ($1, $2, $3, 'active', $4, now())
+         ON CONFLICT (terminal_id) DO UPDATE SET merchant_id = excluded.merchant_id, status = 'active',
+           revoked_at = NULL, software_version = excluded.software_version, activated_at = now()`,
+        [req.terminalId, row.merchant_id, der, req.softwareVersion],
+      );
+      const merchant = await tx.query<{ name: string }>('SELECT name FROM merchants WHERE merchant_id = $1', [
+        row.merchant_id,
+      ]);
+      this.options.log.info(
+        { terminalId: req.terminalId, merchantId: row.merchant_id },
+        'terminal activated',
+      );
+      return {
+        terminalId: req.terminalId,
+        merchantId: row.merchant_id,
+        merchantName: merchant.rows[0]?.name ?? '',
+      };
+    });
+  }
+
+  async terminalForAuth(terminalId: string): Promise<TerminalRow | undefined> {
+    const r = await this.db.query<TerminalRow>(
+      'SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms FROM terminals WHERE terminal_id = $1',
+      [terminalId],
+    );
+    return r.rows[0];
+  }
+
+  /**
+   * Accepts a request's nonce once (a replay finds it taken) and records when the terminal was seen
+   * and how far its own clock is from the core's. One statement, so it is atomic across processes.
+   */
+  async acceptNonce(terminalId: string, nonce: string, clockOffsetMs: number): Promise<boolean> {
+    const r = await this.db.query(
+      `WITH n AS (INSERT INTO request_nonces (terminal_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+       UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
+       WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING 1`,
+      [terminalId, nonce, Math.round(clockOffsetMs)],
+    );
+    return r.rowCount === 1;
+  }
+
+  async forgetOldNonces(): Promise<number> {
+    const r = await this.db.query(
+      `DELETE FROM request_nonces WHERE seen_at < now() - make_interval(secs => $1)`,
+      [NONCE_RETENTION_S],
+    );
+    return r.rowCount;
+  }
+
+  // --- online payments ---------------------------------------------------------------------------
+
+  async authorise(t: TerminalRow, req: AuthoriseRequest): Promise<AuthoriseResponse> {
+    return this.db.transaction(async (tx) => {
+      await lockTerminal(tx, t.terminal_id);
+      const existing = await existingPayments(tx, t.terminal_id, [req.paymentId], [req.seq]);
+      const mine = existing.find((p) => p.payment_id === req.paymentId);
+      if (mine) {
+        if (!sameFacts(mine, req))
+          throw conflict(`Payment ${req.paymentId} is held with other facts: ${differences(mine, req)}.`);
+        const approved = mine.state === 'approved' || mine.state === 'settled';
+        return {
+          paymentId: req.paymentId,
+          outcome: approved ? 'approved' : 'declined',
+          ...(approved ? {} : { reason: mine.reason ?? mine.state }),
+          duplicate: true,
+        };
+      }
+      if (existing.length > 0)
+        throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
+      const { codes, wallets } = await lockCodesAndWallets(tx, [req.code]);
+      const code = codes.get(req.code);
+      const wallet = code && wallets.get(code.wallet_id);
+      const verdict = judge(
+        { amountMinor: req.amount.minor, currency: req.amount.currency },
+        code,
+        wallet,
+        wallet?.balance_minor ?? 0,
+        this.now(),
+        false,
+      );
+      const state = verdict.ok ? 'approved' : 'declined';
+      await insertPayments(tx, t, [
+        {
+          facts: req,
+          state,
+          mode: 'online',
+          reason: verdict.ok ? null : verdict.reason,
+          walletId: code?.wallet_id ?? null,
+        },
+      ]);
+      if (code && !code.used_at) await markCodesUsed(tx, t.terminal_id, [[code.code, req.paymentId]]);
+      if (verdict.ok && wallet) {
+        await setBalances(tx, [[wallet.wallet_id, wallet.balance_minor - req.amount.minor]]);
+        await postLedger(tx, t, [
+          { paymentId: req.paymentId, walletId: wallet.wallet_id, amount: req.amount, kind: 'payment' },
+        ]);
+      }
+      await advanceContiguous(tx, t.terminal_id);
+      return {
+        paymentId: req.paymentId,
+        outcome: state,
+        ...(verdict.ok ? {} : { reason: verdict.reason }),
+        duplicate: false,
+      };
+    });
+  }
+
+  async query(t: TerminalRow, paymentId: string): Promise<QueryResponse> {
+    const r = await this.db.query<{ state: CorePaymentState; reason: string | null }>(
+      'SELECT state, reason FROM payments WHERE terminal_id = $1 AND payment_id = $2',
+      [t.terminal_id, paymentId],
+    );
+    const row = r.rows[0];
+    if (!row) return { paymentId, state: 'not_found' };
+    return { paymentId, state: row.state, ...(row.reason ? { reason: row.reason } : {}) };
+  }
+
+  /**
+   * After a timeout the terminal cancels: a payment the core never saw is refused for good (a late
+   * copy of the authorisation then finds it cancelled); one approved today is reversed.
+   */
+  async cancel(t: TerminalRow, paymentId: string, req: CancelRequest): Promise<CancelResponse> {
+    const facts: PaymentFacts = { ...req, paymentId };
+    return this.db.transaction(async (tx) => {
+      await lockTerminal(tx, t.terminal_id);
+      const existing = await existingPayments(tx, t.terminal_id, [paymentId], [req.seq]);
+      const mine = existing.find((p) => p.payment_id === paymentId);
+      if (!mine) {
+        if (existing.length > 0)
+          throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
+        const reason = 'cancelled: no answer reached the terminal in time';
+        await insertPayments(tx, t, [{ facts, state: 'cancelled', mode: 'online', reason, walletId: null }]);
+        await advanceContiguous(tx, t.terminal_id);
+        return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
+      }
+      if (!sameFacts(mine, facts))
+        throw conflict(`Payment ${paymentId} is held with other facts: ${differences(mine, facts)}.`);
+      if (mine.state === 'declined' || mine.state === 'cancelled') {
+        return {
+          paymentId,
+          outcome: 'cancelled',
+          state: mine.state,
+          ...(mine.reason ? { reason: mine.reason } : {}),
+        };
+      }
+      const sameDay = mine.received_at.toISOString().slice(0, 10) === this.now().toISOString().slice(0, 10);
+      if (mine.state !== 'approved' || !sameDay) {
+        return {
+          paymentId,
+          outcome: 'too_late',
+          state: mine.state,
+          reason: 'a payment can be cancelled only on the day it was approved',
+        };
+      }
+      const entry = await tx.query<{ wallet_id: string }>(
+        'SELECT wallet_id FROM payments WHERE terminal_id = $1 AND payment_id = $2',
+        [t.terminal_id, paymentId],
+      );
+      const walletId = entry.rows[0]?.wallet_id as string;
+      await tx.query('SELECT 1 FROM wallets WHERE wallet_id = $1 FOR UPDATE', [walletId]);
+      await tx.query('UPDATE wallets SET balance_minor = balance_minor + $2 WHERE wallet_id = $1', [
+        walletId,
+        mine.amount_minor,
+      ]);
+      await postLedger(tx, t, [
+        {
+          paymentId,
+          walletId,
+          amount: { minor: mine.amount_minor, currency: mine.currency },
+          kind: 'reversal',
+        },
+      ]);
+      const reason = 'cancelled and reversed: no answer reached the terminal in time';
+      await tx.query(
+        "UPDATE payments SET state = 'cancelled', reason = $3 WHERE terminal_id = $1 AND payment_id = $2",
+        [t.terminal_id, paymentId, reason],
+      );
+      return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
+    });
+  }
+
+  // --- store and forward ---------------------------------------------------------------------------
+
+  async syncState(t: TerminalRow): Promise<SyncStateResponse> {
+    const r = await this.db.query<{ highest_contiguous_seq: number }>(
+      'SELECT highest_contiguous_seq FROM terminals WHERE terminal_id = $1',
+      [t.terminal_id],
+    );
+    return {
+      terminalId: t.terminal_id,
+      highestContiguousSeq: r.rows[0]?.highest_contiguous_seq ?? 0,
+      anchor: await latestAnchor(this.db, t.terminal_id),
+      serverTime: this.now().toISOString(),
+    };
+  }
+
+  /**
+   * Takes a batch of stored payments in seq order. New offline payments are judged in seq order
+   * (code, expiry by corrected capture time, balance) and settled or declined_after_sync; records of
+   * payments the terminal decided are kept as they are; payments the core has already get the result
+   * they got then (duplicate: true); other facts under a known paymentId or seq are conflicts.
+   * The journal head is anchored in the same transaction.
+   */
+  async upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+    try {
+      return await this.uploadInTransaction(t, req);
+    } catch (err) {
+      if (err instanceof CoreError && err.code === 'JOURNAL_DIVERGED') {
+        // Flag the terminal for the operator; the upload itself was rolled back.
+        await this.db.query('UPDATE terminals SET integrity_alert = $2 WHERE terminal_id = $1', [
+          t.terminal_id,
+          err.message,
+        ]);
+        this.options.log.error(
+          { terminalId: t.terminal_id, reason: err.message },
+          'terminal journal diverged',
+        );
+      }
+      throw err;
+    }
+  }
+
+  private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+    return this.db.transaction(async (tx) => {
+      const terminal = await lockTerminal(tx, t.terminal_id);
+      await checkAndAnchor(tx, t, req);
+      const payments = req.payments;
+      const existing = await existingPayments(
+        tx,
+        t.terminal_id,
+        payments.map((p) => p.paymentId),
+        payments.map((p) => p.seq),
+      );
+      const byId = new Map(existing.map((p) => [p.payment_id, p]));
+      const bySeq = new Map(existing.map((p) => [p.seq, p]));
+      const results: PaymentResult[] = [];
+      const conflicts: Conflict[] = [];
+      const fresh: UploadedPayment[] = [];
+      for (const p of payments) {
+        const known = byId.get(p.paymentId);
+        if (known) {
+          if (sameFacts(known, p)) {
+            results.push(result(p, known.state, known.reason, true));
+          } else {
+            conflicts.push({
+              paymentId: p.paymentId,
+              seq: p.seq,
+              reason: `held with other facts: ${differences(known, p)}`,
+            });
+          }
+          continue;
+        }
+        const seqTaken = bySeq.get(p.seq);
+        if (seqTaken) {
+          conflicts.push({
+            paymentId: p.paymentId,
+            seq: p.seq,
+            reason: `seq ${p.seq} is already payment ${seqTaken.payment_id}`,
+          });
+          continue;
+        }
+        if (p.state === 'approved' || p.state === 'settled') {
+          conflicts.push({
+            paymentId: p.paymentId,
+            seq: p.seq,
+            reason: `the terminal says ${p.state}, but the core never approved this payment`,
+          });
+          continue;
+        }
+        fresh.push(p);
+      }
+
+      const offline = fresh.filter(
+        (p): p is Extract<UploadedPayment, { state: 'accepted_offline' }> => p.state === 'accepted_offline',
+      );
+      const { codes, wallets } = await lockCodesAndWallets(
+        tx,
+        offline.map((p) => p.code),
+      );
+      const balances = new Map([...wallets.values()].map((w) => [w.wallet_id, w.balance_minor]));
+      const usedNow = new Set<string>();
+      const rows: NewPayment[] = [];
+      const codesUsed: [string, string][] = [];
+      const ledger: LedgerMovement[] = [];
+      const offset = terminal.clock_offset_ms;
+      for (const p of fresh) {
+        if (p.state !== 'accepted_offline') {
+          rows.push({
+            facts: p,
+            state: p.state as CorePaymentState,
+            mode: p.mode,
+            reason: p.reason ?? null,
+            walletId: null,
+          });
+          results.push(result(p, p.state as CorePaymentState, p.reason ?? null, false));
+          continue;
+        }
+        const code = codes.get(p.code);
+        const wallet = code && wallets.get(code.wallet_id);
+        const balance = wallet ? (balances.get(wallet.wallet_id) as number) : 0;
+        const capturedAt = new Date(Date.parse(p.capturedAt) + offset);
+        const verdict = judge(
+          { amountMinor: p.amount.minor, currency: p.amount.currency },
+          code,
+          wallet,
+          balance,
+          capturedAt,
+          usedNow.has(p.code),
+        );
+        if (code && !code.used_at && !usedNow.has(p.code)) {
+          usedNow.add(p.code);
+          codesUsed.push([p.code, p.paymentId]);
+        }
+        if (verdict.ok && wallet) {
+          balances.set(wallet.wallet_id, balance - p.amount.minor);
+          ledger.push({
+            paymentId: p.paymentId,
+            walletId: wallet.wallet_id,
+            amount: p.amount,
+            kind: 'payment',
+          });
+        }
+        const state: CorePaymentState = verdict.ok ? 'settled' : 'declined_after_sync';
+        const reason = verdict.ok ? null : verdict.reason;
+        rows.push({ facts: p, state, mode: 'offline', reason, walletId: code?.wallet_id ?? null });
+        results.push(result(p, state, reason, false));
+      }
+      await insertPayments(tx, t, rows);
+      await markCodesUsed(tx, t.terminal_id, codesUsed);
+      const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
+      await setBalances(tx, changed);
+      await postLedger(tx, t, ledger);
+      const highest = await advanceContiguous(tx, t.terminal_id);
+      await tx.query('UPDATE terminals SET queue_depth = $2, software_version = $3 WHERE terminal_id = $1', [
+        t.terminal_id,
+        req.queueDepth,
+        req.softwareVersion,
+      ]);
+      results.sort((a, b) => a.seq - b.seq);
+      return {
+        results,
+        conflicts,
+        highestContiguousSeq: highest,
+        anchor: await latestAnchor(tx, t.terminal_id),
+      };
+    });
+  }
+
+  async results(t: TerminalRow, fromSeq: number, limit: number): Promise<ResultsResponse> {
+    const r = await this.db.query<{
+      payment_id: string;
+      seq: number;
+      state: CorePaymentState;
+      reason: string | null;
+    }>(
+      'SELECT payment_id, seq, state, reason FROM payments WHERE terminal_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
+      [t.terminal_id, fromSeq, limit],
+    );
+    return {
+      results: r.rows.map((row) => ({
+        paymentId: row.payment_id,
+        seq: row.seq,
+        state: row.state,
+        ...(row.reason ? { reason: row.reason } : {}),
+        duplicate: true,
+      })),
+    };
+  }
+}
+
+function result(
+  p: { paymentId: string; seq: number },
+  state: CorePaymentState,
+  reason: string | null,
+  duplicate: boolean,
+): PaymentResult {
+  return { paymentId: p.paymentId, seq: p.seq, state, ...(reason ? { reason } : {}), duplicate };
+}
+
+// --- statements ----------------------------------------------------------------------------------
+
+async function lockTerminal(tx: Queryable, terminalId: string): Promise<TerminalRow> {
+  const r = await tx.query<TerminalRow>(
+    'SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms FROM terminals WHERE terminal_id = $1 FOR UPDATE',
+    [terminalId],
+  );
+  const row = r.rows[0];
+  if (!row)
+    throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
+  return row;
+}
+
+async function existingPayments(
+  tx: Queryable,
+  terminalId: string,
+  ids: string[],
+  seqs: number[],
+): Promise<PaymentRow[]> {
+  if (ids.length === 0) return [];
+  const r = await tx.query<PaymentRow>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments
+     WHERE terminal_id = $1 AND (payment_id = ANY($2::uuid[]) OR seq = ANY($3::bigint[]))`,
+    [terminalId, ids, seqs],
+  );
+  return r.rows;
+}
+
+async function lockCodesAndWallets(
+  tx: Queryable,
+  codes: string[],
+): Promise<{ codes: Map<string, CodeRow>; wallets: Map<string, WalletRow> }> {
+  if (codes.length === 0) return { codes: new Map(), wallets: new Map() };
+  const c = await tx.query<CodeRow>(
+    'SELECT code, wallet_id, issued_at, used_at FROM wallet_codes WHERE code = ANY($1::text[]) ORDER BY code FOR UPDATE',
+    [[...new Set(codes)]],
+  );
+  const walletIds = [...new Set(c.rows.map((r) => r.wallet_id))];
+  const w =
+    walletIds.length === 0
+      ? { rows: [] as WalletRow[] }
+      : await tx.query<WalletRow>(
+          'SELECT wallet_id, currency, balance_minor FROM wallets WHERE wallet_id = ANY($1::uuid[]) ORDER BY wallet_id FOR UPDATE',
+          [walletIds],
+        );
+  return {
+    codes: new Map(c.rows.map((r) => [r.code, r])),
+    wallets: new Map(w.rows.map((r) => [r.wallet_id, r])),
+  };
+}
+
+interface NewPayment {
+  facts: PaymentFacts;
+  state: CorePaymentState;
+  mode: 'online' | 'offline';
+  reason: string | null;
+  walletId: string | null;
+}
+
+async function insertPayments(tx: Queryable, t: TerminalRow, rows: NewPayment[]): Promise<void> {
+  if (rows.length === 0) return;
+  const r = await tx.query(
+    `INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
+                           captured_at, mode, state, reason, wallet_id)
+     SELECT $1, $2, * FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bytea[],
+                                  $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[])
+     ON CONFLICT DO NOTHING`,
+    [
+      t.terminal_id,
+      t.merchant_id,
+      rows.map((r) => r.facts.paymentId),
+      rows.map((r) => r.facts.seq),
+      rows.map((r) => r.facts.amount.minor),
+      rows.map((r) => r.facts.amount.currency),
+      rows.map((r) => r.facts.scheme),
+      rows.map((r) => Buffer.from(r.facts.codeHash, 'hex')),
+      rows.map((r) => r.facts.capturedAt),
+      rows.map((r) => r.mode),
+      rows.map((r) => r.state),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.walletId),
+    ],
+  );
+  // The terminal's row lock makes this impossible; if it happens, retrying the whole transaction
+  // sees the other writer's rows and answers from them.
+  if (r.rowCount !== rows.length)
+    throw Object.assign(new Error('payments inserted concurrently'), { code: '40001' });
+}
+
+async function markCodesUsed(
+  tx: Queryable,
+  terminalId: string,
+  used: [code: string, paymentId: string][],
+): Promise<void> {
+  if (used.length === 0) return;
+  await tx.query(
+    `UPDATE wallet_codes c SET used_at = now(), used_by_terminal = $1, used_by_payment = v.payment_id
+     FROM unnest($2::text[], $3::uuid[]) AS v(code, payment_id) WHERE c.code = v.code`,
+    [terminalId, used.map((u) => u[0]), used.map((u) => u[1])],
+  );
+}
+
+async function setBalances(tx: Queryable, balances: [walletId: string, balance: number][]): Promise<void> {
+  if (balances.length === 0) return;
+  await tx.query(
+    `UPDATE wallets w SET balance_minor = v.balance FROM unnest($1::uuid[], $2::bigint[]) AS v(wallet_id, balance)
+     WHERE w.wallet_id = v.wallet_id`,
+    [balances.map((b) => b[0]), balances.map((b) => b[1])],
+  );
+}
+
+interface LedgerMovement {
+  paymentId: string;
+  walletId: string;
+  amount: Money;
+  kind: 'payment' | 'reversal';
+}
+
+/** Two rows per movement, summing to zero: wallet → merchant for a payment, back for a reversal. */
+async function postLedger(tx: Queryable, t: TerminalRow, moves: LedgerMovement[]): Promise<void> {
+  if (moves.length === 0) return;
+  const pid: string[] = [];
+  const account: string[] = [];
+  const amount: number[] = [];
+  const currency: string[] = [];
+  const kind: string[] = [];
+  for (const m of moves) {
+    const sign = m.kind === 'payment' ? 1 : -1;
+    pid.push(m.paymentId, m.paymentId);
+    account.push(`wallet:${m.walletId}`, `merchant:${t.merchant_id}`);
+    amount.push(-sign * m.amount.minor, sign * m.amount.minor);
+    currency.push(m.amount.currency, m.amount.currency);
+    kind.push(m.kind, m.kind);
+  }
+  await tx.query(
+    `INSERT INTO ledger_entries (terminal_id, payment_id, account, amount_minor, currency, kind)
+     SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[])`,
+    [t.terminal_id, pid, account, amount, currency, kind],
+  );
+}
+
+/** Moves the terminal's highest contiguous seq up to the first gap. */
+async function advanceContiguous(tx: Queryable, terminalId: string): Promise<number> {
+  const r = await tx.query<{ highest_contiguous_seq: number }>(
+    `UPDATE terminals t SET highest_contiguous_seq = (
+       SELECT coalesce(min(g.s), m.top + 1) - 1
+       FROM (SELECT coalesce(max(seq), 0) AS top FROM payments WHERE terminal_id = $1) m
+       LEFT JOIN LATERAL generate_series(t.highest_contiguous_seq + 1, m.top + 1) AS g(s)
+         ON NOT EXISTS (SELECT 1 FROM payments p WHERE p.terminal_id = $1 AND p.seq = g.s)
+       GROUP BY m.top)
+     WHERE terminal_id = $1 RETURNING highest_contiguous_seq`,
+    [terminalId],
+  );
+  return r.rows[0]?.highest_contiguous_seq ?? 0;
+}
+
+async function latestAnchor(
+  q: Queryable,
+  terminalId: string,
+): Promise<{ entrySeq: number; hash: string } | null> {
+  const r = await q.query<{ entry_seq: number; hash: Buffer }>(
+    'SELECT entry_seq, hash FROM terminal_anchors WHERE terminal_id = $1 ORDER BY entry_seq DESC LIMIT 1',
+    [terminalId],
+  );
+  const row = r.rows[0];
+  return row ? { entrySeq: row.entry_seq, hash: Buffer.from(row.hash).toString('hex') } : null;
+}
+
+/**
+ * The terminal's journal must agree with every head it anchored before: `atAnchor` repeats the
+ * terminal's hash of an anchored entry (null: it no longer has it), the head can't be behind the
+ * latest anchor, and a head at an anchored position must be that anchor. A cut or rewritten journal
+ * fails here; the terminal is flagged and the upload refused. A head further on is anchored, once
+ * its signature checks out.
+ */
+async function checkAndAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest): Promise<void> {
+  const diverged = async (why: string): Promise<never> => {
+    throw new CoreError(
+      409,
+      'JOURNAL_DIVERGED',
+      `The terminal's journal disagrees with what it anchored before: ${why}.`,
+    );
+  };
+  const latest = await latestAnchor(tx, t.terminal_id);
+  const head = req.head;
+  if (latest) {
+    if (!req.atAnchor) return diverged(`it does not refer to anchored entry ${latest.entrySeq}`);
+    const stored = await tx.query<{ hash: Buffer }>(
+      'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
+      [t.terminal_id, req.atAnchor.entrySeq],
+    );
+    const storedHash = stored.rows[0] && Buffer.from(stored.rows[0].hash).toString('hex');
+    if (!storedHash) return diverged(`entry ${req.atAnchor.entrySeq} was never anchored`);
+    if (req.atAnchor.hash === null)
+      return diverged(`the terminal no longer has anchored entry ${req.atAnchor.entrySeq} (journal cut)`);
+    if (req.atAnchor.hash !== storedHash)
+      return diverged(`anchored entry ${req.atAnchor.entrySeq} was changed`);
+    if (head.entrySeq < req.atAnchor.entrySeq)
+      return diverged(`its head ${head.entrySeq} is behind anchored entry ${req.atAnchor.entrySeq}`);
+    if (head.entrySeq <= latest.entrySeq) {
+      const at = await tx.query<{ hash: Buffer }>(
+        'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
+        [t.terminal_id, head.entrySeq],
+      );
+      const h = at.rows[0] && Buffer.from(at.rows[0].hash).toString('hex');
+      if (h !== undefined && h !== head.hash)
+        return diverged(`entry ${head.entrySeq} differs from the one anchored`);
+      return; // a late copy of an earlier sync: nothing new to anchor
+    }
+  }
+  if (head.entrySeq === 0) return;
+  if (!head.signature)
+    throw new CoreError(400, 'BAD_REQUEST', 'head: the journal head must be signed', 'head.signature');
+  const key = crypto.createPublicKey({ key: Buffer.from(t.public_key), format: 'der', type: 'spki' });
+  if (!crypto.verify(null, Buffer.from(head.hash, 'hex'), key, Buffer.from(head.signature, 'base64'))) {
+    return diverged(`the signature on head entry ${head.entrySeq} is not the terminal's`);
+  }
+  await tx.query(
+    `INSERT INTO terminal_anchors (terminal_id, entry_seq, hash, signature) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING`,
+    [t.terminal_id, head.entrySeq, Buffer.from(head.hash, 'hex'), Buffer.from(head.signature, 'base64')],
+  );
+}

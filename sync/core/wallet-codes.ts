@@ -1,0 +1,68 @@
+/**
+ * Demo wallets' payment codes, and the judgement of a payment against one.
+ *
+ * A code is "28" and 16 digits from HMAC-SHA256(wallet secret, issue counter): a fresh one on every
+ * request, not guessable from earlier ones without the secret. It is single use (even when the
+ * payment fails, as wallet providers do) and valid for a payment captured within
+ * {@link CODE_VALID_S} seconds of its issue; an offline payment is judged by its capture time
+ * corrected by the terminal's clock offset.
+ */
+import crypto from 'node:crypto';
+
+/** Alipay and WeChat Pay refresh the code on the phone about once a minute. */
+export const CODE_VALID_S = 60;
+/** Clock offsets are learned to the second (the Date header): allow that much before issue. */
+export const CODE_EARLY_TOLERANCE_S = 5;
+export const DEMO_CODE_PREFIX = '28';
+
+export function walletCode(secret: Buffer, counter: number): string {
+  const mac = crypto.createHmac('sha256', secret).update(`payment-code/${counter}`).digest();
+  const n = mac.readBigUInt64BE(0) % 10n ** 16n;
+  return `${DEMO_CODE_PREFIX}${n.toString().padStart(16, '0')}`;
+}
+
+export interface CodeRow {
+  code: string;
+  wallet_id: string;
+  issued_at: Date;
+  used_at: Date | null;
+}
+
+export interface WalletRow {
+  wallet_id: string;
+  currency: string;
+  balance_minor: number;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** Reasons a merchant is shown for a payment the core refused. */
+export const REASONS = {
+  unknownCode: 'unknown payment code',
+  codeReused: 'payment code already used',
+  codeExpired: 'payment code expired',
+  currency: 'currency does not match the wallet',
+  balance: 'insufficient balance',
+} as const;
+
+/**
+ * Judges a payment against its code and wallet (both read under lock) at `at`: the core's clock
+ * for an online payment, the corrected capture time for an offline one. `balance` is the wallet's
+ * balance as it stands within the batch being judged.
+ */
+export function judge(
+  payment: { amountMinor: number; currency: string },
+  code: CodeRow | undefined,
+  wallet: WalletRow | undefined,
+  balance: number,
+  at: Date,
+  alreadyUsed: boolean,
+): Verdict {
+  if (!code || !wallet) return { ok: false, reason: REASONS.unknownCode };
+  if (code.used_at || alreadyUsed) return { ok: false, reason: REASONS.codeReused };
+  const age = (at.getTime() - code.issued_at.getTime()) / 1000;
+  if (age > CODE_VALID_S || age < -CODE_EARLY_TOLERANCE_S) return { ok: false, reason: REASONS.codeExpired };
+  if (wallet.currency !== payment.currency) return { ok: false, reason: REASONS.currency };
+  if (balance < payment.amountMinor) return { ok: false, reason: REASONS.balance };
+  return { ok: true };
+}
