@@ -33,6 +33,8 @@ export class CoreConnectionLostError extends Error {
   }
 }
 
+const MAYBE_APPLIED_OR_RETRYABLE = new Set<string>(['STALE_REQUEST', 'REPLAYED_REQUEST']);
+
 /** The core answered with an error (4xx, 5xx). `permanent` when sending it again can't help. */
 export class CoreRejectedError extends Error {
   constructor(
@@ -45,8 +47,13 @@ export class CoreRejectedError extends Error {
     this.name = 'CoreRejectedError';
   }
 
+  /**
+   * Whether sending it again can't help. A stale signature is signed again; a "replayed" answer means
+   * an identical copy of this very request reached the core first (a duplicating network), so its
+   * outcome is unknown, not refused.
+   */
   get permanent(): boolean {
-    return this.status >= 400 && this.status < 500 && this.code !== 'STALE_REQUEST';
+    return this.status >= 400 && this.status < 500 && !MAYBE_APPLIED_OR_RETRYABLE.has(this.code);
   }
 }
 
@@ -65,6 +72,6 @@ export function isTransient(err: unknown): boolean {
     err instanceof CoreUnreachableError ||
     err instanceof CoreTimeoutError ||
     err instanceof CoreConnectionLostError ||
-    (err instanceof CoreRejectedError && (err.status >= 500 || err.code === 'STALE_REQUEST'))
+    (err instanceof CoreRejectedError && (err.status >= 500 || MAYBE_APPLIED_OR_RETRYABLE.has(err.code)))
   );
 }
