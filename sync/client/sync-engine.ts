@@ -207,6 +207,7 @@ export class SyncEngine {
       const state = await client.syncState();
       this.publish({ online: true });
       report.resolved = await this.resolveDoubts();
+      await this.collectLostResults(state.highestContiguousSeq, report);
       let from = state.highestContiguousSeq;
       let anchor = state.anchor;
       let contiguous = state.highestContiguousSeq;
@@ -315,11 +316,37 @@ export class SyncEngine {
         report.declined += 1;
       }
     }
-    journal.transitionMany(changes);
+    journal.transitionMany(changes, { onlyFrom: 'accepted_offline' });
     for (const c of response.conflicts) {
       journal.park(c.seq, `conflict at the core: ${c.reason}`);
       report.conflicts += 1;
       report.parked += 1;
+    }
+  }
+
+  /**
+   * Payments the core already holds (seq ≤ its contiguous seq) that the terminal still has as stored
+   * offline: their answer was lost. Their results are fetched, not the payments sent again.
+   */
+  private async collectLostResults(upToSeq: number, report: SyncReport): Promise<void> {
+    const { journal, client } = this.options;
+    const waiting = journal.awaitingResults(upToSeq);
+    const batchSize = this.options.batchSize ?? DEFAULT_UPLOAD_BATCH;
+    for (let i = 0; i < waiting.length; ) {
+      const from = (waiting[i] as StoredPayment).seq;
+      const page = await client.results(from, batchSize);
+      if (page.results.length === 0) break;
+      const last = (page.results.at(-1) as { seq: number }).seq;
+      const slice: StoredPayment[] = [];
+      while (i < waiting.length && (waiting[i] as StoredPayment).seq <= last)
+        slice.push(waiting[i++] as StoredPayment);
+      const duplicatesBefore = report.duplicates;
+      this.apply(
+        { results: page.results, conflicts: [], highestContiguousSeq: upToSeq, anchor: null },
+        slice,
+        report,
+      );
+      report.duplicates = duplicatesBefore; // fetched results are not re-sent payments
     }
   }
 

@@ -872,6 +872,15 @@ async function checkAndAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest)
   };
   const latest = await latestAnchor(tx, t.terminal_id);
   const head = req.head;
+  // A late copy of an earlier sync (the network delayed it past a retry) carries a head the core
+  // anchored already: consistent, nothing new to anchor.
+  if (latest && head.entrySeq > 0) {
+    const same = await tx.query<{ hash: Buffer }>(
+      'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
+      [t.terminal_id, head.entrySeq],
+    );
+    if (same.rows[0] && Buffer.from(same.rows[0].hash).toString('hex') === head.hash) return;
+  }
   if (latest) {
     if (!req.atAnchor) return diverged(`it does not refer to anchored entry ${latest.entrySeq}`);
     const stored = await tx.query<{ hash: Buffer }>(

@@ -427,13 +427,21 @@ export class Journal {
    * Several state changes in one transaction (one fsync, one signature on the last entry): how the
    * sync client records a batch of results. Entries are appended in the order given.
    */
-  transitionMany(changes: { paymentId: string; decision: Decision }[]): PaymentRecord[] {
+  transitionMany(
+    changes: { paymentId: string; decision: Decision }[],
+    options: { onlyFrom?: PaymentStatus } = {},
+  ): PaymentRecord[] {
     if (changes.length === 0) return [];
     this.assertDurable();
     return this.write(`recording ${changes.length} payment states`, () => {
       const at = this.now().toISOString();
-      return changes.map(({ paymentId, decision }, i) => {
-        this.applyDecision(this.mustGet(paymentId), decision, at, i === changes.length - 1);
+      // With `onlyFrom`, a payment another process already moved on is left as it is (two syncs
+      // of one terminal recording the same results).
+      const due = changes
+        .map((c) => ({ ...c, current: this.mustGet(c.paymentId) }))
+        .filter((c) => options.onlyFrom === undefined || c.current.status === options.onlyFrom);
+      return due.map(({ paymentId, decision, current }, i) => {
+        this.applyDecision(current, decision, at, i === due.length - 1);
         return this.mustGet(paymentId);
       });
     });
@@ -454,6 +462,25 @@ export class Journal {
            ORDER BY p.seq LIMIT ?`,
         )
         .all(afterSeq, limit) as (PaymentRow & { code_hash_hex: string; code: string | null })[];
+      return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
+    });
+  }
+
+  /**
+   * Payments stored offline with seq ≤ `upToSeq` and not parked: the core holds them (its contiguous
+   * seq says so) but their result never reached the terminal (an answer lost on the way back).
+   */
+  awaitingResults(upToSeq: number): StoredPayment[] {
+    return this.read('reading payments awaiting results', () => {
+      const rows = this.db
+        .prepare(
+          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
+           LEFT JOIN payment_code_vault v ON v.seq = p.seq
+           WHERE p.status = 'accepted_offline' AND p.seq <= ?
+             AND NOT EXISTS (SELECT 1 FROM sync_parked s WHERE s.seq = p.seq)
+           ORDER BY p.seq`,
+        )
+        .all(upToSeq) as (PaymentRow & { code_hash_hex: string; code: string | null })[];
       return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
     });
   }

@@ -23,12 +23,19 @@ export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
         maxHoursSinceSync: limits.maxHoursSinceSync,
       },
       remaining: room,
+      sync: {
+        activated: terminal.activation !== undefined,
+        core: terminal.coreClient?.baseUrl ?? null,
+        ...terminal.journal.syncInfo(),
+      },
     };
     const text = [
       `Stored offline, not yet forwarded: ${stats.pending} payment${stats.pending === 1 ? '' : 's'}, ${totalsText(stats.totals)}` +
         (stats.oldestCapturedAt ? ` (oldest ${stats.oldestCapturedAt})` : ''),
       ...(stats.inDoubt > 0 ? [`In doubt, being checked with the core: ${stats.inDoubt}`] : []),
-      `Last sync: ${stats.lastSyncAt ?? 'never'}`,
+      `Last sync: ${stats.lastSyncAt ?? 'never'}${terminal.coreClient ? ` with ${terminal.coreClient.baseUrl}` : ' (not activated at a core)'}`,
+      ...(json.sync.lastError ? [`Last attempt failed: ${json.sync.lastError.message}`] : []),
+      ...json.sync.parked.map((p) => `PARKED seq ${p.seq}: ${p.reason}`),
       `Room left: ${moneyText(room.totalStored)} of ${moneyText(limits.totalStored)} · ${room.storedCount} of ${limits.maxStoredCount} payments · ${room.hoursLeft} h until a sync is due (${room.syncDueBy})`,
       room.nextPaymentMax.minor > 0
         ? `The next offline payment may be up to ${moneyText(room.nextPaymentMax)}.`

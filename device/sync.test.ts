@@ -1,0 +1,504 @@
+/**
+ * Store and forward end to end: real terminals (journal, checkout, sync engine) against a real core
+ * on PostgreSQL, through a fault-injecting proxy, with two core processes on one database, and
+ * offline then online through the `suanpan` command.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SyncEngine } from '../sync/client/sync-engine.ts';
+import { openCoreDb } from '../sync/core/db.ts';
+import { migrateCore } from '../sync/core/migrate.ts';
+import type { RunningCore } from '../sync/core/server.ts';
+import { CoreService } from '../sync/core/service.ts';
+import {
+  cny,
+  createPostgresDatabase,
+  openTestDb,
+  POSTGRES_SKIP_REASON,
+  postgresAvailable,
+  silentLog,
+  startTestCore,
+  type TestDb,
+} from '../sync/core/testing.ts';
+import { parseAmount } from '../sync/protocol/money.ts';
+import { FaultProxy } from '../test-hardware/fault-proxy.ts';
+import { activate } from './activation.ts';
+import { openTerminal, type Terminal } from './terminal.ts';
+
+const pgOk = await postgresAvailable();
+const BIG_LIMITS = { offlinePolicy: { totalStoredMax: '100000000.00', maxStoredCount: 1_000_000 } };
+
+function newDataDir(settings: unknown = BIG_LIMITS): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-term-'));
+  fs.writeFileSync(path.join(dir, 'suanpan.json'), JSON.stringify(settings));
+  return dir;
+}
+
+async function activateAt(core: RunningCore, dataDir: string, merchantId?: string): Promise<string> {
+  const merchant = merchantId ?? (await core.service.createMerchant('Shop')).merchantId;
+  const { code } = await core.service.createActivationCode(merchant);
+  const record = await activate({ dataDir, coreUrl: core.url, code, env: {} });
+  return record.terminalId;
+}
+
+/** Takes payments offline (no core), each with a fresh code from the given wallets in turn. */
+async function payOffline(
+  core: { service: Pick<CoreService, 'issueWalletCode'> },
+  dataDir: string,
+  wallets: string[],
+  count: number,
+  amount = '1.00',
+) {
+  const codes: string[] = [];
+  for (let i = 0; i < count; i++)
+    codes.push((await core.service.issueWalletCode(wallets[i % wallets.length] as string)).code);
+  const terminal = openTerminal({ dataDir, create: false, core: null, logger: silentLog(), env: {} });
+  try {
+    for (const code of codes) {
+      const { payment } = await terminal.checkout.pay({ amount: parseAmount(amount), code });
+      if (payment.status !== 'accepted_offline')
+        throw new Error(`not stored: ${payment.status} ${payment.reason}`);
+    }
+  } finally {
+    terminal.close();
+  }
+}
+
+function engineFor(terminal: Terminal) {
+  return new SyncEngine({
+    journal: terminal.journal,
+    client: terminal.coreClient as NonNullable<Terminal['coreClient']>,
+    log: silentLog(),
+    softwareVersion: 'test',
+    retryBaseMs: 5,
+    retryCapMs: 50,
+  });
+}
+
+/** Syncs until nothing is left, whatever fails on the way; returns how many cycles it took. */
+async function drain(terminal: Terminal, maxCycles = 500): Promise<number> {
+  const engine = engineFor(terminal);
+  for (let cycle = 1; cycle <= maxCycles; cycle++) {
+    try {
+      const report = await engine.syncNow();
+      if (report.remaining === 0 && terminal.journal.offlineStats().inDoubt === 0) return cycle;
+    } catch (err) {
+      // transient: the proxy broke something; go again
+      if (process.env.DEBUG_DRAIN) console.log(cycle, (err as Error).message);
+    }
+  }
+  throw new Error(`not drained after ${maxCycles} cycles`);
+}
+
+async function expectStatesMatch(
+  core: RunningCore,
+  terminal: Terminal,
+  terminalId: string,
+  expected: number,
+) {
+  const held = await core.service.payments({ terminalId, limit: 100_000 });
+  expect(held).toHaveLength(expected);
+  expect(new Set(held.map((p) => p.paymentId)).size).toBe(expected);
+  const local = new Map(terminal.journal.payments({ limit: 100_000 }).map((p) => [p.paymentId, p]));
+  for (const p of held)
+    expect({ id: p.paymentId, state: local.get(p.paymentId)?.status }).toEqual({
+      id: p.paymentId,
+      state: p.state,
+    });
+  const ledger = await core.service.ledgerCheck();
+  expect(ledger).toEqual({ total: 0, walletsMismatched: 0 });
+}
+
+describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SKIP_REASON})`, () => {
+  let t: TestDb;
+  let core: RunningCore;
+  beforeAll(async () => {
+    t = await openTestDb('postgres');
+    core = await startTestCore(t.db);
+  }, 60_000);
+  afterAll(async () => {
+    await core?.close();
+    await t?.cleanup();
+  });
+
+  it('5,000 stored payments through a faulty network: each applied exactly once, books balanced, states agree', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    // 50 wallets; five of them can pay for only half of what they are asked, so some payments are
+    // declined after sync.
+    const wallets: string[] = [];
+    for (let i = 0; i < 50; i++)
+      wallets.push((await core.service.createWallet(cny(i < 5 ? 5_000 : 10_000))).walletId);
+    await payOffline(core, dataDir, wallets, 5_000);
+
+    const random = (() => {
+      let x = 20_261_125;
+      // Park–Miller: the same faults in every run.
+      return () => {
+        x = (x * 48_271) % 2_147_483_647;
+        return x / 2_147_483_647;
+      };
+    })();
+    const proxy = new FaultProxy({
+      target: { host: '127.0.0.1', port: Number(new URL(core.url).port) },
+      plan: {
+        dropResponse: 0.15,
+        resetMidRequest: 0.1,
+        resetMidResponse: 0.1,
+        duplicateRequest: 0.15,
+        delayMs: { min: 0, max: 3 },
+        random,
+      },
+    });
+    const at = await proxy.start();
+    const terminal = openTerminal({
+      dataDir,
+      create: false,
+      logger: silentLog(),
+      env: { SUANPAN_CORE_URL: `http://${at.host}:${at.port}` },
+    });
+    try {
+      const cycles = await drain(terminal);
+      expect(cycles).toBeGreaterThan(1); // the faults did bite
+      const stats = proxy.stats;
+      expect(stats.droppedResponses).toBeGreaterThan(0);
+      expect(stats.resetRequests).toBeGreaterThan(0);
+      expect(stats.resetResponses).toBeGreaterThan(0);
+      expect(stats.duplicated).toBeGreaterThan(0);
+
+      await expectStatesMatch(core, terminal, terminalId, 5_000);
+      const local = terminal.journal.payments({ limit: 100_000 });
+      expect(local.filter((p) => p.status === 'declined_after_sync').length).toBe(250);
+      expect(local.filter((p) => p.status === 'settled').length).toBe(4_750);
+      for (const w of wallets.slice(0, 5)) expect((await core.service.wallet(w)).balance).toEqual(cny(0));
+      expect(terminal.journal.verify({ publicKey: terminal.key.publicKey, mac: terminal.key.mac }).ok).toBe(
+        true,
+      );
+      // Every raw code is erased once the core has the payment.
+      expect(local.every((p) => terminal.journal.paymentCode(p.paymentId) === undefined)).toBe(true);
+    } finally {
+      terminal.close();
+      await proxy.stop();
+    }
+  }, 300_000);
+
+  it('parks what the core refuses for good and keeps the rest flowing; a stuck head never hot-loops', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(100_000));
+    await payOffline(core, dataDir, [walletId], 5);
+    const terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    try {
+      // The core already holds another payment at seq 3 (as if from a restored backup of this terminal).
+      const client = terminal.coreClient as NonNullable<Terminal['coreClient']>;
+      await client.upload({
+        payments: [
+          {
+            paymentId: crypto.randomUUID(),
+            seq: 3,
+            amount: cny(1),
+            scheme: 'alipay',
+            codeHash: 'ab'.repeat(32),
+            capturedAt: new Date().toISOString(),
+            state: 'declined',
+            mode: 'offline',
+          },
+        ],
+        head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+        atAnchor: null,
+        queueDepth: 0,
+        softwareVersion: 'test',
+      });
+      const report = await engineFor(terminal).syncNow();
+      expect(report).toMatchObject({ settled: 4, conflicts: 1, parked: 1, remaining: 1 });
+      const info = terminal.journal.syncInfo();
+      expect(info.parked).toEqual([
+        expect.objectContaining({ seq: 3, reason: expect.stringContaining('seq 3 is already payment') }),
+      ]);
+      // Parked stays parked: the next sync sends nothing new and does not fail.
+      const again = await engineFor(terminal).syncNow();
+      expect(again).toMatchObject({ sent: 0, conflicts: 0 });
+      expect((await core.service.payments({ terminalId })).length).toBe(5);
+    } finally {
+      terminal.close();
+    }
+
+    // A core that can't be reached: the loop backs off instead of hammering.
+    const offline = openTerminal({
+      dataDir,
+      create: false,
+      logger: silentLog(),
+      env: { SUANPAN_CORE_URL: 'http://127.0.0.1:59999' },
+    });
+    try {
+      const engine = engineFor(offline);
+      let attempts = 0;
+      engine.onStatus((s) => {
+        if (s.state === 'syncing') attempts += 1;
+      });
+      engine.start();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await engine.stop();
+      expect(attempts).toBeGreaterThan(1);
+      expect(attempts).toBeLessThan(40); // base 5 ms, cap 50 ms: a hot loop would make thousands
+      expect(engine.status).toMatchObject({
+        online: false,
+        lastError: expect.objectContaining({ code: 'CORE_UNREACHABLE' }),
+      });
+      expect(engine.backoff(1)).toBeLessThanOrEqual(10);
+      expect(engine.backoff(20)).toBeLessThanOrEqual(50);
+    } finally {
+      offline.close();
+    }
+  }, 60_000);
+
+  it('resolves a payment left in doubt by a crash mid-call: query, then cancel', async () => {
+    const dataDir = newDataDir();
+    await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code } = await core.service.issueWalletCode(walletId);
+    let now = Date.now();
+    const terminal = openTerminal({
+      dataDir,
+      create: false,
+      logger: silentLog(),
+      env: {},
+      now: () => new Date(now),
+    });
+    try {
+      // Captured, then the process "died" before the online call: the journal holds it as captured.
+      const captured = terminal.journal.capture({
+        amount: cny(500),
+        scheme: 'alipay',
+        code,
+        codeHash: terminal.key.digestCode(code),
+        codeMasked: '28****',
+      });
+      const engine = new SyncEngine({
+        journal: terminal.journal,
+        client: terminal.coreClient as NonNullable<Terminal['coreClient']>,
+        log: silentLog(),
+        softwareVersion: 'test',
+        inFlightMs: 15_000,
+        now: () => new Date(now),
+      });
+      expect((await engine.syncNow()).resolved).toBe(0); // its own call might still be in flight
+      now += 16_000;
+      expect((await engine.syncNow()).resolved).toBe(1);
+      expect(terminal.journal.payment(captured.paymentId)).toMatchObject({
+        status: 'declined',
+        mode: 'online',
+      });
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(10_000));
+    } finally {
+      terminal.close();
+    }
+  });
+});
+
+describe.skipIf(!pgOk)(
+  `two core processes on one database (${pgOk ? 'PostgreSQL' : POSTGRES_SKIP_REASON})`,
+  () => {
+    it('two terminals syncing at once through two core processes: no duplicate, no loss', async () => {
+      const { url, drop } = await createPostgresDatabase();
+      const coreDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cores-'));
+      const procs: ReturnType<typeof spawn>[] = [];
+      const cores: string[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const proc = spawn(
+            process.execPath,
+            ['bin/suanpan.js', 'core', 'serve', '--db', url, '--port', '0', '--data-dir', coreDir],
+            {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            },
+          );
+          procs.push(proc);
+          cores.push(
+            await new Promise<string>((resolve, reject) => {
+              let out = '';
+              proc.stdout?.on('data', (d) => {
+                out += d;
+                const m = /listening on (http:\/\/\S+)/.exec(out);
+                if (m) resolve(m[1] as string);
+              });
+              proc.on('exit', (code) => reject(new Error(`core exited with ${code}`)));
+            }),
+          );
+        }
+        // Operator work through one of them (both migrate the same database; the advisory lock makes that safe).
+        const admin = await openTestDbFor(url);
+        const { merchantId } = await admin.service.createMerchant('Two Cores');
+        const wallets: string[] = [];
+        for (let i = 0; i < 4; i++) wallets.push((await admin.service.createWallet(cny(30_000))).walletId);
+        const terminals: { dataDir: string; terminalId: string }[] = [];
+        for (let i = 0; i < 2; i++) {
+          const dataDir = newDataDir();
+          const { code } = await admin.service.createActivationCode(merchantId);
+          const record = await activate({ dataDir, coreUrl: cores[i] as string, code, env: {} });
+          // The same wallets pay at both terminals: the two cores contend for the same rows.
+          await payOffline(admin, dataDir, wallets, 400);
+          terminals.push({ dataDir, terminalId: record.terminalId });
+        }
+        // Each terminal talks to both cores in turn (a load balancer), both at once.
+        const opened = terminals.map((x, i) =>
+          openTerminal({
+            dataDir: x.dataDir,
+            create: false,
+            logger: silentLog(),
+            env: { SUANPAN_CORE_URL: cores[i % 2] as string },
+          }),
+        );
+        const opened2 = terminals.map((x, i) =>
+          openTerminal({
+            dataDir: x.dataDir,
+            create: false,
+            logger: silentLog(),
+            env: { SUANPAN_CORE_URL: cores[(i + 1) % 2] as string },
+          }),
+        );
+        try {
+          await Promise.all([...opened, ...opened2].map((term) => drain(term)));
+          for (const [i, x] of terminals.entries()) {
+            const held = await admin.service.payments({ terminalId: x.terminalId, limit: 10_000 });
+            expect(held).toHaveLength(400);
+            const local = opened[i] as Terminal;
+            const states = new Map(
+              local.journal.payments({ limit: 10_000 }).map((p) => [p.paymentId, p.status]),
+            );
+            for (const p of held) expect(states.get(p.paymentId)).toBe(p.state);
+          }
+          // 800 payments of ¥1.00 against 4 wallets of ¥300.00: exactly 800 settle, no wallet below zero.
+          const all = await admin.service.payments({ limit: 10_000 });
+          expect(all.filter((p) => p.state === 'settled')).toHaveLength(800);
+          for (const w of wallets) expect((await admin.service.wallet(w)).balance).toEqual(cny(10_000));
+          expect(await admin.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+        } finally {
+          for (const o of [...opened, ...opened2]) o.close();
+          await admin.close();
+        }
+      } finally {
+        for (const p of procs) p.kill('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await drop();
+        fs.rmSync(coreDir, { recursive: true, force: true });
+      }
+    }, 180_000);
+  },
+);
+
+/** A CoreService on an existing PostgreSQL database, for operator work in a test. */
+async function openTestDbFor(url: string) {
+  const db = await openCoreDb({ url });
+  await migrateCore(db);
+  const service = new CoreService({ db, log: silentLog() });
+  return { service, close: () => db.close() };
+}
+
+describe('offline, then online, through the suanpan command (embedded PGlite core)', () => {
+  it('stores payments while the core is down; after it is back they settle, and a short wallet shows declined_after_sync', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-sync-'));
+    const coreData = path.join(root, 'core-host');
+    const termData = newDataDir({});
+    const run = (args: string[], dataDir: string) => {
+      const r = spawnSync(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir, '--json'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: root },
+      });
+      return {
+        status: r.status,
+        json: r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').at(-1) as string) : undefined,
+        stderr: r.stderr,
+        stdout: r.stdout,
+      };
+    };
+    // One address for the core, before and after its downtime.
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const serve = () => {
+      const proc = spawn(
+        process.execPath,
+        ['bin/suanpan.js', 'core', 'serve', '--port', String(port), '--data-dir', coreData],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { PATH: process.env.PATH, HOME: root },
+        },
+      );
+      return new Promise<{ proc: typeof proc; url: string }>((resolve, reject) => {
+        let out = '';
+        proc.stdout?.on('data', (d) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve({ proc, url: m[1] as string });
+        });
+        proc.on('exit', (code) => reject(new Error(`core exited with ${code}: ${out}`)));
+      });
+    };
+    const stop = (proc: ReturnType<typeof spawn>) =>
+      new Promise<void>((resolve) => {
+        proc.on('exit', () => resolve());
+        proc.kill('SIGTERM');
+      });
+    try {
+      let { proc, url } = await serve();
+      const merchant = run(['core', 'merchant', 'create', '--name', 'Village Shop'], coreData).json
+        .merchantId;
+      const code = run(['core', 'activation', 'create', '--merchant', merchant], coreData).json.code;
+      expect(run(['activate', '--core', url, '--code', code], termData)).toMatchObject({ status: 0 });
+      const rich = run(['core', 'wallet', 'create', '--balance', '100.00'], coreData).json.walletId;
+      const poor = run(['core', 'wallet', 'create', '--balance', '5.00'], coreData).json.walletId;
+      const codes = [rich, rich, poor].map(
+        (w) => run(['core', 'wallet', 'code', '--wallet', w], coreData).json.code,
+      );
+      await stop(proc);
+
+      // The core is down: payments are stored under the offline policy.
+      for (const [i, c] of codes.entries()) {
+        const r = run(['pay', '--amount', i === 2 ? '8.00' : '20.00', '--code', c], termData);
+        expect(r.json).toMatchObject({ status: 'accepted_offline', mode: 'offline' });
+      }
+      expect(run(['queue'], termData).json).toMatchObject({ pending: 3, totals: { CNY: 4_800 } });
+      expect(run(['sync'], termData)).toMatchObject({
+        status: 1,
+        json: { error: { code: 'CORE_UNREACHABLE' } },
+      });
+
+      // The core comes back on the same address.
+      ({ proc, url } = await serve());
+      const synced = run(['sync'], termData);
+      expect(synced).toMatchObject({
+        status: 0,
+        json: { sent: 3, settled: 2, declined: 1, duplicates: 0, remaining: 0 },
+      });
+      const list = run(['payments'], termData);
+      expect(list.json.map((p: { status: string }) => p.status)).toEqual([
+        'declined_after_sync',
+        'settled',
+        'settled',
+      ]);
+      expect(list.json[0].reason).toBe('insufficient balance');
+      const text = spawnSync(process.execPath, ['bin/suanpan.js', 'payments', '--data-dir', termData], {
+        encoding: 'utf8',
+      }).stdout;
+      expect(text).toContain('DECLINED AFTER SYNC');
+      expect(run(['core', 'wallet', 'show', '--wallet', rich], coreData).json.balance).toEqual(cny(6_000));
+      expect(run(['core', 'payments'], coreData).json).toHaveLength(3);
+      expect(run(['queue'], termData).json).toMatchObject({
+        pending: 0,
+        sync: { lastError: null, parked: [] },
+      });
+      await stop(proc);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

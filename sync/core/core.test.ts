@@ -1,0 +1,557 @@
+/**
+ * The reference core over HTTP, the same suite against a real PostgreSQL server and against PGlite:
+ * activation, device authentication (unsigned, tampered, replayed, stale, skewed clocks, revoked),
+ * online payments (idempotent, conflicts, cancel), store and forward (seq order, balances, codes,
+ * duplicates, conflicts, contiguity, anchoring), validation and the ledger.
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CoreRejectedError } from '../client/errors.ts';
+import { contentDigest, signRequest } from '../protocol/signing.ts';
+import type { UploadedPayment } from '../protocol/wire.ts';
+import type { RunningCore } from './server.ts';
+import {
+  activatedTerminal,
+  BACKENDS,
+  type Backend,
+  cny,
+  newTestTerminal,
+  openTestDb,
+  POSTGRES_SKIP_REASON,
+  paymentFacts,
+  postgresAvailable,
+  startTestCore,
+  type TestClock,
+  type TestDb,
+} from './testing.ts';
+
+const pgOk = await postgresAvailable();
+/** Accepts any answer: for requests expected to be refused. */
+const ErrorSchema = z.unknown();
+
+async function rejected(p: Promise<unknown>): Promise<CoreRejectedError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof CoreRejectedError) return err;
+    throw err;
+  }
+  throw new Error('expected the core to refuse');
+}
+
+describe.each(BACKENDS)('core on %s', (backend: Backend) => {
+  const skip = backend === 'postgres' && !pgOk;
+  let t: TestDb;
+  let core: RunningCore & { clock: TestClock };
+
+  beforeAll(async () => {
+    if (skip) return;
+    t = await openTestDb(backend);
+    core = await startTestCore(t.db);
+  }, 60_000);
+  afterAll(async () => {
+    if (skip) return;
+    await core.close();
+    await t.cleanup();
+  });
+
+  /** A wallet and a fresh code for it. */
+  async function walletWithCode(minor: number) {
+    const { walletId } = await core.service.createWallet(cny(minor));
+    const { code } = await core.service.issueWalletCode(walletId);
+    return { walletId, code };
+  }
+
+  describe.skipIf(skip)(`(${skip ? POSTGRES_SKIP_REASON : 'running'})`, () => {
+    it('answers /healthz', async () => {
+      const r = await fetch(`${core.url}/healthz`);
+      expect(r.status).toBe(200);
+      expect(await r.json()).toMatchObject({ ok: true, database: backend });
+    });
+
+    describe('activation', () => {
+      it('binds a terminal to the merchant of a code that works once', async () => {
+        const { merchantId } = await core.service.createMerchant('Noodles');
+        const { code, expiresAt } = await core.service.createActivationCode(merchantId);
+        expect(code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+        expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+        const a = newTestTerminal(core.url);
+        const body = (x: typeof a) => ({
+          code,
+          terminalId: x.terminalId,
+          publicKey: x.publicKeyB64,
+          softwareVersion: 't',
+        });
+        expect(await a.client.activate(body(a))).toEqual({
+          terminalId: a.terminalId,
+          merchantId,
+          merchantName: 'Noodles',
+        });
+        const b = newTestTerminal(core.url);
+        expect((await rejected(b.client.activate(body(b)))).code).toBe('ACTIVATION_CODE_USED');
+        expect((await rejected(b.client.activate({ ...body(b), code: 'AAAA-BBBB-CCCC' }))).code).toBe(
+          'ACTIVATION_CODE_INVALID',
+        );
+      });
+
+      it('refuses an expired code, and a key that is not the terminal id', async () => {
+        const { merchantId } = await core.service.createMerchant('Tea');
+        const { code } = await core.service.createActivationCode(merchantId, -1);
+        const a = newTestTerminal(core.url);
+        const body = { code, terminalId: a.terminalId, publicKey: a.publicKeyB64, softwareVersion: 't' };
+        expect((await rejected(a.client.activate(body))).code).toBe('ACTIVATION_CODE_EXPIRED');
+        const other = newTestTerminal(core.url);
+        const fresh = await core.service.createActivationCode(merchantId);
+        const r = await rejected(
+          a.client.activate({ ...body, code: fresh.code, publicKey: other.publicKeyB64 }),
+        );
+        expect(r.status).toBe(401); // signed by a's key, presenting another key
+      });
+    });
+
+    describe('device authentication', () => {
+      let term: Awaited<ReturnType<typeof activatedTerminal>>;
+      beforeAll(async () => {
+        term = await activatedTerminal(core);
+      });
+
+      /** A raw signed request, so each part can be tampered with after signing. */
+      function signed(
+        method: string,
+        target: string,
+        body: string,
+        over: { now?: number; nonce?: string } = {},
+      ) {
+        return signRequest({
+          method,
+          target,
+          body,
+          keyid: term.terminalId,
+          sign: term.sign,
+          now: over.now ?? Date.now(),
+          localNow: Date.now(),
+          ...(over.nonce ? { nonce: over.nonce } : {}),
+        });
+      }
+      async function send(method: string, target: string, body: string, headers: Record<string, string>) {
+        const r = await fetch(`${core.url}${target}`, {
+          method,
+          headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body || undefined,
+        });
+        return { status: r.status, json: (await r.json()) as { error?: { code: string; message: string } } };
+      }
+
+      it('accepts a well-signed request', async () => {
+        const r = await send('GET', '/v1/sync/state', '', signed('GET', '/v1/sync/state', ''));
+        expect(r.status).toBe(200);
+      });
+
+      it('refuses unsigned requests with 401 and a reason', async () => {
+        const r = await send('GET', '/v1/sync/state', '', {});
+        expect(r).toMatchObject({ status: 401, json: { error: { code: 'UNAUTHENTICATED' } } });
+        expect(r.json.error?.message).toContain('not signed');
+      });
+
+      it('refuses a request whose signed parts were tampered with, each one', async () => {
+        const body = JSON.stringify({ paymentId: crypto.randomUUID() });
+        const base = () => signed('POST', '/v1/payments/authorise', body);
+        const cases: [string, () => Promise<{ status: number; json: { error?: { code: string } } }>][] = [
+          ['method', () => send('PUT', '/v1/payments/authorise', body, base())],
+          ['path', () => send('POST', '/v1/sync/upload', body, base())],
+          ['query', () => send('POST', '/v1/payments/authorise?x=1', body, base())],
+          ['body', () => send('POST', '/v1/payments/authorise', body.replace('"}', 'f"}'), base())],
+          [
+            'content-digest',
+            () =>
+              send('POST', '/v1/payments/authorise', body, {
+                ...base(),
+                'content-digest': contentDigest('{}'),
+              }),
+          ],
+          [
+            'local time',
+            () => send('POST', '/v1/payments/authorise', body, { ...base(), 'suanpan-local-time': '1' }),
+          ],
+          [
+            'created',
+            () => {
+              const h = base();
+              return send('POST', '/v1/payments/authorise', body, {
+                ...h,
+                'signature-input': h['signature-input']?.replace(
+                  /created=(\d+)/,
+                  (_, c) => `created=${Number(c) - 1}`,
+                ) as string,
+              });
+            },
+          ],
+          [
+            'nonce',
+            () => {
+              const h = base();
+              return send('POST', '/v1/payments/authorise', body, {
+                ...h,
+                'signature-input': h['signature-input']?.replace(
+                  /nonce="([^"]+)"/,
+                  'nonce="AAAAAAAAAAAAAAAAAAAAAA"',
+                ) as string,
+              });
+            },
+          ],
+          [
+            'signature',
+            () => {
+              const h = base();
+              const sig = Buffer.from(h.signature?.slice(4, -1) as string, 'base64');
+              sig[0] = (sig[0] as number) ^ 1;
+              return send('POST', '/v1/payments/authorise', body, {
+                ...h,
+                signature: `sp=:${sig.toString('base64')}:`,
+              });
+            },
+          ],
+        ];
+        for (const [part, attempt] of cases) {
+          const r = await attempt();
+          expect(r.status, part).toBe(part === 'method' ? 404 : 401);
+          if (part !== 'method') expect(r.json.error?.code, part).toBe('BAD_SIGNATURE');
+        }
+        // A method the route doesn't have never gets as far as the signature: PUT is 404. Tamper it
+        // onto a route that has both: a signed GET replayed as POST.
+        const h = signed('GET', '/v1/sync/state', '');
+        const r = await send('POST', '/v1/sync/state', '', h);
+        expect(r.status).toBe(404);
+      });
+
+      it('refuses a replayed request: the same nonce is accepted once', async () => {
+        const h = signed('GET', '/v1/sync/state', '');
+        expect((await send('GET', '/v1/sync/state', '', h)).status).toBe(200);
+        const again = await send('GET', '/v1/sync/state', '', h);
+        expect(again).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
+      });
+
+      it('refuses stale requests, outside ±300 s of the core clock', async () => {
+        for (const skew of [-301_000, 301_000]) {
+          const r = await send(
+            'GET',
+            '/v1/sync/state',
+            '',
+            signed('GET', '/v1/sync/state', '', { now: Date.now() + skew }),
+          );
+          expect(r).toMatchObject({ status: 401, json: { error: { code: 'STALE_REQUEST' } } });
+        }
+        const ok = await send(
+          'GET',
+          '/v1/sync/state',
+          '',
+          signed('GET', '/v1/sync/state', '', { now: Date.now() - 250_000 }),
+        );
+        expect(ok.status).toBe(200);
+      });
+
+      it.each([-1, 1])(
+        'a terminal whose clock is %i day off corrects itself from the Date header',
+        async (days) => {
+          const skewed = await activatedTerminal(core, { localNow: () => Date.now() + days * 86_400_000 });
+          // First call: signed a day off, refused as stale, the offset learned from Date, signed again.
+          const state = await skewed.client.syncState();
+          expect(state.terminalId).toBe(skewed.terminalId);
+          expect(Math.abs(skewed.client.clockOffsetMs + days * 86_400_000)).toBeLessThan(2_000);
+          // The core learned the terminal's clock offset too (for judging offline capture times).
+          const rows = await t.db.query<{ clock_offset_ms: number }>(
+            'SELECT clock_offset_ms FROM terminals WHERE terminal_id = $1',
+            [skewed.terminalId],
+          );
+          expect(Math.abs((rows.rows[0]?.clock_offset_ms ?? 0) + days * 86_400_000)).toBeLessThan(2_000);
+        },
+      );
+
+      it('refuses a revoked terminal, and an unknown one', async () => {
+        const other = await activatedTerminal(core);
+        await other.client.syncState();
+        await core.service.revokeTerminal(other.terminalId);
+        expect((await rejected(other.client.syncState())).code).toBe('TERMINAL_REVOKED');
+        const stranger = newTestTerminal(core.url);
+        expect((await rejected(stranger.client.syncState())).code).toBe('UNKNOWN_TERMINAL');
+      });
+    });
+
+    describe('online payments', () => {
+      let term: Awaited<ReturnType<typeof activatedTerminal>>;
+      let seq = 0;
+      beforeAll(async () => {
+        term = await activatedTerminal(core);
+      });
+
+      it('approves within the balance, debits the wallet, and answers a retry the same way', async () => {
+        const { walletId, code } = await walletWithCode(10_000);
+        const req = { ...paymentFacts(++seq, 2_500), code };
+        expect(await term.client.authorise(req)).toEqual({
+          paymentId: req.paymentId,
+          outcome: 'approved',
+          duplicate: false,
+        });
+        expect(await term.client.authorise(req)).toEqual({
+          paymentId: req.paymentId,
+          outcome: 'approved',
+          duplicate: true,
+        });
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(7_500));
+        expect(await term.client.query(req.paymentId)).toEqual({
+          paymentId: req.paymentId,
+          state: 'approved',
+        });
+      });
+
+      it('declines: insufficient balance, code reused, code expired, unknown code', async () => {
+        const poor = await walletWithCode(100);
+        const r1 = await term.client.authorise({ ...paymentFacts(++seq, 200), code: poor.code });
+        expect(r1).toMatchObject({ outcome: 'declined', reason: 'insufficient balance' });
+        // The code is used up even though the payment failed.
+        const r2 = await term.client.authorise({ ...paymentFacts(++seq, 50), code: poor.code });
+        expect(r2).toMatchObject({ outcome: 'declined', reason: 'payment code already used' });
+        const rich = await walletWithCode(10_000);
+        core.clock.offsetMs = 61_000;
+        try {
+          const r3 = await term.client.authorise({ ...paymentFacts(++seq, 50), code: rich.code });
+          expect(r3).toMatchObject({ outcome: 'declined', reason: 'payment code expired' });
+        } finally {
+          core.clock.offsetMs = 0;
+        }
+        const r4 = await term.client.authorise({ ...paymentFacts(++seq, 50), code: '280000000000000000' });
+        expect(r4).toMatchObject({ outcome: 'declined', reason: 'unknown payment code' });
+      });
+
+      it('the same paymentId with a different amount or code is a conflict, never an overwrite', async () => {
+        const { walletId, code } = await walletWithCode(10_000);
+        const req = { ...paymentFacts(++seq, 1_000), code };
+        await term.client.authorise(req);
+        const amount = await rejected(term.client.authorise({ ...req, amount: cny(1) }));
+        expect(amount).toMatchObject({ status: 409, code: 'CONFLICT' });
+        expect(amount.message).toContain('amount 1000 CNY ≠ 1 CNY');
+        const codeHash = crypto.createHash('sha256').update('other').digest('hex');
+        expect((await rejected(term.client.authorise({ ...req, codeHash }))).code).toBe('CONFLICT');
+        const seqTaken = await rejected(term.client.authorise({ ...paymentFacts(req.seq, 5), code }));
+        expect(seqTaken.message).toContain(`seq ${req.seq} is already payment`);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
+      });
+
+      it('cancel: a payment the core never saw is refused for good; one approved today is reversed', async () => {
+        const unseen = paymentFacts(++seq, 700);
+        const { paymentId, ...facts } = unseen;
+        expect(await term.client.cancel(paymentId, facts)).toMatchObject({
+          outcome: 'cancelled',
+          state: 'cancelled',
+        });
+        // The late original arrives after the cancel: it gets the cancellation, nothing is charged.
+        const { walletId, code } = await walletWithCode(10_000);
+        expect(await term.client.authorise({ ...unseen, code })).toMatchObject({
+          outcome: 'declined',
+          duplicate: true,
+        });
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(10_000));
+
+        const paid = {
+          ...paymentFacts(++seq, 900),
+          code: (await core.service.issueWalletCode(walletId)).code,
+        };
+        await term.client.authorise(paid);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_100));
+        const { paymentId: pid, code: _c, ...paidFacts } = paid;
+        expect(await term.client.cancel(pid, paidFacts)).toMatchObject({
+          outcome: 'cancelled',
+          state: 'cancelled',
+        });
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(10_000));
+        expect(await term.client.query(pid)).toMatchObject({ state: 'cancelled' });
+      });
+
+      it('refuses unknown fields and wrong types with 400 naming the field', async () => {
+        const { code } = await walletWithCode(100);
+        const extra = await rejected(
+          term.client.call(
+            'POST',
+            '/v1/payments/authorise',
+            { ...paymentFacts(++seq), code, tip: 1 },
+            ErrorSchema,
+          ),
+        );
+        expect(extra).toMatchObject({ status: 400, code: 'BAD_REQUEST', field: 'tip' });
+        const wrong = await rejected(
+          term.client.call(
+            'POST',
+            '/v1/payments/authorise',
+            { ...paymentFacts(++seq), code, amount: { minor: '12.50', currency: 'CNY' } },
+            ErrorSchema,
+          ),
+        );
+        expect(wrong).toMatchObject({ status: 400, field: 'amount.minor' });
+        const float = await rejected(
+          term.client.call(
+            'POST',
+            '/v1/payments/authorise',
+            { ...paymentFacts(++seq), code, amount: { minor: 12.5, currency: 'CNY' } },
+            ErrorSchema,
+          ),
+        );
+        expect(float.field).toBe('amount.minor');
+      });
+    });
+
+    describe('store and forward', () => {
+      it('judges stored payments in seq order: codes, capture time, balance; duplicates and conflicts', async () => {
+        const term = await activatedTerminal(core);
+        const { walletId } = await core.service.createWallet(cny(3_000));
+        const codes = await Promise.all([1, 2, 3, 4].map(() => core.service.issueWalletCode(walletId)));
+        const offline = (
+          seq: number,
+          minor: number,
+          code: string,
+          capturedAt = new Date().toISOString(),
+        ): UploadedPayment => ({
+          ...paymentFacts(seq, minor),
+          capturedAt,
+          state: 'accepted_offline',
+          code,
+        });
+        const payments: UploadedPayment[] = [
+          offline(1, 1_000, codes[0]?.code as string),
+          offline(2, 1_500, codes[1]?.code as string),
+          offline(3, 1_000, codes[2]?.code as string), // balance runs out here
+          offline(4, 100, codes[3]?.code as string, new Date(Date.now() + 120_000).toISOString()), // captured after expiry
+          {
+            ...paymentFacts(5, 99_999),
+            state: 'declined',
+            mode: 'offline',
+            reason: 'over the offline limit',
+          },
+          offline(6, 100, codes[0]?.code as string), // a code already used (by seq 1)
+        ];
+        const head = { entrySeq: 0, hash: '0'.repeat(64), signature: null };
+        const request = { payments, head, atAnchor: null, queueDepth: 4, softwareVersion: 't' };
+        const first = await term.client.upload(request);
+        expect(first.results.map((r) => [r.seq, r.state, r.reason ?? null, r.duplicate])).toEqual([
+          [1, 'settled', null, false],
+          [2, 'settled', null, false],
+          [3, 'declined_after_sync', 'insufficient balance', false],
+          [4, 'declined_after_sync', 'payment code expired', false],
+          [5, 'declined', 'over the offline limit', false],
+          [6, 'declined_after_sync', 'payment code already used', false],
+        ]);
+        expect(first.highestContiguousSeq).toBe(6);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
+
+        // The same batch again (a lost answer): the same results, nothing applied twice.
+        const again = await term.client.upload(request);
+        expect(again.results.map((r) => [r.seq, r.state, r.duplicate])).toEqual(
+          first.results.map((r) => [r.seq, r.state, true]),
+        );
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
+
+        // Other facts under a known id, or a known seq: conflicts, never overwrites.
+        const changed = { ...(payments[0] as UploadedPayment), amount: cny(1) };
+        const otherAtSeq = offline(2, 100, '281111111111111111');
+        const c = await term.client.upload({ ...request, payments: [changed, otherAtSeq] });
+        expect(c.results).toEqual([]);
+        expect(c.conflicts.map((x) => x.seq)).toEqual([1, 2]);
+        expect(c.conflicts[0]?.reason).toContain('amount');
+        expect((await core.service.ledgerCheck()).total).toBe(0);
+      });
+
+      it('judges an offline capture time by the terminal clock offset it learned', async () => {
+        const behind = 3_600_000; // the terminal clock is an hour slow
+        const term = await activatedTerminal(core, { localNow: () => Date.now() - behind });
+        await term.client.syncState(); // offset learned (both ways)
+        const { walletId } = await core.service.createWallet(cny(1_000));
+        const { code } = await core.service.issueWalletCode(walletId);
+        const capturedByTerminalClock = new Date(Date.now() - behind).toISOString();
+        const r = await term.client.upload({
+          payments: [
+            { ...paymentFacts(1, 100), capturedAt: capturedByTerminalClock, state: 'accepted_offline', code },
+          ],
+          head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+          atAnchor: null,
+          queueDepth: 1,
+          softwareVersion: 't',
+        });
+        expect(r.results[0]?.state).toBe('settled');
+      });
+
+      it('reports the highest contiguous seq, so gaps show', async () => {
+        const term = await activatedTerminal(core);
+        const head = { entrySeq: 0, hash: '0'.repeat(64), signature: null };
+        const rec = (seq: number): UploadedPayment => ({
+          ...paymentFacts(seq),
+          state: 'declined',
+          mode: 'offline',
+        });
+        const r1 = await term.client.upload({
+          payments: [rec(1), rec(2), rec(4)],
+          head,
+          atAnchor: null,
+          queueDepth: 0,
+          softwareVersion: 't',
+        });
+        expect(r1.highestContiguousSeq).toBe(2);
+        const r2 = await term.client.upload({
+          payments: [rec(3)],
+          head,
+          atAnchor: null,
+          queueDepth: 0,
+          softwareVersion: 't',
+        });
+        expect(r2.highestContiguousSeq).toBe(4);
+        expect((await term.client.syncState()).highestContiguousSeq).toBe(4);
+      });
+
+      it('anchors the signed journal head and refuses a journal that was cut or rewritten', async () => {
+        const term = await activatedTerminal(core);
+        const hashes = Array.from({ length: 12 }, (_, i) =>
+          crypto.createHash('sha256').update(`entry ${i}`).digest(),
+        );
+        const headAt = (n: number) => ({
+          entrySeq: n,
+          hash: (hashes[n] as Buffer).toString('hex'),
+          signature: term.sign(hashes[n] as Buffer).toString('base64'),
+        });
+        const upload = (
+          head: ReturnType<typeof headAt>,
+          atAnchor: { entrySeq: number; hash: string | null } | null,
+        ) => term.client.upload({ payments: [], head, atAnchor, queueDepth: 0, softwareVersion: 't' });
+
+        expect((await upload(headAt(5), null)).anchor).toEqual({ entrySeq: 5, hash: headAt(5).hash });
+        const ok = await upload(headAt(9), { entrySeq: 5, hash: headAt(5).hash });
+        expect(ok.anchor?.entrySeq).toBe(9);
+        // A late copy of the first sync is recognised, not taken for a cut journal.
+        expect((await upload(headAt(5), null)).anchor?.entrySeq).toBe(9);
+        expect((await upload(headAt(9), { entrySeq: 5, hash: headAt(5).hash })).anchor?.entrySeq).toBe(9);
+        // A new head must repeat an anchored entry.
+        expect((await rejected(upload(headAt(10), null))).code).toBe('JOURNAL_DIVERGED');
+
+        const cut = await rejected(upload(headAt(7), { entrySeq: 9, hash: null }));
+        expect(cut).toMatchObject({ status: 409, code: 'JOURNAL_DIVERGED' });
+        expect(cut.message).toContain('no longer has anchored entry 9');
+        const rewritten = await rejected(upload(headAt(11), { entrySeq: 9, hash: headAt(8).hash }));
+        expect(rewritten.message).toContain('anchored entry 9 was changed');
+        const forged = await rejected(
+          upload(
+            { ...headAt(11), signature: Buffer.alloc(64).toString('base64') },
+            { entrySeq: 9, hash: headAt(9).hash },
+          ),
+        );
+        expect(forged.code).toBe('JOURNAL_DIVERGED');
+        const alert = await t.db.query<{ integrity_alert: string | null }>(
+          'SELECT integrity_alert FROM terminals WHERE terminal_id = $1',
+          [term.terminalId],
+        );
+        expect(alert.rows[0]?.integrity_alert).toContain('disagrees');
+      });
+    });
+
+    it('keeps the books balanced: every ledger movement sums to zero, wallets match their entries', async () => {
+      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+    });
+  });
+});
