@@ -48,12 +48,14 @@ export async function activate(options: {
       terminalId: terminal.key.terminalId,
       sign: terminal.key.sign,
     });
-    const response = await client.activate({
-      code,
-      terminalId: terminal.key.terminalId,
-      publicKey: terminal.key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
-      softwareVersion: SOFTWARE_VERSION,
-    });
+    const response = await client
+      .activate({
+        code,
+        terminalId: terminal.key.terminalId,
+        publicKey: terminal.key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        softwareVersion: SOFTWARE_VERSION,
+      })
+      .finally(() => client.close());
     const record: ActivationRecord = {
       coreUrl: url.toString().replace(/\/$/, ''),
       terminalId: response.terminalId,

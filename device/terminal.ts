@@ -135,7 +135,10 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     activation,
     coreClient,
     log,
-    close: () => journal.close(),
+    close: () => {
+      coreClient?.close();
+      journal.close();
+    },
   };
 }
 

@@ -6,6 +6,8 @@
  *
  * Calls may overlap. A call that times out is aborted; whether the core acted on it is unknown.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { z } from 'zod';
 import { signRequest } from '../protocol/signing.ts';
 import {
@@ -72,9 +74,18 @@ function causeCode(err: unknown): string | undefined {
 
 export class CoreClient {
   private offsetMs: number;
+  /** Keep-alive connections to the core; `close()` ends them. */
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 4 });
 
   constructor(private readonly options: CoreClientOptions) {
     this.offsetMs = options.clockOffsetMs ?? 0;
+  }
+
+  /** Closes idle connections (a CLI process can then exit at once). */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 
   get baseUrl(): string {
@@ -164,18 +175,17 @@ export class CoreClient {
       options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     );
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const url = new URL(target, this.options.baseUrl).toString();
-    let response: Response;
+    const url = new URL(target, this.options.baseUrl);
+    let status: number;
     let answer: string;
     try {
-      response = await fetch(url, {
+      ({ status, body: answer } = await this.exchange(
+        url,
         method,
-        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : text,
+        headers,
+        body === undefined ? undefined : text,
         signal,
-      });
-      this.learnOffset(response);
-      answer = await response.text();
+      ));
     } catch (err) {
       if (signal.aborted) {
         throw new CoreTimeoutError(
@@ -200,23 +210,19 @@ export class CoreClient {
     try {
       json = answer === '' ? undefined : JSON.parse(answer);
     } catch {
-      throw new CoreProtocolError(`The core answered ${response.status} with a body that is not JSON.`);
+      throw new CoreProtocolError(`The core answered ${status} with a body that is not JSON.`);
     }
-    if (!response.ok) {
+    if (status < 200 || status >= 300) {
       const error = ErrorResponse.safeParse(json);
       if (error.success) {
         throw new CoreRejectedError(
-          response.status,
+          status,
           error.data.error.code,
           error.data.error.message,
           error.data.error.field,
         );
       }
-      throw new CoreRejectedError(
-        response.status,
-        'HTTP_ERROR',
-        `The core answered ${response.status} ${response.statusText}.`,
-      );
+      throw new CoreRejectedError(status, 'HTTP_ERROR', `The core answered ${status}.`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -228,11 +234,56 @@ export class CoreClient {
   }
 
   /**
+   * One HTTP exchange over a keep-alive connection. node:http rather than fetch: on loopback, fetch's
+   * p99 was ten times node:http's (4.7 ms against 0.45 ms), and an online payment waits on it.
+   */
+  private exchange(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ status: number; body: string }> {
+    const transport = url.protocol === 'https:' ? https : http;
+    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(
+        url,
+        {
+          method,
+          agent,
+          signal,
+          headers: {
+            ...headers,
+            ...(body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+          },
+        },
+        (res) => {
+          this.learnOffset(res.headers.date);
+          const chunks: Buffer[] = [];
+          const cut = () =>
+            reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            if (!res.complete) cut();
+            else resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+          res.on('aborted', cut);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /**
    * Date has a resolution of a second, so the estimate is the middle of that second; it changes only
    * when it moves by more than a second, so signatures don't jitter.
    */
-  private learnOffset(response: Response): void {
-    const date = response.headers.get('date');
+  private learnOffset(date: string | undefined): void {
     if (!date) return;
     const core = Date.parse(date);
     if (Number.isNaN(core)) return;

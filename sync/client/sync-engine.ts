@@ -22,6 +22,9 @@ import { DEFAULT_CANCEL_AFTER_MS, type Resolution, resolvePayment } from './in-d
 /** Payments per upload: large enough to amortise a round trip and a commit, small enough for a
  * rural link to carry one batch within the request timeout. */
 export const DEFAULT_UPLOAD_BATCH = 500;
+/** Two batches in flight keep both the terminal and the core busy; more only queue at the core,
+ * which takes one terminal's batches one at a time. */
+export const DEFAULT_PIPELINE_DEPTH = 2;
 export const DEFAULT_RETRY_BASE_MS = 1_000;
 /** A terminal offline for days retries at least once a minute once the link is back. */
 export const DEFAULT_RETRY_CAP_MS = 60_000;
@@ -63,6 +66,7 @@ export interface SyncEngineOptions {
   log: Logger;
   softwareVersion: string;
   batchSize?: number;
+  pipelineDepth?: number;
   retryBaseMs?: number;
   retryCapMs?: number;
   intervalMs?: number;
@@ -214,18 +218,34 @@ export class SyncEngine {
       const total = journal.countUploadCandidates(from);
       onProgress?.({ sent: 0, total });
       const batchSize = this.options.batchSize ?? DEFAULT_UPLOAD_BATCH;
-      for (;;) {
-        const batch = journal.uploadCandidates(from, batchSize);
-        const { response, sent } = await this.uploadBatch(batch, anchor, report);
-        anchor = response.anchor;
-        contiguous = response.highestContiguousSeq;
+      const depth = this.options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
+      // Up to `depth` batches in flight: the terminal prepares and records one while the core
+      // commits another. Each batch's results are recorded when its own answer arrives.
+      const inflight: Promise<{ response: UploadResponse; sent: StoredPayment[] }>[] = [];
+      const settle = async (next: Promise<{ response: UploadResponse; sent: StoredPayment[] }>) => {
+        const { response, sent } = await next;
+        if (response.anchor && (!anchor || response.anchor.entrySeq >= anchor.entrySeq))
+          anchor = response.anchor;
+        contiguous = Math.max(contiguous, response.highestContiguousSeq);
         report.sent += sent.length;
-        if (batch.length > 0) from = (batch.at(-1) as StoredPayment).seq;
         onProgress?.({ sent: report.sent, total });
-        // The last call anchored the head as it was before this batch's results were recorded:
-        // loop once more with an empty batch when results moved it, so the final head is anchored.
-        if (batch.length === 0) break;
+      };
+      try {
+        for (;;) {
+          const batch = journal.uploadCandidates(from, batchSize);
+          if (batch.length === 0) break;
+          from = (batch.at(-1) as StoredPayment).seq;
+          inflight.push(this.uploadBatch(batch, anchor, report));
+          if (inflight.length >= depth) await settle(inflight.shift() as (typeof inflight)[number]);
+        }
+        while (inflight.length > 0) await settle(inflight.shift() as (typeof inflight)[number]);
+      } catch (err) {
+        // Let every batch in flight finish recording before the cycle gives up.
+        await Promise.allSettled(inflight);
+        throw err;
       }
+      // The head has moved by the results recorded: anchor it as it now is.
+      await settle(this.uploadBatch([], anchor, report));
       const stats = journal.offlineStats();
       report.remaining = stats.pending;
       journal.recordSyncAttempt({ error: null, coreContiguousSeq: contiguous, anchor });

@@ -30,6 +30,12 @@ export interface Queryable {
 
 export interface CoreDb extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * One statement committed without waiting for its WAL flush (synchronous_commit = off): for
+   * bookkeeping whose loss in a crash is harmless (nonces, last-seen times), so that it doesn't add
+   * a second fsync to every request. Constraints still hold; only durability lags (~200 ms).
+   */
+  queryRelaxed<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   /** Where the data is, for messages: the URL without its password, or the PGlite folder. */
   readonly location: string;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -69,11 +75,17 @@ class PostgresDb implements CoreDb {
   readonly kind = 'postgres';
   constructor(
     private readonly pool: pg.Pool,
+    private readonly relaxed: pg.Pool,
     readonly location: string,
   ) {}
 
   async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
     const r = await this.pool.query(sql, params);
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  }
+
+  async queryRelaxed<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.relaxed.query(sql, params);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
@@ -108,8 +120,8 @@ class PostgresDb implements CoreDb {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.relaxed.end()]);
   }
 }
 
@@ -132,6 +144,11 @@ class PgliteDb implements CoreDb {
     private readonly db: PGlite,
     readonly location: string,
   ) {}
+
+  /** One embedded connection: the same as `query`. */
+  queryRelaxed<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    return this.query<R>(sql, params);
+  }
 
   async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
     const r = await this.db.query(sql, params);
@@ -187,19 +204,29 @@ export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
       types: pgTypes,
       application_name: 'suanpan-core',
     });
-    pool.on('error', () => {
-      // An idle client lost its connection; the pool replaces it on the next query.
+    const relaxed = new pg.Pool({
+      connectionString: options.url,
+      max: 2,
+      types: pgTypes,
+      application_name: 'suanpan-core-bookkeeping',
+      options: '-c synchronous_commit=off',
     });
+    for (const p of [pool, relaxed]) {
+      p.on('error', () => {
+        // An idle client lost its connection; the pool replaces it on the next query.
+      });
+    }
     try {
       await pool.query('SELECT 1');
     } catch (err) {
       await pool.end().catch(() => {});
+      await relaxed.end().catch(() => {});
       throw new CoreDbError(
         `Cannot connect to the core database ${redact(options.url)}: ${(err as Error).message}. Check that PostgreSQL runs and the URL is right.`,
         { cause: err },
       );
     }
-    return new PostgresDb(pool, redact(options.url));
+    return new PostgresDb(pool, relaxed, redact(options.url));
   }
   if (!options.dataDir)
     throw new CoreDbError('No database URL and no data folder for the embedded database.');

@@ -106,23 +106,13 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
   /** Checks the signature, the terminal's status, freshness and the nonce; sets request.terminal. */
   const authenticate = async (request: FastifyRequest) => {
     const parsed = parseSignature(request.headers);
-    const terminal = await service.terminalForAuth(parsed.params.keyid);
-    if (!terminal)
+    const key = await service.terminalKey(parsed.params.keyid);
+    if (!key) {
       throw unauthenticated(
         'UNKNOWN_TERMINAL',
         `Terminal ${parsed.params.keyid} is not activated at this core.`,
       );
-    if (terminal.status === 'revoked') {
-      throw unauthenticated(
-        'TERMINAL_REVOKED',
-        `Terminal ${terminal.terminal_id} has been revoked by the operator.`,
-      );
     }
-    const key = crypto.createPublicKey({
-      key: Buffer.from(terminal.public_key),
-      format: 'der',
-      type: 'spki',
-    });
     const at = now().getTime();
     verifySignature(
       parsed,
@@ -131,7 +121,21 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
       at,
     );
     const localTime = Number(request.headers['suanpan-local-time']);
-    if (!(await service.acceptNonce(terminal.terminal_id, parsed.params.nonce, at - localTime))) {
+    const admitted = await service.admit(parsed.params.keyid, parsed.params.nonce, at - localTime);
+    if (!admitted) {
+      throw unauthenticated(
+        'UNKNOWN_TERMINAL',
+        `Terminal ${parsed.params.keyid} is not activated at this core.`,
+      );
+    }
+    const { terminal, fresh } = admitted;
+    if (terminal.status === 'revoked') {
+      throw unauthenticated(
+        'TERMINAL_REVOKED',
+        `Terminal ${terminal.terminal_id} has been revoked by the operator.`,
+      );
+    }
+    if (!fresh) {
       throw unauthenticated(
         'REPLAYED_REQUEST',
         'This request was seen before (its nonce is used): it was not applied again.',

@@ -119,6 +119,8 @@ const PAYMENT_COLUMNS =
   'payment_id, seq, amount_minor, currency, scheme, code_hash, captured_at, state, reason, mode, received_at';
 
 export class CoreService {
+  private readonly keys = new Map<string, crypto.KeyObject>();
+
   constructor(private readonly options: CoreServiceOptions) {}
 
   private get db(): CoreDb {
@@ -327,26 +329,51 @@ export class CoreService {
     });
   }
 
-  async terminalForAuth(terminalId: string): Promise<TerminalRow | undefined> {
-    const r = await this.db.query<TerminalRow>(
-      'SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms FROM terminals WHERE terminal_id = $1',
+  /**
+   * A terminal's public key. Cached for good: the terminal id is derived from the key, so the key
+   * under an id never changes (status does, and is read fresh by `admit` on every request).
+   */
+  async terminalKey(terminalId: string): Promise<crypto.KeyObject | undefined> {
+    const cached = this.keys.get(terminalId);
+    if (cached) return cached;
+    const r = await this.db.query<{ public_key: Buffer }>(
+      'SELECT public_key FROM terminals WHERE terminal_id = $1',
       [terminalId],
     );
-    return r.rows[0];
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const key = crypto.createPublicKey({ key: Buffer.from(row.public_key), format: 'der', type: 'spki' });
+    this.keys.set(terminalId, key);
+    return key;
   }
 
   /**
-   * Accepts a request's nonce once (a replay finds it taken) and records when the terminal was seen
-   * and how far its own clock is from the core's. One statement, so it is atomic across processes.
+   * After its signature checked out: accepts a request's nonce once (a replay finds it taken),
+   * records when the terminal was seen and how far its own clock is from the core's, and returns
+   * the terminal as it stands (status, merchant). One statement, atomic across core processes;
+   * committed without waiting for its WAL flush (see CoreDb.queryRelaxed).
    */
-  async acceptNonce(terminalId: string, nonce: string, clockOffsetMs: number): Promise<boolean> {
-    const r = await this.db.query(
-      `WITH n AS (INSERT INTO request_nonces (terminal_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
-       UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
-       WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING 1`,
+  async admit(
+    terminalId: string,
+    nonce: string,
+    clockOffsetMs: number,
+  ): Promise<{ terminal: TerminalRow; fresh: boolean } | undefined> {
+    const r = await this.db.queryRelaxed<TerminalRow & { fresh: boolean }>(
+      `WITH n AS (
+         INSERT INTO request_nonces (terminal_id, nonce)
+         SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM terminals WHERE terminal_id = $1 AND status = 'active')
+         ON CONFLICT DO NOTHING RETURNING 1),
+       u AS (
+         UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
+         WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING 1)
+       SELECT terminal_id, merchant_id, public_key, status, $3::bigint AS clock_offset_ms, EXISTS (SELECT 1 FROM n) AS fresh
+       FROM terminals WHERE terminal_id = $1`,
       [terminalId, nonce, Math.round(clockOffsetMs)],
     );
-    return r.rowCount === 1;
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const { fresh, ...terminal } = row;
+    return { terminal, fresh };
   }
 
   async forgetOldNonces(): Promise<number> {
@@ -361,8 +388,7 @@ export class CoreService {
 
   async authorise(t: TerminalRow, req: AuthoriseRequest): Promise<AuthoriseResponse> {
     return this.db.transaction(async (tx) => {
-      await lockTerminal(tx, t.terminal_id);
-      const existing = await existingPayments(tx, t.terminal_id, [req.paymentId], [req.seq]);
+      const { existing } = await lockTerminal(tx, t.terminal_id, [req.paymentId], [req.seq]);
       const mine = existing.find((p) => p.payment_id === req.paymentId);
       if (mine) {
         if (!sameFacts(mine, req))
@@ -389,23 +415,14 @@ export class CoreService {
         false,
       );
       const state = verdict.ok ? 'approved' : 'declined';
-      await insertPayments(tx, t, [
-        {
-          facts: req,
-          state,
-          mode: 'online',
-          reason: verdict.ok ? null : verdict.reason,
-          walletId: code?.wallet_id ?? null,
-        },
-      ]);
-      if (code && !code.used_at) await markCodesUsed(tx, t.terminal_id, [[code.code, req.paymentId]]);
-      if (verdict.ok && wallet) {
-        await setBalances(tx, [[wallet.wallet_id, wallet.balance_minor - req.amount.minor]]);
-        await postLedger(tx, t, [
-          { paymentId: req.paymentId, walletId: wallet.wallet_id, amount: req.amount, kind: 'payment' },
-        ]);
-      }
-      await advanceContiguous(tx, t.terminal_id);
+      await recordOnlinePayment(tx, t, {
+        facts: req,
+        state,
+        reason: verdict.ok ? null : verdict.reason,
+        walletId: code?.wallet_id ?? null,
+        // The code is used up by this payment, approved or not (wallet practice).
+        walletCode: code && !code.used ? code.code : null,
+      });
       return {
         paymentId: req.paymentId,
         outcome: state,
@@ -432,15 +449,19 @@ export class CoreService {
   async cancel(t: TerminalRow, paymentId: string, req: CancelRequest): Promise<CancelResponse> {
     const facts: PaymentFacts = { ...req, paymentId };
     return this.db.transaction(async (tx) => {
-      await lockTerminal(tx, t.terminal_id);
-      const existing = await existingPayments(tx, t.terminal_id, [paymentId], [req.seq]);
+      const { existing } = await lockTerminal(tx, t.terminal_id, [paymentId], [req.seq]);
       const mine = existing.find((p) => p.payment_id === paymentId);
       if (!mine) {
         if (existing.length > 0)
           throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
         const reason = 'cancelled: no answer reached the terminal in time';
-        await insertPayments(tx, t, [{ facts, state: 'cancelled', mode: 'online', reason, walletId: null }]);
-        await advanceContiguous(tx, t.terminal_id);
+        await recordOnlinePayment(tx, t, {
+          facts,
+          state: 'cancelled',
+          reason,
+          walletId: null,
+          walletCode: null,
+        });
         return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
       }
       if (!sameFacts(mine, facts))
@@ -532,15 +553,14 @@ export class CoreService {
 
   private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
-      const terminal = await lockTerminal(tx, t.terminal_id);
-      await checkAndAnchor(tx, t, req);
       const payments = req.payments;
-      const existing = await existingPayments(
+      const { terminal, existing } = await lockTerminal(
         tx,
         t.terminal_id,
         payments.map((p) => p.paymentId),
         payments.map((p) => p.seq),
       );
+      await checkAndAnchor(tx, t, req);
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
       const bySeq = new Map(existing.map((p) => [p.seq, p]));
       const results: PaymentResult[] = [];
@@ -590,7 +610,6 @@ export class CoreService {
       const balances = new Map([...wallets.values()].map((w) => [w.wallet_id, w.balance_minor]));
       const usedNow = new Set<string>();
       const rows: NewPayment[] = [];
-      const codesUsed: [string, string][] = [];
       const ledger: LedgerMovement[] = [];
       const offset = terminal.clock_offset_ms;
       for (const p of fresh) {
@@ -601,6 +620,7 @@ export class CoreService {
             mode: p.mode,
             reason: p.reason ?? null,
             walletId: null,
+            walletCode: null,
           });
           results.push(result(p, p.state as CorePaymentState, p.reason ?? null, false));
           continue;
@@ -617,10 +637,8 @@ export class CoreService {
           capturedAt,
           usedNow.has(p.code),
         );
-        if (code && !code.used_at && !usedNow.has(p.code)) {
-          usedNow.add(p.code);
-          codesUsed.push([p.code, p.paymentId]);
-        }
+        const usesCode = code !== undefined && !code.used && !usedNow.has(p.code);
+        if (usesCode) usedNow.add(p.code);
         if (verdict.ok && wallet) {
           balances.set(wallet.wallet_id, balance - p.amount.minor);
           ledger.push({
@@ -632,20 +650,24 @@ export class CoreService {
         }
         const state: CorePaymentState = verdict.ok ? 'settled' : 'declined_after_sync';
         const reason = verdict.ok ? null : verdict.reason;
-        rows.push({ facts: p, state, mode: 'offline', reason, walletId: code?.wallet_id ?? null });
+        rows.push({
+          facts: p,
+          state,
+          mode: 'offline',
+          reason,
+          walletId: code?.wallet_id ?? null,
+          walletCode: usesCode ? p.code : null,
+        });
         results.push(result(p, state, reason, false));
       }
       await insertPayments(tx, t, rows);
-      await markCodesUsed(tx, t.terminal_id, codesUsed);
       const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
       await setBalances(tx, changed);
       await postLedger(tx, t, ledger);
-      const highest = await advanceContiguous(tx, t.terminal_id);
-      await tx.query('UPDATE terminals SET queue_depth = $2, software_version = $3 WHERE terminal_id = $1', [
-        t.terminal_id,
-        req.queueDepth,
-        req.softwareVersion,
-      ]);
+      const highest = await advanceContiguous(tx, t.terminal_id, {
+        queueDepth: req.queueDepth,
+        softwareVersion: req.softwareVersion,
+      });
       results.sort((a, b) => a.seq - b.seq);
       return {
         results,
@@ -689,52 +711,91 @@ function result(
 
 // --- statements ----------------------------------------------------------------------------------
 
-async function lockTerminal(tx: Queryable, terminalId: string): Promise<TerminalRow> {
-  const r = await tx.query<TerminalRow>(
-    'SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms FROM terminals WHERE terminal_id = $1 FOR UPDATE',
-    [terminalId],
-  );
-  const row = r.rows[0];
-  if (!row)
-    throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
-  return row;
-}
-
-async function existingPayments(
+/**
+ * Locks the terminal's row (every write for a terminal's payments takes it first) and, in the same
+ * statement, reads the payments it already has under these ids or seqs.
+ */
+async function lockTerminal(
   tx: Queryable,
   terminalId: string,
-  ids: string[],
-  seqs: number[],
-): Promise<PaymentRow[]> {
-  if (ids.length === 0) return [];
-  const r = await tx.query<PaymentRow>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payments
-     WHERE terminal_id = $1 AND (payment_id = ANY($2::uuid[]) OR seq = ANY($3::bigint[]))`,
+  ids: string[] = [],
+  seqs: number[] = [],
+): Promise<{ terminal: TerminalRow & { highest_contiguous_seq: number }; existing: PaymentRow[] }> {
+  type Joined = TerminalRow & { highest_contiguous_seq: number; p_payment_id: string | null } & Omit<
+      PaymentRow,
+      'payment_id'
+    >;
+  const r = await tx.query<Joined>(
+    `WITH t AS (
+       SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
+       FROM terminals WHERE terminal_id = $1 FOR UPDATE)
+     SELECT t.*, p.payment_id AS p_payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_hash,
+            p.captured_at, p.state, p.reason, p.mode, p.received_at
+     FROM t LEFT JOIN payments p ON p.terminal_id = $1
+       AND (p.payment_id = ANY($2::uuid[]) OR p.seq = ANY($3::bigint[]))`,
     [terminalId, ids, seqs],
   );
-  return r.rows;
+  const first = r.rows[0];
+  if (!first)
+    throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
+  const terminal = {
+    terminal_id: first.terminal_id,
+    merchant_id: first.merchant_id,
+    public_key: first.public_key,
+    status: first.status,
+    clock_offset_ms: first.clock_offset_ms,
+    highest_contiguous_seq: first.highest_contiguous_seq,
+  };
+  const existing: PaymentRow[] = r.rows
+    .filter((row) => row.p_payment_id !== null)
+    .map((row) => ({
+      payment_id: row.p_payment_id as string,
+      seq: row.seq,
+      amount_minor: row.amount_minor,
+      currency: row.currency,
+      scheme: row.scheme,
+      code_hash: row.code_hash,
+      captured_at: row.captured_at,
+      state: row.state,
+      reason: row.reason,
+      mode: row.mode,
+      received_at: row.received_at,
+    }));
+  return { terminal, existing };
 }
 
+/**
+ * Reads the codes (and whether a payment used each already) and locks their wallets, in one
+ * statement, wallets in id order. A code's single use is kept by the unique payments.wallet_code,
+ * not by a lock: two cores using one code at once collide on that index and the loser retries.
+ */
 async function lockCodesAndWallets(
   tx: Queryable,
   codes: string[],
 ): Promise<{ codes: Map<string, CodeRow>; wallets: Map<string, WalletRow> }> {
   if (codes.length === 0) return { codes: new Map(), wallets: new Map() };
-  const c = await tx.query<CodeRow>(
-    'SELECT code, wallet_id, issued_at, used_at FROM wallet_codes WHERE code = ANY($1::text[]) ORDER BY code FOR UPDATE',
+  const r = await tx.query<CodeRow & WalletRow>(
+    `SELECT c.code, c.wallet_id, c.issued_at,
+            EXISTS (SELECT 1 FROM payments p WHERE p.wallet_code = c.code) AS used,
+            w.currency, w.balance_minor
+     FROM wallet_codes c JOIN wallets w ON w.wallet_id = c.wallet_id
+     WHERE c.code = ANY($1::text[]) ORDER BY w.wallet_id FOR UPDATE OF w`,
     [[...new Set(codes)]],
   );
-  const walletIds = [...new Set(c.rows.map((r) => r.wallet_id))];
-  const w =
-    walletIds.length === 0
-      ? { rows: [] as WalletRow[] }
-      : await tx.query<WalletRow>(
-          'SELECT wallet_id, currency, balance_minor FROM wallets WHERE wallet_id = ANY($1::uuid[]) ORDER BY wallet_id FOR UPDATE',
-          [walletIds],
-        );
+  const codeRows = r.rows.map((x) => ({
+    code: x.code,
+    wallet_id: x.wallet_id,
+    issued_at: x.issued_at,
+    used: x.used,
+  }));
+  const walletRows = r.rows.map((x) => ({
+    wallet_id: x.wallet_id,
+    currency: x.currency,
+    balance_minor: x.balance_minor,
+  }));
   return {
-    codes: new Map(c.rows.map((r) => [r.code, r])),
-    wallets: new Map(w.rows.map((r) => [r.wallet_id, r])),
+    codes: new Map(codeRows.map((c) => [c.code, c])),
+    wallets: new Map(walletRows.map((w) => [w.wallet_id, w])),
   };
 }
 
@@ -744,15 +805,16 @@ interface NewPayment {
   mode: 'online' | 'offline';
   reason: string | null;
   walletId: string | null;
+  walletCode: string | null;
 }
 
 async function insertPayments(tx: Queryable, t: TerminalRow, rows: NewPayment[]): Promise<void> {
   if (rows.length === 0) return;
   const r = await tx.query(
     `INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
-                           captured_at, mode, state, reason, wallet_id)
+                           captured_at, mode, state, reason, wallet_id, wallet_code)
      SELECT $1, $2, * FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bytea[],
-                                  $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[])
+                                  $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::text[])
      ON CONFLICT DO NOTHING`,
     [
       t.terminal_id,
@@ -768,25 +830,13 @@ async function insertPayments(tx: Queryable, t: TerminalRow, rows: NewPayment[])
       rows.map((r) => r.state),
       rows.map((r) => r.reason),
       rows.map((r) => r.walletId),
+      rows.map((r) => r.walletCode),
     ],
   );
-  // The terminal's row lock makes this impossible; if it happens, retrying the whole transaction
-  // sees the other writer's rows and answers from them.
+  // A row left out collided with another writer (a code used at the same moment by another
+  // terminal): retrying the whole transaction sees that writer's rows and judges again.
   if (r.rowCount !== rows.length)
     throw Object.assign(new Error('payments inserted concurrently'), { code: '40001' });
-}
-
-async function markCodesUsed(
-  tx: Queryable,
-  terminalId: string,
-  used: [code: string, paymentId: string][],
-): Promise<void> {
-  if (used.length === 0) return;
-  await tx.query(
-    `UPDATE wallet_codes c SET used_at = now(), used_by_terminal = $1, used_by_payment = v.payment_id
-     FROM unnest($2::text[], $3::uuid[]) AS v(code, payment_id) WHERE c.code = v.code`,
-    [terminalId, used.map((u) => u[0]), used.map((u) => u[1])],
-  );
 }
 
 async function setBalances(tx: Queryable, balances: [walletId: string, balance: number][]): Promise<void> {
@@ -803,6 +853,62 @@ interface LedgerMovement {
   walletId: string;
   amount: Money;
   kind: 'payment' | 'reversal';
+}
+
+/**
+ * An online payment's writes in one statement (one round trip): the payment, and when approved the
+ * wallet's debit and its two ledger rows; then the terminal's contiguous seq. Rows after this seq
+ * already exist or not, so the search for the next gap needs no sight of the row inserted here.
+ */
+async function recordOnlinePayment(
+  tx: Queryable,
+  t: TerminalRow,
+  p: {
+    facts: PaymentFacts;
+    state: 'approved' | 'declined' | 'cancelled';
+    reason: string | null;
+    walletId: string | null;
+    walletCode: string | null;
+  },
+): Promise<void> {
+  const { facts } = p;
+  const r = await tx.query<{ inserted: number }>(
+    `WITH ins AS (
+       INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
+                             captured_at, mode, state, reason, wallet_id, wallet_code)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'online', $10, $11, $12, $13)
+       ON CONFLICT DO NOTHING RETURNING seq),
+     bal AS (
+       UPDATE wallets SET balance_minor = balance_minor - $5
+       WHERE $10 = 'approved' AND wallet_id = $12 AND EXISTS (SELECT 1 FROM ins) RETURNING 1),
+     led AS (
+       INSERT INTO ledger_entries (terminal_id, payment_id, account, amount_minor, currency, kind)
+       SELECT $1, $3, a.account, a.amount, $6, 'payment'
+       FROM (VALUES ('wallet:' || $12::text, -$5::bigint), ('merchant:' || $2::text, $5::bigint)) AS a(account, amount)
+       WHERE $10 = 'approved' AND EXISTS (SELECT 1 FROM ins))
+     UPDATE terminals t SET highest_contiguous_seq = CASE
+         WHEN $4 = t.highest_contiguous_seq + 1 THEN (${CONTIGUOUS_FROM('$4::bigint')})
+         ELSE t.highest_contiguous_seq END
+     WHERE terminal_id = $1
+     RETURNING (SELECT count(*) FROM ins)::int AS inserted`,
+    [
+      t.terminal_id,
+      t.merchant_id,
+      facts.paymentId,
+      facts.seq,
+      facts.amount.minor,
+      facts.amount.currency,
+      facts.scheme,
+      Buffer.from(facts.codeHash, 'hex'),
+      facts.capturedAt,
+      p.state,
+      p.reason,
+      p.walletId,
+      p.walletCode,
+    ],
+  );
+  if (r.rows[0]?.inserted !== 1)
+    throw Object.assign(new Error('payment inserted concurrently'), { code: '40001' });
 }
 
 /** Two rows per movement, summing to zero: wallet → merchant for a payment, back for a reversal. */
@@ -828,17 +934,37 @@ async function postLedger(tx: Queryable, t: TerminalRow, moves: LedgerMovement[]
   );
 }
 
-/** Moves the terminal's highest contiguous seq up to the first gap. */
-async function advanceContiguous(tx: Queryable, terminalId: string): Promise<number> {
+/**
+ * The end of the run of seqs that starts at `start` (which exists, or is being inserted by the same
+ * statement): a walk along the (terminal_id, seq) index, one probe per seq, so its cost is the run's
+ * length whatever the table's size. LATERAL ... LIMIT 1 keeps each step an index probe: a set-based
+ * gap search, or a plain EXISTS here, let the planner hash the terminal's whole history (at every
+ * online payment, or at every step of the walk).
+ */
+const CONTIGUOUS_FROM = (start: string) => `
+  WITH RECURSIVE walk(s) AS (
+    SELECT ${start}
+    UNION ALL
+    SELECT n.seq FROM walk w
+    CROSS JOIN LATERAL (SELECT x.seq FROM payments x WHERE x.terminal_id = $1 AND x.seq = w.s + 1 LIMIT 1) n)
+  SELECT max(s) FROM walk`;
+
+/** Moves the terminal's highest contiguous seq up to the first gap, and records what it reported. */
+async function advanceContiguous(
+  tx: Queryable,
+  terminalId: string,
+  report: { queueDepth: number; softwareVersion: string } | null = null,
+): Promise<number> {
   const r = await tx.query<{ highest_contiguous_seq: number }>(
-    `UPDATE terminals t SET highest_contiguous_seq = (
-       SELECT coalesce(min(g.s), m.top + 1) - 1
-       FROM (SELECT coalesce(max(seq), 0) AS top FROM payments WHERE terminal_id = $1) m
-       LEFT JOIN LATERAL generate_series(t.highest_contiguous_seq + 1, m.top + 1) AS g(s)
-         ON NOT EXISTS (SELECT 1 FROM payments p WHERE p.terminal_id = $1 AND p.seq = g.s)
-       GROUP BY m.top)
+    `UPDATE terminals t SET
+       highest_contiguous_seq = CASE
+         WHEN EXISTS (SELECT 1 FROM payments x WHERE x.terminal_id = $1 AND x.seq = t.highest_contiguous_seq + 1)
+           THEN (${CONTIGUOUS_FROM('t.highest_contiguous_seq + 1')})
+         ELSE t.highest_contiguous_seq END,
+       queue_depth = coalesce($2, queue_depth),
+       software_version = coalesce($3, software_version)
      WHERE terminal_id = $1 RETURNING highest_contiguous_seq`,
-    [terminalId],
+    [terminalId, report?.queueDepth ?? null, report?.softwareVersion ?? null],
   );
   return r.rows[0]?.highest_contiguous_seq ?? 0;
 }

@@ -25,7 +25,8 @@ export interface CodeRow {
   code: string;
   wallet_id: string;
   issued_at: Date;
-  used_at: Date | null;
+  /** A payment has used it already. */
+  used: boolean;
 }
 
 export interface WalletRow {
@@ -59,7 +60,7 @@ export function judge(
   alreadyUsed: boolean,
 ): Verdict {
   if (!code || !wallet) return { ok: false, reason: REASONS.unknownCode };
-  if (code.used_at || alreadyUsed) return { ok: false, reason: REASONS.codeReused };
+  if (code.used || alreadyUsed) return { ok: false, reason: REASONS.codeReused };
   const age = (at.getTime() - code.issued_at.getTime()) / 1000;
   if (age > CODE_VALID_S || age < -CODE_EARLY_TOLERANCE_S) return { ok: false, reason: REASONS.codeExpired };
   if (wallet.currency !== payment.currency) return { ok: false, reason: REASONS.currency };

@@ -204,6 +204,8 @@ const SQL = {
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
 export class Journal {
+  /** The chain head as appended within the current write transaction (read once per transaction). */
+  private txHead: { entry_seq: number; hash: Buffer } | undefined;
   private commitsSinceCheckpoint = 0;
   private checkpointPending = false;
 
@@ -440,10 +442,9 @@ export class Journal {
       const due = changes
         .map((c) => ({ ...c, current: this.mustGet(c.paymentId) }))
         .filter((c) => options.onlyFrom === undefined || c.current.status === options.onlyFrom);
-      return due.map(({ paymentId, decision, current }, i) => {
-        this.applyDecision(current, decision, at, i === due.length - 1);
-        return this.mustGet(paymentId);
-      });
+      return due.map(({ decision, current }, i) =>
+        this.applyDecision(current, decision, at, i === due.length - 1),
+      );
     });
   }
 
@@ -746,12 +747,17 @@ export class Journal {
 
   private write<T>(what: string, fn: () => T): T {
     let result: T;
+    const outermost = !this.db.inTransaction;
     try {
       result = this.db.transaction(fn).immediate();
     } catch (err) {
+      // Whatever was appended in the failed (part of the) transaction is gone: forget its head.
+      this.txHead = undefined;
       throw classifyJournalError(err, this.file, what);
+    } finally {
+      if (outermost) this.txHead = undefined;
     }
-    this.afterCommit();
+    if (outermost) this.afterCommit();
     return result;
   }
 
@@ -825,7 +831,8 @@ export class Journal {
     }
   }
 
-  private applyDecision(payment: PaymentRecord, decision: Decision, at: string, last = true): void {
+  /** Appends the decision's entry and updates the payment; returns the payment as it now is. */
+  private applyDecision(payment: PaymentRecord, decision: Decision, at: string, last = true): PaymentRecord {
     const { paymentId } = payment;
     this.assertTransition(paymentId, payment.status, decision.status);
     const entrySeq = this.append(
@@ -844,6 +851,13 @@ export class Journal {
       entrySeq,
     });
     if (!keepsPaymentCode(decision.status)) this.stmt.eraseCode.run(payment.seq);
+    return {
+      ...payment,
+      status: decision.status,
+      mode: decision.mode ?? payment.mode,
+      reason: decision.reason ?? null,
+      updatedAt: at,
+    };
   }
 
   /**
@@ -857,12 +871,13 @@ export class Journal {
     body: Record<string, unknown>,
     last: boolean,
   ): number {
-    const head = this.stmt.head.get() as { entry_seq: number; hash: Buffer } | undefined;
+    const head = this.txHead ?? (this.stmt.head.get() as { entry_seq: number; hash: Buffer } | undefined);
     const entrySeq = (head?.entry_seq ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
     const text = encodeBody(body);
     const hash = entryHash(prevHash, entrySeq, kind, paymentId, at, text);
     const sig = last ? this.signer.sign(hash) : null;
+    this.txHead = { entry_seq: entrySeq, hash };
     this.stmt.insertEntry.run(
       entrySeq,
       kind,

@@ -1,7 +1,8 @@
 /**
  * The reference core's schema. PostgreSQL and PGlite run the same SQL. Exactly-once lives here:
  * payments are unique on (terminal_id, payment_id) and on (terminal_id, seq); a wallet code is used
- * once (used_at set under a row lock); a nonce is accepted once per terminal.
+ * by at most one payment (unique payments.wallet_code: the payment that used it, approved or not);
+ * a nonce is accepted once per terminal.
  */
 export const migration = {
   version: 1,
@@ -67,12 +68,9 @@ export const migration = {
     );
 
     CREATE TABLE wallet_codes (
-      code             text PRIMARY KEY,
-      wallet_id        uuid NOT NULL REFERENCES wallets,
-      issued_at        timestamptz NOT NULL,
-      used_at          timestamptz,
-      used_by_terminal text,
-      used_by_payment  uuid
+      code      text PRIMARY KEY,
+      wallet_id uuid NOT NULL REFERENCES wallets,
+      issued_at timestamptz NOT NULL
     );
 
     CREATE TABLE payments (
@@ -90,6 +88,8 @@ export const migration = {
                      ('approved', 'declined', 'settled', 'declined_after_sync', 'cancelled', 'voided', 'refunded')),
       reason       text,
       wallet_id    uuid,
+      -- The demo wallet code this payment used up (NULL: none, or already used by another).
+      wallet_code  text UNIQUE,
       received_at  timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (terminal_id, payment_id),
       UNIQUE (terminal_id, seq)
@@ -108,6 +108,5 @@ export const migration = {
       created_at   timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX ledger_by_payment ON ledger_entries (terminal_id, payment_id);
-    CREATE INDEX ledger_by_account ON ledger_entries (account);
   `,
 };

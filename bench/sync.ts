@@ -1,0 +1,258 @@
+/**
+ * Sync benchmarks (part of `npm run bench`), against the local PostgreSQL with the core in its own
+ * process (`suanpan core serve --db`), as in production:
+ *
+ * 1. Drain of N stored payments end to end: journal → signed HTTP → the core's PostgreSQL commit →
+ *    results recorded in the journal; payments/s. Beside it, in the same run and database, the raw
+ *    ceiling: a batched `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING` of the same rows.
+ *    Targets: ≥ 10,000 payments/s and ≥ 40 % of the ceiling.
+ * 2. Re-sending every already-synced batch: its cost beside the first sending (target: no more).
+ * 3. Online authorisation over loopback to PostgreSQL, one at a time: p50/p99 (target p99 ≤ 10 ms).
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { CoreClient } from '../sync/client/core-client.ts';
+import { SyncEngine } from '../sync/client/sync-engine.ts';
+import { createPostgresDatabase, postgresAvailable } from '../sync/core/testing.ts';
+import { Journal } from '../sync/journal/journal.ts';
+import type { UploadRequest } from '../sync/protocol/wire.ts';
+
+const DRAIN = Number(process.env.BENCH_DRAIN_PAYMENTS ?? 10_000);
+const BATCH = Number(process.env.BENCH_DRAIN_BATCH ?? 1_000);
+const ONLINE = Number(process.env.BENCH_ONLINE_PAYMENTS ?? 1_000);
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+const silent = pino({ level: 'silent' });
+
+async function startCoreProcess(
+  url: string,
+  dataDir: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const proc = spawn(
+    process.execPath,
+    ['bin/suanpan.js', 'core', 'serve', '--db', url, '--port', '0', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    proc.on('exit', (code) => reject(new Error(`core exited with ${code}`)));
+  });
+  return {
+    url: base,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.on('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A terminal key, journal and client, activated at the core. */
+async function terminalAt(coreUrl: string, db: pg.Pool, dir: string) {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const terminalId = `sp-${crypto.createHash('sha256').update(der).digest('hex').slice(0, 16)}`;
+  const sign = (d: Buffer) => crypto.sign(null, d, privateKey);
+  const macKey = crypto.randomBytes(32);
+  const journal = Journal.open({
+    file: path.join(dir, 'journal.sqlite'),
+    terminalId,
+    signer: { publicKey, sign, mac: (h) => crypto.createHmac('sha256', macKey).update(h).digest() },
+  });
+  const merchantId = crypto.randomUUID();
+  await db.query('INSERT INTO merchants (merchant_id, name) VALUES ($1, $2)', [merchantId, 'Bench Shop']);
+  const code = 'BNCH-0000-0001';
+  await db.query(
+    "INSERT INTO activation_codes (code_hash, merchant_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
+    [crypto.createHash('sha256').update(code).digest(), merchantId],
+  );
+  const client = new CoreClient({ baseUrl: coreUrl, terminalId, sign });
+  await client.activate({ code, terminalId, publicKey: der.toString('base64'), softwareVersion: 'bench' });
+  return { journal, client, terminalId, merchantId };
+}
+
+/** Wallets and fresh single-use codes, written straight into the core's tables. */
+async function issueCodes(db: pg.Pool, count: number): Promise<string[]> {
+  const wallets = Array.from({ length: 100 }, () => crypto.randomUUID());
+  await db.query(
+    `INSERT INTO wallets (wallet_id, secret, currency, balance_minor) SELECT id, '\\x00', 'CNY', 100000000 FROM unnest($1::uuid[]) id`,
+    [wallets],
+  );
+  await db.query(
+    `INSERT INTO ledger_entries (account, amount_minor, currency, kind)
+     SELECT 'wallet:' || id, 100000000, 'CNY', 'funding' FROM unnest($1::uuid[]) id
+     UNION ALL SELECT 'funding', -100000000, 'CNY', 'funding' FROM unnest($1::uuid[]) id`,
+    [wallets],
+  );
+  const codes = Array.from(
+    { length: count },
+    (_, i) => `28${crypto.randomInt(1e8).toString().padStart(8, '0')}${String(i).padStart(8, '0')}`,
+  );
+  await db.query(
+    'INSERT INTO wallet_codes (code, wallet_id, issued_at) SELECT c, w, now() FROM unnest($1::text[], $2::uuid[]) AS t(c, w)',
+    [codes, codes.map((_, i) => wallets[i % wallets.length])],
+  );
+  return codes;
+}
+
+export async function benchSync(): Promise<void> {
+  if (!(await postgresAvailable())) {
+    console.log('\nSync benchmarks skipped: needs PostgreSQL at 127.0.0.1:5432 (package postgresql).');
+    return;
+  }
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-bench-sync-'));
+  const { url, drop } = await createPostgresDatabase();
+  const core = await startCoreProcess(url, root);
+  const db = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const t = await terminalAt(core.url, db, root);
+    const codes = await issueCodes(db, DRAIN + ONLINE);
+
+    // Stored offline payments, captured in bulk (seeding; not what is measured).
+    const digest = (c: string) => crypto.createHash('sha256').update(`k${c}`).digest();
+    for (let i = 0; i < DRAIN; i += 1_000) {
+      t.journal.bulk(() => {
+        for (const code of codes.slice(i, Math.min(i + 1_000, DRAIN))) {
+          t.journal.capture(
+            {
+              amount: { minor: 100, currency: 'CNY' },
+              scheme: 'alipay',
+              code,
+              codeHash: digest(code),
+              codeMasked: 'x',
+            },
+            () => ({
+              status: 'accepted_offline',
+              mode: 'offline',
+            }),
+          );
+        }
+      });
+    }
+
+    // 1. Drain, timing each upload so the re-send can be compared batch for batch.
+    const sent: { request: UploadRequest; ms: number }[] = [];
+    const upload = t.client.upload.bind(t.client);
+    t.client.upload = async (request, options) => {
+      const start = nowMs();
+      const response = await upload(request, options);
+      sent.push({ request, ms: nowMs() - start });
+      return response;
+    };
+    const engine = new SyncEngine({
+      journal: t.journal,
+      client: t.client,
+      log: silent,
+      softwareVersion: 'bench',
+      batchSize: BATCH,
+    });
+    const d0 = nowMs();
+    const report = await engine.syncNow();
+    const drainMs = nowMs() - d0;
+    if (report.settled !== DRAIN) throw new Error(`drain settled ${report.settled} of ${DRAIN}`);
+    const drainRate = (DRAIN / drainMs) * 1000;
+
+    // Raw ceiling: the same rows, batched unnest inserts, same batch size, same database.
+    await db.query('CREATE TABLE payments_raw (LIKE payments INCLUDING ALL)');
+    const rows = (
+      await db.query('SELECT * FROM payments WHERE terminal_id = $1 ORDER BY seq', [t.terminalId])
+    ).rows;
+    const r0 = nowMs();
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const b = rows.slice(i, i + BATCH);
+      const col = (k: string) => b.map((r) => r[k]);
+      await db.query(
+        `INSERT INTO payments_raw (terminal_id, payment_id, seq, merchant_id, amount_minor, currency, scheme, code_hash, captured_at,
+                                   mode, state, reason, wallet_id, received_at)
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::bytea[],
+                              $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::timestamptz[])
+         ON CONFLICT DO NOTHING`,
+        [
+          col('terminal_id'),
+          col('payment_id'),
+          col('seq'),
+          col('merchant_id'),
+          col('amount_minor'),
+          col('currency'),
+          col('scheme'),
+          col('code_hash'),
+          col('captured_at'),
+          col('mode'),
+          col('state'),
+          col('reason'),
+          col('wallet_id'),
+          col('received_at'),
+        ],
+      );
+    }
+    const rawMs = nowMs() - r0;
+    const rawRate = (rows.length / rawMs) * 1000;
+
+    // 2. Re-send every batch that carried payments, as a lost answer would make the terminal do.
+    const firstTime = sent.filter((s) => s.request.payments.length > 0);
+    let resendMs = 0;
+    for (const s of firstTime) {
+      const start = nowMs();
+      const r = await upload(s.request);
+      resendMs += nowMs() - start;
+      if (r.results.some((x) => !x.duplicate)) throw new Error('a re-sent payment was applied again');
+    }
+    const firstMs = firstTime.reduce((a, s) => a + s.ms, 0);
+
+    // 3. Online authorisation, one at a time.
+    const lat: number[] = [];
+    for (let i = 0; i < ONLINE; i++) {
+      const code = codes[DRAIN + i] as string;
+      const start = nowMs();
+      const r = await t.client.authorise({
+        paymentId: crypto.randomUUID(),
+        seq: DRAIN + 1 + i,
+        amount: { minor: 100, currency: 'CNY' },
+        scheme: 'alipay',
+        codeHash: digest(code).toString('hex'),
+        capturedAt: new Date().toISOString(),
+        code,
+      });
+      lat.push(nowMs() - start);
+      if (r.outcome !== 'approved') throw new Error(`online payment ${r.outcome}: ${r.reason}`);
+    }
+    lat.sort((a, b) => a - b);
+    const ledger = await db.query('SELECT sum(amount_minor)::bigint AS s FROM ledger_entries');
+    t.journal.close();
+
+    console.log(`\nSync to the core on PostgreSQL (core in its own process; batches of ${BATCH})`);
+    console.log(
+      `  drain ${DRAIN.toLocaleString('en')} stored payments   ${(drainMs / 1000).toFixed(2)} s = ${Math.round(drainRate).toLocaleString('en')} payments/s   (target ≥ 10,000/s)  ${drainRate >= 10_000 ? 'met' : 'NOT MET'}`,
+    );
+    console.log(
+      `  raw unnest insert ceiling   ${(rawMs / 1000).toFixed(2)} s = ${Math.round(rawRate).toLocaleString('en')} rows/s; drain is ${((drainRate / rawRate) * 100).toFixed(0)} % of it   (target ≥ 40 %)  ${drainRate >= 0.4 * rawRate ? 'met' : 'NOT MET'}`,
+    );
+    console.log(
+      `  re-send of ${firstTime.length} synced batches   ${resendMs.toFixed(0)} ms vs ${firstMs.toFixed(0)} ms the first time (${((resendMs / firstMs) * 100).toFixed(0)} %)   (target ≤ 100 %)  ${resendMs <= firstMs ? 'met' : 'NOT MET'}`,
+    );
+    console.log(
+      `  online authorisation ×${ONLINE}   p50 ${quantile(lat, 0.5).toFixed(2)} ms   p99 ${quantile(lat, 0.99).toFixed(2)} ms   (target p99 ≤ 10 ms)  ${quantile(lat, 0.99) <= 10 ? 'met' : 'NOT MET'}`,
+    );
+    console.log(`  ledger sum after all of it: ${ledger.rows[0]?.s} (must be 0)`);
+  } finally {
+    await db.end();
+    await core.stop();
+    await drop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchSync();
