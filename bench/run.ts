@@ -9,6 +9,7 @@
  * 2. `journal verify` over BENCH_VERIFY_ENTRIES (1,000,000) entries: hash-chain entries/s (target
  *    ≥ 300,000/s), whole verify time including signatures and the payments table (target ≤ 10 s),
  *    and memory sampled during the run (constant: no growth with the journal's size).
+ * 3. Sync to the core on PostgreSQL: see sync.ts.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import { Checkout } from '../device/checkout/checkout.ts';
 import { silentLogger } from '../device/log.ts';
 import { Journal } from '../sync/journal/journal.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
+import { benchSync } from './sync.ts';
 
 const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'suanpan-bench-'));
 const CAPTURE_BLOCKS = Number(process.env.BENCH_CAPTURE_BLOCKS ?? 10);
@@ -229,3 +231,4 @@ try {
 } finally {
   fs.rmSync(root, { recursive: true, force: true });
 }
+await benchSync();

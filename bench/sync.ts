@@ -255,4 +255,5 @@ export async function benchSync(): Promise<void> {
   }
 }
 
+// On its own: node --import tsx bench/sync.ts
 if (import.meta.url === `file://${process.argv[1]}`) await benchSync();
