@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncEngine } from '../sync/client/sync-engine.ts';
 import { openCoreDb } from '../sync/core/db.ts';
@@ -256,6 +257,38 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
       offline.close();
     }
   }, 60_000);
+
+  it('a journal cut back after a sync is refused at the next sync and flagged at the core', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(100_000));
+    await payOffline(core, dataDir, [walletId], 3);
+    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    const anchored = await engineFor(terminal)
+      .syncNow()
+      .then(() => terminal.journal.syncInfo().anchor);
+    terminal.close();
+    expect(anchored?.entrySeq).toBeGreaterThan(0);
+    // Someone restores an older copy of the journal: the last entries, including the anchored head, are gone.
+    const db = new Database(path.join(dataDir, 'journal.sqlite'));
+    db.exec('DROP TRIGGER entries_no_delete');
+    db.prepare('DELETE FROM entries WHERE entry_seq >= ?').run(anchored?.entrySeq);
+    db.close();
+    terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    try {
+      await expect(engineFor(terminal).syncNow()).rejects.toMatchObject({
+        code: 'JOURNAL_DIVERGED',
+        permanent: true,
+      });
+      const alert = await t.db.query<{ integrity_alert: string }>(
+        'SELECT integrity_alert FROM terminals WHERE terminal_id = $1',
+        [terminalId],
+      );
+      expect(alert.rows[0]?.integrity_alert).toContain(`no longer has anchored entry ${anchored?.entrySeq}`);
+    } finally {
+      terminal.close();
+    }
+  });
 
   it('resolves a payment left in doubt by a crash mid-call: query, then cancel', async () => {
     const dataDir = newDataDir();
