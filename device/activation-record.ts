@@ -1,7 +1,7 @@
 /** The terminal's activation as recorded in `<dataDir>/activation.json` (see activation.ts). */
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from './json-file.ts';
 
 export const ACTIVATION_FILE = 'activation.json';
 
@@ -28,14 +28,14 @@ export class ActivationError extends Error {
 
 export function readActivation(dataDir: string): ActivationRecord | undefined {
   const file = path.join(dataDir, ACTIVATION_FILE);
-  let text: string;
+  let value: unknown;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    value = readJsonFile(file);
+  } catch {
+    value = null;
   }
-  const parsed = ActivationRecord.safeParse(JSON.parse(text));
+  if (value === undefined) return undefined;
+  const parsed = ActivationRecord.safeParse(value);
   if (!parsed.success) {
     throw new ActivationError(
       'ACTIVATION_DAMAGED',

@@ -3,12 +3,12 @@
  * operator issued. The result is kept in `<dataDir>/activation.json`, and the core's URL becomes the
  * `core.url` setting in `suanpan.json`, so every later command goes online.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CoreClient } from '../sync/client/core-client.ts';
 import { ActivateRequest } from '../sync/protocol/wire.ts';
 import { ACTIVATION_FILE, ActivationError, type ActivationRecord } from './activation-record.ts';
 import { SETTINGS_FILE } from './config/load-settings.ts';
+import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { openTerminal } from './terminal.ts';
 import { SOFTWARE_VERSION } from './version.ts';
 
@@ -63,14 +63,12 @@ export async function activate(options: {
       merchantName: response.merchantName,
       activatedAt: new Date().toISOString(),
     };
-    writeJsonAtomically(path.join(options.dataDir, ACTIVATION_FILE), record);
+    writeJsonFileAtomically(path.join(options.dataDir, ACTIVATION_FILE), record);
     // The core's URL becomes a setting, kept with the others (and shown by `config show`).
     const settingsFile = path.join(options.dataDir, SETTINGS_FILE);
-    const settings = fs.existsSync(settingsFile)
-      ? (JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)
-      : {};
+    const settings = (readJsonFile(settingsFile) as Record<string, unknown> | undefined) ?? {};
     settings.core = { ...((settings.core as Record<string, unknown>) ?? {}), url: record.coreUrl };
-    writeJsonAtomically(settingsFile, settings);
+    writeJsonFileAtomically(settingsFile, settings);
     terminal.log.info(
       { terminalId: record.terminalId, merchantId: record.merchantId, core: record.coreUrl },
       'terminal activated',
@@ -79,13 +77,4 @@ export async function activate(options: {
   } finally {
     terminal.close();
   }
-}
-
-function writeJsonAtomically(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o644 });
-  const fd = fs.openSync(tmp, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
 }

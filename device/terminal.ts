@@ -20,6 +20,7 @@ import type { PaymentCore } from './checkout/payment-core.ts';
 import { type LoadedSettings, loadSettings } from './config/load-settings.ts';
 import { type OfflineLimits, offlineLimits, type Settings } from './config/settings.ts';
 import { IdentityError, loadTerminalKey, type TerminalKey } from './identity/terminal-key.ts';
+import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { createLogger, LOG_FILE } from './log.ts';
 
 export const JOURNAL_FILE = 'journal.sqlite';
@@ -96,7 +97,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     mustExist: record !== undefined,
   });
   if (!record) {
-    writeRecord(recordFile, {
+    writeJsonFileAtomically(recordFile, {
       terminalId: key.terminalId,
       createdAt: journal.createdAt,
       journal: JOURNAL_FILE,
@@ -143,27 +144,13 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
 }
 
 function readRecord(file: string): TerminalRecord | undefined {
-  let text: string;
+  let r: Partial<TerminalRecord> | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    const r = JSON.parse(text) as TerminalRecord;
-    if (typeof r.terminalId === 'string' && typeof r.journal === 'string') return r;
+    r = readJsonFile(file) as Partial<TerminalRecord> | undefined;
   } catch {
-    // fall through
+    r = {};
   }
+  if (r === undefined) return undefined;
+  if (typeof r.terminalId === 'string' && typeof r.journal === 'string') return r as TerminalRecord;
   throw new IdentityError('KEY_INVALID', `${file} is damaged; restore it from the terminal's backup.`, file);
-}
-
-function writeRecord(file: string, record: TerminalRecord): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-  const fd = fs.openSync(tmp, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
 }
