@@ -368,6 +368,19 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(await term.client.query(pid)).toMatchObject({ state: 'cancelled' });
       });
 
+      it('two cancels at once reverse a payment once', async () => {
+        const { walletId, code } = await walletWithCode(10_000);
+        const paid = { ...paymentFacts(++seq, 1_000), code };
+        await term.client.authorise(paid);
+        const { paymentId, code: _c, ...facts } = paid;
+        const answers = await Promise.all(
+          Array.from({ length: 4 }, () => term.client.cancel(paymentId, facts)),
+        );
+        expect(answers.map((a) => a.state)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(10_000));
+        expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+      });
+
       it('refuses unknown fields and wrong types with 400 naming the field', async () => {
         const { code } = await walletWithCode(100);
         const extra = await rejected(
@@ -530,6 +543,9 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         // A new head must repeat an anchored entry.
         expect((await rejected(upload(headAt(10), null))).code).toBe('JOURNAL_DIVERGED');
 
+        // A journal restored from a backup taken at an earlier anchored head: it no longer has entry 9.
+        const restored = await rejected(upload(headAt(5), { entrySeq: 9, hash: null }));
+        expect(restored.code).toBe('JOURNAL_DIVERGED');
         const cut = await rejected(upload(headAt(7), { entrySeq: 9, hash: null }));
         expect(cut).toMatchObject({ status: 409, code: 'JOURNAL_DIVERGED' });
         expect(cut.message).toContain('no longer has anchored entry 9');

@@ -483,12 +483,29 @@ export class CoreService {
           reason: 'a payment can be cancelled only on the day it was approved',
         };
       }
-      const entry = await tx.query<{ wallet_id: string }>(
-        'SELECT wallet_id FROM payments WHERE terminal_id = $1 AND payment_id = $2',
-        [t.terminal_id, paymentId],
+      // `mine` was read before this transaction held the terminal's lock (one statement, one
+      // snapshot): another cancel may have reversed it since. Flip the state first, under a row
+      // lock and only from 'approved', and reverse only if this transaction did the flip.
+      const reason = 'cancelled and reversed: no answer reached the terminal in time';
+      const flipped = await tx.query<{ wallet_id: string }>(
+        `UPDATE payments SET state = 'cancelled', reason = $3
+         WHERE terminal_id = $1 AND payment_id = $2 AND state = 'approved' RETURNING wallet_id`,
+        [t.terminal_id, paymentId, reason],
       );
-      const walletId = entry.rows[0]?.wallet_id as string;
-      await tx.query('SELECT 1 FROM wallets WHERE wallet_id = $1 FOR UPDATE', [walletId]);
+      const walletId = flipped.rows[0]?.wallet_id;
+      if (!walletId) {
+        const now = await tx.query<{ state: CorePaymentState; reason: string | null }>(
+          'SELECT state, reason FROM payments WHERE terminal_id = $1 AND payment_id = $2',
+          [t.terminal_id, paymentId],
+        );
+        const row = now.rows[0] as { state: CorePaymentState; reason: string | null };
+        return {
+          paymentId,
+          outcome: row.state === 'cancelled' ? 'cancelled' : 'too_late',
+          state: row.state,
+          ...(row.reason ? { reason: row.reason } : {}),
+        };
+      }
       await tx.query('UPDATE wallets SET balance_minor = balance_minor + $2 WHERE wallet_id = $1', [
         walletId,
         mine.amount_minor,
@@ -501,11 +518,6 @@ export class CoreService {
           kind: 'reversal',
         },
       ]);
-      const reason = 'cancelled and reversed: no answer reached the terminal in time';
-      await tx.query(
-        "UPDATE payments SET state = 'cancelled', reason = $3 WHERE terminal_id = $1 AND payment_id = $2",
-        [t.terminal_id, paymentId, reason],
-      );
       return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
     });
   }
@@ -713,7 +725,10 @@ function result(
 
 /**
  * Locks the terminal's row (every write for a terminal's payments takes it first) and, in the same
- * statement, reads the payments it already has under these ids or seqs.
+ * statement, reads the payments it already has under these ids or seqs. Under READ COMMITTED those
+ * rows come from the snapshot taken before the lock was granted: a writer that committed meanwhile
+ * is not seen. Inserting paths are safe anyway (the unique keys refuse the row and the transaction
+ * is retried); a path that changes an existing payment must re-check it in its UPDATE (see cancel).
  */
 async function lockTerminal(
   tx: Queryable,
@@ -998,17 +1013,17 @@ async function checkAndAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest)
   };
   const latest = await latestAnchor(tx, t.terminal_id);
   const head = req.head;
-  // A late copy of an earlier sync (the network delayed it past a retry) carries a head the core
-  // anchored already: consistent, nothing new to anchor.
-  if (latest && head.entrySeq > 0) {
-    const same = await tx.query<{ hash: Buffer }>(
-      'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
-      [t.terminal_id, head.entrySeq],
-    );
-    if (same.rows[0] && Buffer.from(same.rows[0].hash).toString('hex') === head.hash) return;
-  }
   if (latest) {
-    if (!req.atAnchor) return diverged(`it does not refer to anchored entry ${latest.entrySeq}`);
+    if (!req.atAnchor) {
+      // Only the very first sync carries no anchor; a late copy of it repeats the first anchored head.
+      const first = await tx.query<{ entry_seq: number; hash: Buffer }>(
+        'SELECT entry_seq, hash FROM terminal_anchors WHERE terminal_id = $1 ORDER BY entry_seq LIMIT 1',
+        [t.terminal_id],
+      );
+      const f = first.rows[0];
+      if (f && f.entry_seq === head.entrySeq && Buffer.from(f.hash).toString('hex') === head.hash) return;
+      return diverged(`it does not refer to anchored entry ${latest.entrySeq}`);
+    }
     const stored = await tx.query<{ hash: Buffer }>(
       'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
       [t.terminal_id, req.atAnchor.entrySeq],
