@@ -99,8 +99,9 @@ export class Checkout {
   ): Promise<PaymentRecord> {
     const { journal, log } = this.options;
     const timeoutMs = this.options.coreTimeoutMs ?? 15_000;
+    let result: Awaited<ReturnType<PaymentCore['authorise']>>;
     try {
-      const result = await core.authorise(
+      result = await core.authorise(
         {
           paymentId: captured.paymentId,
           seq: captured.seq,
@@ -112,13 +113,6 @@ export class Checkout {
         },
         { timeoutMs },
       );
-      return result.outcome === 'approved'
-        ? journal.transition(captured.paymentId, { status: 'approved', mode: 'online' })
-        : journal.transition(captured.paymentId, {
-            status: 'declined',
-            mode: 'online',
-            reason: result.reason ?? 'declined by the core',
-          });
     } catch (err) {
       if (err instanceof CoreUnreachableError) {
         log.warn(
@@ -153,6 +147,15 @@ export class Checkout {
       });
       return this.resolve(core, captured.paymentId);
     }
+    // Outside the try: a journal that fails to record the answer is a journal error for the
+    // cashier, not a core that gave no answer.
+    return result.outcome === 'approved'
+      ? journal.transition(captured.paymentId, { status: 'approved', mode: 'online' })
+      : journal.transition(captured.paymentId, {
+          status: 'declined',
+          mode: 'online',
+          reason: result.reason ?? 'declined by the core',
+        });
   }
 
   /** Query, then cancel (see sync/client/in-doubt.ts). Stays `unknown` if the core can't be asked now. */

@@ -44,8 +44,21 @@ const NOT_CONNECTED = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNECT_TIMEOUT',
 ]);
+
+/**
+ * A connection not made in this long is not coming: the core is unreachable, said in seconds rather
+ * than after the whole request timeout, so a payment can be stored offline while the customer waits.
+ */
+export const CONNECT_TIMEOUT_MS = 3_000;
+
+/** The server closed an idle keep-alive connection just as we sent on it: nothing reached it. */
+class StaleSocketError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
 
 export interface CoreClientOptions {
   baseUrl: string;
@@ -146,8 +159,16 @@ export class CoreClient {
     try {
       return await this.send(method, target, body, schema, options);
     } catch (err) {
+      // Signed afresh either way: a signature's nonce is good for one request.
       if (err instanceof CoreRejectedError && err.code === 'STALE_REQUEST') {
         return this.send(method, target, body, schema, options);
+      }
+      if (err instanceof StaleSocketError) {
+        try {
+          return await this.send(method, target, body, schema, options);
+        } catch (again) {
+          throw again instanceof StaleSocketError ? this.lost(method, target, again.cause) : again;
+        }
       }
       throw err;
     }
@@ -187,6 +208,7 @@ export class CoreClient {
         signal,
       ));
     } catch (err) {
+      if (err instanceof StaleSocketError && !signal.aborted) throw err;
       if (signal.aborted) {
         throw new CoreTimeoutError(
           `No answer from the core at ${this.options.baseUrl} in time (${method} ${target}).`,
@@ -201,10 +223,7 @@ export class CoreClient {
           cause: err,
         });
       }
-      throw new CoreConnectionLostError(
-        `The connection to the core at ${this.options.baseUrl} broke (${code ?? (err as Error).message}) during ${method} ${target}.`,
-        { cause: err },
-      );
+      throw this.lost(method, target, err);
     }
     let json: unknown;
     try {
@@ -233,6 +252,14 @@ export class CoreClient {
     return parsed.data;
   }
 
+  private lost(method: string, target: string, err: unknown): CoreConnectionLostError {
+    const code = causeCode(err);
+    return new CoreConnectionLostError(
+      `The connection to the core at ${this.options.baseUrl} broke (${code ?? (err as Error).message}) during ${method} ${target}.`,
+      { cause: err },
+    );
+  }
+
   /**
    * One HTTP exchange over a keep-alive connection. node:http rather than fetch: on loopback, fetch's
    * p99 was ten times node:http's (4.7 ms against 0.45 ms), and an online payment waits on it.
@@ -247,6 +274,7 @@ export class CoreClient {
     const transport = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = transport.request(
         url,
         {
@@ -261,6 +289,7 @@ export class CoreClient {
           },
         },
         (res) => {
+          answered = true;
           this.learnOffset(res.headers.date);
           const chunks: Buffer[] = [];
           const cut = () =>
@@ -274,7 +303,22 @@ export class CoreClient {
           res.on('aborted', cut);
         },
       );
-      req.on('error', reject);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(() => {
+          req.destroy(
+            Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`), {
+              code: 'ECONNECT_TIMEOUT',
+            }),
+          );
+        }, CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+      });
+      req.on('error', (err: Error & { code?: string }) => {
+        const stale = req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        reject(stale ? new StaleSocketError(err) : err);
+      });
       req.end(body);
     });
   }

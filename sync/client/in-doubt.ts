@@ -31,6 +31,9 @@ export interface ResolveOptions {
 /** Alipay: poll every 3–5 s for up to about 60 s, then cancel (FIELD-NOTES, wallet payments). */
 export const DEFAULT_CANCEL_AFTER_MS = 60_000;
 
+/** Checkout may record the outcome of its own call meanwhile: only a payment still in doubt moves. */
+const IN_DOUBT = { onlyFrom: ['captured', 'unknown'] } as const;
+
 export async function resolvePayment(
   journal: Journal,
   client: InDoubtCore,
@@ -43,23 +46,27 @@ export async function resolvePayment(
   switch (answer.state) {
     case 'approved':
     case 'settled':
-      journal.transitionMany([
-        { paymentId: payment.paymentId, decision: { status: 'approved', mode: 'online' } },
-      ]);
+      journal.transitionMany(
+        [{ paymentId: payment.paymentId, decision: { status: 'approved', mode: 'online' } }],
+        IN_DOUBT,
+      );
       return 'approved';
     case 'declined':
     case 'declined_after_sync':
     case 'cancelled':
-      journal.transitionMany([
-        {
-          paymentId: payment.paymentId,
-          decision: {
-            status: 'declined',
-            mode: 'online',
-            reason: answer.reason ?? `the core says ${answer.state}`,
+      journal.transitionMany(
+        [
+          {
+            paymentId: payment.paymentId,
+            decision: {
+              status: 'declined',
+              mode: 'online',
+              reason: answer.reason ?? `the core says ${answer.state}`,
+            },
           },
-        },
-      ]);
+        ],
+        IN_DOUBT,
+      );
       return 'declined';
     case 'pending':
       if (age < options.cancelAfterMs) return 'still_unknown';
@@ -75,17 +82,20 @@ export async function resolvePayment(
     capturedAt: payment.capturedAt,
   });
   const approved = cancelled.state === 'approved' || cancelled.state === 'settled';
-  journal.transitionMany([
-    {
-      paymentId: payment.paymentId,
-      decision: approved
-        ? { status: 'approved', mode: 'online' }
-        : {
-            status: 'declined',
-            mode: 'online',
-            reason: cancelled.reason ?? 'cancelled after no answer in time',
-          },
-    },
-  ]);
+  journal.transitionMany(
+    [
+      {
+        paymentId: payment.paymentId,
+        decision: approved
+          ? { status: 'approved', mode: 'online' }
+          : {
+              status: 'declined',
+              mode: 'online',
+              reason: cancelled.reason ?? 'cancelled after no answer in time',
+            },
+      },
+    ],
+    IN_DOUBT,
+  );
   return approved ? 'approved' : 'declined';
 }

@@ -13,6 +13,7 @@
  * - `status` is one observable object: the kiosk banner, `suanpan queue` and /healthz read it.
  */
 import type { Logger } from 'pino';
+import { JournalError } from '../journal/errors.ts';
 import type { Journal, StoredPayment } from '../journal/journal.ts';
 import type { UploadedPayment, UploadRequest, UploadResponse } from '../protocol/wire.ts';
 import type { CoreClient } from './core-client.ts';
@@ -211,8 +212,15 @@ export class SyncEngine {
       const state = await client.syncState();
       this.publish({ online: true });
       report.resolved = await this.resolveDoubts();
-      await this.collectLostResults(state.highestContiguousSeq, report);
-      let from = state.highestContiguousSeq;
+      // The core's contiguous count stops at a payment parked here (it will never get it): past such
+      // a gap, start where this terminal knows it has uploaded everything else.
+      const info = journal.syncInfo();
+      const parkedGap = info.parked.some((p) => p.seq === state.highestContiguousSeq + 1);
+      const held = parkedGap
+        ? Math.max(state.highestContiguousSeq, info.uploadedThroughSeq)
+        : state.highestContiguousSeq;
+      await this.collectLostResults(held, report);
+      let from = held;
       let anchor = state.anchor;
       let contiguous = state.highestContiguousSeq;
       const total = journal.countUploadCandidates(from);
@@ -235,7 +243,10 @@ export class SyncEngine {
           const batch = journal.uploadCandidates(from, batchSize);
           if (batch.length === 0) break;
           from = (batch.at(-1) as StoredPayment).seq;
-          inflight.push(this.uploadBatch(batch, anchor, report));
+          const sending = this.uploadBatch(batch, anchor, report);
+          // A later batch may fail while an earlier one is awaited: handled here, thrown by settle.
+          sending.catch(() => {});
+          inflight.push(sending);
           if (inflight.length >= depth) await settle(inflight.shift() as (typeof inflight)[number]);
         }
         while (inflight.length > 0) await settle(inflight.shift() as (typeof inflight)[number]);
@@ -248,7 +259,14 @@ export class SyncEngine {
       await settle(this.uploadBatch([], anchor, report));
       const stats = journal.offlineStats();
       report.remaining = stats.pending;
-      journal.recordSyncAttempt({ error: null, coreContiguousSeq: contiguous, anchor });
+      // Payments still in doubt were not sent: the mark stops before the first of them.
+      const firstInDoubt = journal.inDoubt()[0]?.seq ?? Number.POSITIVE_INFINITY;
+      journal.recordSyncAttempt({
+        error: null,
+        coreContiguousSeq: contiguous,
+        uploadedThroughSeq: Math.min(from, firstInDoubt - 1),
+        anchor,
+      });
       this.publish({ state: 'idle', lastError: null });
       log.info({ ...report }, 'sync done');
       return report;
@@ -325,6 +343,14 @@ export class SyncEngine {
       if (r.duplicate) report.duplicates += 1;
       const p = local.get(r.paymentId);
       if (p?.status !== 'accepted_offline') continue;
+      if (r.state !== 'settled' && r.state !== 'declined_after_sync') {
+        // The core holds this id as an online payment: not what this terminal stored. Set it aside
+        // for an operator rather than guess which record is right.
+        journal.park(p.seq, `the core has this payment as ${r.state}, but it was stored offline here`);
+        report.parked += 1;
+        report.conflicts += 1;
+        continue;
+      }
       if (r.state === 'settled') {
         changes.push({ paymentId: r.paymentId, decision: { status: 'settled' } });
         report.settled += 1;
@@ -374,11 +400,20 @@ export class SyncEngine {
     const { journal, client } = this.options;
     let resolved = 0;
     for (const p of journal.inDoubt()) {
-      const r: Resolution = await resolvePayment(journal, client, p, {
-        inFlightMs: this.options.inFlightMs ?? 60_000,
-        cancelAfterMs: DEFAULT_CANCEL_AFTER_MS,
-        now: () => this.now(),
-      });
+      let r: Resolution;
+      try {
+        r = await resolvePayment(journal, client, p, {
+          inFlightMs: this.options.inFlightMs ?? 60_000,
+          cancelAfterMs: DEFAULT_CANCEL_AFTER_MS,
+          now: () => this.now(),
+        });
+      } catch (err) {
+        // The core refuses to query or cancel this one (it holds different facts under its id):
+        // asking again will not help. Set it aside with the reason; the others still resolve.
+        if (!(err instanceof CoreRejectedError) || err.status >= 500 || isTransient(err)) throw err;
+        journal.park(p.seq, `the core refused to resolve it: ${err.message}`);
+        continue;
+      }
       if (r !== 'still_unknown') resolved += 1;
     }
     return resolved;
@@ -395,6 +430,11 @@ export class SyncEngine {
         'BAD_SIGNATURE',
       ].includes(err.code);
       return new SyncError(err.code, err.message, permanent, { cause: err });
+    }
+    if (err instanceof JournalError) {
+      // A busy, full or failing disk may clear; a payment moved on by checkout meanwhile will too.
+      const passing = ['BUSY', 'DISK_FULL', 'IO', 'ILLEGAL_TRANSITION'].includes(err.code);
+      return new SyncError(err.code, err.message, !passing, { cause: err });
     }
     return new SyncError(e.code ?? 'SYNC_FAILED', e.message, !isTransient(err), { cause: err });
   }

@@ -135,6 +135,8 @@ export interface SyncInfo {
   lastError: { code: string; message: string } | null;
   /** The core's highest contiguous seq as last reported. */
   coreContiguousSeq: number;
+  /** Every seq up to this one was uploaded or parked (see migration 0006). */
+  uploadedThroughSeq: number;
   anchor: { entrySeq: number; hash: string } | null;
   parked: { seq: number; paymentId: string; reason: string; parkedAt: string }[];
 }
@@ -431,7 +433,7 @@ export class Journal {
    */
   transitionMany(
     changes: { paymentId: string; decision: Decision }[],
-    options: { onlyFrom?: PaymentStatus } = {},
+    options: { onlyFrom?: PaymentStatus | readonly PaymentStatus[] } = {},
   ): PaymentRecord[] {
     if (changes.length === 0) return [];
     this.assertDurable();
@@ -439,9 +441,12 @@ export class Journal {
       const at = this.now().toISOString();
       // With `onlyFrom`, a payment another process already moved on is left as it is (two syncs
       // of one terminal recording the same results).
+      const from = options.onlyFrom;
+      const allowed =
+        from === undefined ? null : new Set<PaymentStatus>(typeof from === 'string' ? [from] : from);
       const due = changes
         .map((c) => ({ ...c, current: this.mustGet(c.paymentId) }))
-        .filter((c) => options.onlyFrom === undefined || c.current.status === options.onlyFrom);
+        .filter((c) => allowed === null || allowed.has(c.current.status));
       return due.map(({ decision, current }, i) =>
         this.applyDecision(current, decision, at, i === due.length - 1),
       );
@@ -519,7 +524,8 @@ export class Journal {
         .prepare(
           `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
            LEFT JOIN payment_code_vault v ON v.seq = p.seq
-           WHERE p.status IN ('captured', 'unknown') ORDER BY p.seq`,
+           WHERE p.status IN ('captured', 'unknown')
+             AND NOT EXISTS (SELECT 1 FROM sync_parked k WHERE k.seq = p.seq) ORDER BY p.seq`,
         )
         .all() as (PaymentRow & { code_hash_hex: string; code: string | null })[];
       return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
@@ -541,6 +547,8 @@ export class Journal {
   recordSyncAttempt(attempt: {
     error: { code: string; message: string } | null;
     coreContiguousSeq?: number;
+    /** Every seq up to here was uploaded or parked; the mark only moves forward. */
+    uploadedThroughSeq?: number;
     anchor?: { entrySeq: number; hash: string } | null;
   }): void {
     const at = this.now().toISOString();
@@ -551,6 +559,7 @@ export class Journal {
              last_sync_at = CASE WHEN @failed THEN last_sync_at ELSE @at END,
              last_error_code = @code, last_error_message = @message,
              core_contiguous_seq = coalesce(@contiguous, core_contiguous_seq),
+             uploaded_through_seq = max(uploaded_through_seq, coalesce(@uploaded, 0)),
              anchored_entry_seq = coalesce(@anchorSeq, anchored_entry_seq),
              anchored_hash = coalesce(@anchorHash, anchored_hash)
            WHERE id = 1`,
@@ -561,6 +570,7 @@ export class Journal {
           code: attempt.error?.code ?? null,
           message: attempt.error?.message ?? null,
           contiguous: attempt.coreContiguousSeq ?? null,
+          uploaded: attempt.uploadedThroughSeq ?? null,
           anchorSeq: attempt.anchor?.entrySeq ?? null,
           anchorHash: attempt.anchor ? Buffer.from(attempt.anchor.hash, 'hex') : null,
         });
@@ -575,6 +585,7 @@ export class Journal {
         last_error_code: string | null;
         last_error_message: string | null;
         core_contiguous_seq: number;
+        uploaded_through_seq: number;
         anchored_entry_seq: number | null;
         anchored_hash: Buffer | null;
       };
@@ -590,6 +601,7 @@ export class Journal {
           ? { code: s.last_error_code, message: s.last_error_message ?? '' }
           : null,
         coreContiguousSeq: s.core_contiguous_seq,
+        uploadedThroughSeq: s.uploaded_through_seq,
         anchor:
           s.anchored_entry_seq && s.anchored_hash
             ? { entrySeq: s.anchored_entry_seq, hash: s.anchored_hash.toString('hex') }

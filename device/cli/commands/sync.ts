@@ -24,7 +24,9 @@ export async function syncCommand(
       client: terminal.coreClient,
       log: terminal.log.child({ module: 'sync' }),
       softwareVersion: SOFTWARE_VERSION,
-      inFlightMs: terminal.settings.core.timeoutMs,
+      // A payment's own online call (in a checkout process) may still be waiting on its answer:
+      // leave it to that call until its timeout has surely passed.
+      inFlightMs: terminal.settings.core.timeoutMs + 5_000,
     });
     const draw = io.interactive && !options.json;
     const report = await engine

@@ -1,0 +1,166 @@
+/**
+ * The sync engine's own decisions, against a scripted core: what it sends, what it records and what
+ * it sets aside. The whole path against a real core is in device/sync.test.ts.
+ */
+import { describe, expect, vi } from 'vitest';
+import { payment, test } from '../journal/fixtures.ts';
+import type { Journal } from '../journal/journal.ts';
+import type { PaymentResult, UploadRequest, UploadResponse } from '../protocol/wire.ts';
+import type { CoreClient } from './core-client.ts';
+import { CoreRejectedError } from './errors.ts';
+import { SyncEngine } from './sync-engine.ts';
+
+const quiet = { info() {}, warn() {}, debug() {}, error() {} } as never;
+
+/** A core that holds what it is sent, numbers contiguity like the real one and answers per `stateOf`. */
+function scriptedCore(options: {
+  stateOf?: (seq: number) => PaymentResult['state'];
+  upload?: (req: UploadRequest, call: number) => Promise<UploadResponse> | undefined;
+  query?: CoreClient['query'];
+  cancel?: CoreClient['cancel'];
+}) {
+  const held = new Map<number, PaymentResult>();
+  const sentSeqs: number[] = [];
+  const contiguous = () => {
+    let n = 0;
+    while (held.has(n + 1)) n += 1;
+    return n;
+  };
+  let calls = 0;
+  const client = {
+    async syncState() {
+      return {
+        terminalId: 'sp-test',
+        highestContiguousSeq: contiguous(),
+        anchor: null,
+        serverTime: new Date().toISOString(),
+      };
+    },
+    async upload(req: UploadRequest): Promise<UploadResponse> {
+      calls += 1;
+      const scripted = options.upload?.(req, calls);
+      if (scripted) return scripted;
+      const results = req.payments.map((p) => {
+        sentSeqs.push(p.seq);
+        const r: PaymentResult = {
+          paymentId: p.paymentId,
+          seq: p.seq,
+          state:
+            p.state === 'accepted_offline'
+              ? (options.stateOf?.(p.seq) ?? 'settled')
+              : (p.state as PaymentResult['state']),
+          duplicate: held.has(p.seq),
+        };
+        held.set(p.seq, r);
+        return r;
+      });
+      return { results, conflicts: [], highestContiguousSeq: contiguous(), anchor: null };
+    },
+    async results(from: number, limit: number) {
+      return { results: [...held.values()].filter((r) => r.seq >= from).slice(0, limit) };
+    },
+    query: options.query ?? (async (paymentId: string) => ({ paymentId, state: 'not_found' as const })),
+    cancel: options.cancel,
+  };
+  return { client: client as unknown as CoreClient, sentSeqs };
+}
+
+function storeOffline(journal: Journal, count: number): string[] {
+  return Array.from(
+    { length: count },
+    () =>
+      journal.capture(payment({ amount: '1.00' }), () => ({ status: 'accepted_offline', mode: 'offline' }))
+        .paymentId,
+  );
+}
+
+function engine(
+  journal: Journal,
+  client: CoreClient,
+  extra: Partial<ConstructorParameters<typeof SyncEngine>[0]> = {},
+) {
+  return new SyncEngine({ journal, client, log: quiet, softwareVersion: 'test', batchSize: 2, ...extra });
+}
+
+describe('sync engine', () => {
+  test('a payment parked here leaves a gap at the core; later syncs do not send the rest again', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 5);
+    journal.park(1, 'set aside by a test');
+    const core = scriptedCore({});
+    expect(await engine(journal, core.client).syncNow()).toMatchObject({ sent: 4, settled: 4 });
+    expect(journal.syncInfo().uploadedThroughSeq).toBe(5);
+    storeOffline(journal, 1);
+    expect(await engine(journal, core.client).syncNow()).toMatchObject({ sent: 1, duplicates: 0 });
+    expect(core.sentSeqs).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  test('a stored payment the core holds as an online payment is parked with the reason, not settled', async ({
+    journal,
+  }) => {
+    const [, second] = storeOffline(journal, 3);
+    const core = scriptedCore({ stateOf: (seq) => (seq === 2 ? 'approved' : 'settled') });
+    expect(await engine(journal, core.client).syncNow()).toMatchObject({ settled: 2, parked: 1 });
+    expect(journal.payment(second as string)?.status).toBe('accepted_offline');
+    expect(journal.syncInfo().parked).toEqual([
+      expect.objectContaining({
+        seq: 2,
+        reason: expect.stringContaining('core has this payment as approved'),
+      }),
+    ]);
+  });
+
+  test('a payment in doubt the core refuses to resolve is parked; the others still resolve', async ({
+    journal,
+  }) => {
+    const refused = journal.capture(payment()).paymentId;
+    const fine = journal.capture(payment()).paymentId;
+    const core = scriptedCore({
+      query: async (paymentId) => {
+        if (paymentId === refused)
+          throw new CoreRejectedError(
+            409,
+            'PAYMENT_CONFLICT' as never,
+            'the core holds other facts under this id',
+          );
+        return { paymentId, state: 'approved' };
+      },
+    });
+    const report = await engine(journal, core.client, { inFlightMs: 0 }).syncNow();
+    expect(report.resolved).toBe(1);
+    expect(journal.payment(fine)?.status).toBe('approved');
+    expect(journal.syncInfo().parked).toEqual([
+      expect.objectContaining({ seq: 1, reason: expect.stringContaining('refused to resolve') }),
+    ]);
+    expect(journal.inDoubt()).toEqual([]);
+  });
+
+  test('a later batch failing while an earlier one is in flight fails the sync, with no unhandled rejection', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 6);
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const core = scriptedCore({
+        upload: (_req, call) => {
+          if (call === 1)
+            return new Promise((resolve) =>
+              setTimeout(
+                () => resolve({ results: [], conflicts: [], highestContiguousSeq: 0, anchor: null }),
+                50,
+              ),
+            );
+          if (call === 2) return Promise.reject(new CoreRejectedError(503, 'HTTP_ERROR', 'core busy'));
+          return undefined;
+        },
+      });
+      await expect(engine(journal, core.client).syncNow()).rejects.toMatchObject({ permanent: false });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+});
