@@ -9,7 +9,8 @@
  * 2. `journal verify` over BENCH_VERIFY_ENTRIES (1,000,000) entries: hash-chain entries/s (target
  *    ≥ 300,000/s), whole verify time including signatures and the payments table (target ≤ 10 s),
  *    and memory sampled during the run (constant: no growth with the journal's size).
- * 3. Sync to the core on PostgreSQL: see sync.ts.
+ * 3. Printing: receipt build and payment commit to first receipt byte: see printing.ts.
+ * 4. Sync to the core on PostgreSQL: see sync.ts.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { Checkout } from '../device/checkout/checkout.ts';
 import { silentLogger } from '../device/log.ts';
 import { Journal } from '../sync/journal/journal.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
+import { benchPrinting } from './printing.ts';
 import { benchSync } from './sync.ts';
 
 const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'suanpan-bench-'));
@@ -228,6 +230,7 @@ try {
   );
   await benchCapture();
   benchVerify();
+  await benchPrinting();
 } finally {
   fs.rmSync(root, { recursive: true, force: true });
 }

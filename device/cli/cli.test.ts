@@ -55,6 +55,14 @@ describe('suanpan CLI', () => {
       ['shift', 'close'],
       ['init'],
       ['demo'],
+      ['printer', 'status'],
+      ['printer', 'queue'],
+      ['printer', 'flush'],
+      ['print-test'],
+      ['receipt'],
+      ['drawer', 'open'],
+      ['reprint', 'last'],
+      ['sim', 'printer'],
     ]) {
       const r = run([...cmd, '--help'], { dataDir: null });
       expect(r.status, cmd.join(' ')).toBe(0);

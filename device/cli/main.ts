@@ -22,8 +22,18 @@ import { init } from './commands/init.ts';
 import { exportJournal, verify } from './commands/journal.ts';
 import { pay } from './commands/pay.ts';
 import { payments } from './commands/payments.ts';
+import {
+  drawerOpen,
+  printerFlush,
+  printerStatus,
+  printQueue,
+  printTest,
+  receipt,
+  reprintLast,
+} from './commands/printer.ts';
 import { queue } from './commands/queue.ts';
 import { shiftClose } from './commands/shift.ts';
+import { simPrinter } from './commands/sim.ts';
 import { syncCommand } from './commands/sync.ts';
 import { type CliIO, type CommandResult, classifyCliError, EXIT_OK, EXIT_USAGE, jsonLine } from './output.ts';
 
@@ -141,6 +151,50 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   coreCommand(core, 'revoke', 'revoke a terminal: the core refuses its requests')
     .requiredOption('--terminal <id>', 'terminal id')
     .action(run<Common & { db?: string; terminal: string }>((o) => coreRevoke(o, io)));
+
+  const printerCmd = program.command('printer').description('the receipt printer');
+  command(printerCmd, 'status', "read the printer's real-time status")
+    .option(
+      '--printer <uri>',
+      'tcp://HOST[:PORT], serial:PATH?baud=N, usb:VID:PID[:SERIAL] or lp:PATH (default: printer.uri)',
+    )
+    .action(run<Common & { printer?: string }>((o) => printerStatus(o, io)));
+  command(printerCmd, 'queue', 'list the receipts waiting to be printed').action(
+    run((o) => printQueue(o, io)),
+  );
+  command(
+    printerCmd,
+    'flush',
+    'print what waits in the queue now (after loading paper or plugging the printer in)',
+  )
+    .option('--printer <uri>', 'printer address (default: printer.uri)')
+    .action(run<Common & { printer?: string }>((o) => printerFlush(o, io)));
+  command(
+    program,
+    'print-test',
+    "print the technician's test page (profile, status bits, characters, Chinese, QR)",
+  )
+    .option('--printer <uri>', 'printer address (default: printer.uri)')
+    .action(run<Common & { printer?: string }>((o) => printTest(o, io)));
+  command(program, 'receipt', "print a payment's receipt (again), or draw it to a PNG")
+    .requiredOption('--payment <id>', 'payment id')
+    .option('--printer <uri>', 'printer address (default: printer.uri)')
+    .option('--png <file>', 'draw the receipt to this PNG instead of printing')
+    .action(run<Common & { payment: string; printer?: string; png?: string }>((o) => receipt(o, io)));
+  const drawer = program.command('drawer').description('the cash drawer');
+  command(drawer, 'open', 'pulse the cash drawer (both pins) through the printer')
+    .option('--printer <uri>', 'printer address (default: printer.uri)')
+    .action(run<Common & { printer?: string }>((o) => drawerOpen(o, io)));
+  const reprint = program.command('reprint').description('print a receipt again');
+  command(reprint, 'last', 'reprint the last printed receipt, marked as a reprint')
+    .option('--printer <uri>', 'printer address (default: printer.uri)')
+    .action(run<Common & { printer?: string }>((o) => reprintLast(o, io)));
+
+  const sim = program.command('sim').description('simulated devices, for trying Suanpan without hardware');
+  command(sim, 'printer', 'run a simulated ESC/POS receipt printer on a TCP port')
+    .requiredOption('--tcp <host:port>', 'address to listen on, e.g. 127.0.0.1:9100')
+    .option('--png-dir <dir>', 'draw each receipt it prints to a PNG in this folder')
+    .action(run<Common & { tcp: string; pngDir?: string }>((o) => simPrinter(o, io)));
 
   const journal = program.command('journal').description('check and export the payment journal');
   command(journal, 'verify', 'check the hash chain, the signatures and the payments table')

@@ -3,6 +3,8 @@
  * and one mapping from errors to exit codes: 0 success, 1 refused or failed, 2 bad usage or input.
  */
 import { CommanderError } from 'commander';
+import { PrinterError } from '../../drivers/printer/errors.ts';
+import { AddressError } from '../../drivers/transport/uri.ts';
 import {
   CoreConnectionLostError,
   CoreProtocolError,
@@ -20,6 +22,7 @@ import { PaymentCodeError } from '../checkout/payment-code.ts';
 import { SettingsError } from '../config/load-settings.ts';
 import { CoreHostError } from '../core-host.ts';
 import { IdentityError } from '../identity/terminal-key.ts';
+import { NoPrinterError } from '../printing/printing.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
@@ -59,6 +62,10 @@ export function classifyCliError(err: unknown): ClassifiedError {
     return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
   }
   if (err instanceof SettingsError) return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
+  if (err instanceof AddressError || err instanceof NoPrinterError) {
+    return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
+  }
+  if (err instanceof PrinterError) return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
   if (err instanceof CommanderError) return { exitCode: EXIT_USAGE, code: 'BAD_USAGE', message: err.message };
   if (err instanceof ActivationError) {
     return {
@@ -80,6 +87,11 @@ export function classifyCliError(err: unknown): ClassifiedError {
     err instanceof CoreError
   ) {
     return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
+  }
+  // The printer simulator's errors (test-hardware/, not imported here: see commands/sim.ts).
+  if (err instanceof Error && err.name === 'PrinterSimError') {
+    const code = (err as Error & { code: string }).code;
+    return { exitCode: code === 'BAD_ADDRESS' ? EXIT_USAGE : EXIT_REFUSED, code, message: err.message };
   }
   if (err instanceof CoreDbError)
     return { exitCode: EXIT_REFUSED, code: 'CORE_DATABASE', message: err.message };

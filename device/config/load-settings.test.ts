@@ -35,7 +35,13 @@ describe('settings', () => {
       maxStoredCount: 200,
       maxHoursSinceSync: 72,
     });
-    expect(settings.terminal).toEqual({ currency: 'CNY', locale: 'zh-CN' });
+    expect(settings.terminal).toEqual({ currency: 'CNY', locale: 'zh-CN', merchantName: null });
+    expect(settings.printer).toEqual({
+      uri: null,
+      profile: 'epson-80',
+      statusTimeoutMs: 500,
+      receipts: true,
+    });
     expect(settings.core.url).toBeNull();
     expect(Object.values(sources).every((s) => s.kind === 'default')).toBe(true);
   });
@@ -118,6 +124,18 @@ describe('settings', () => {
       expect(s.description.length).toBeGreaterThan(10);
     }
     expect(settingCatalog().map((s) => s.variable)).toContain('SUANPAN_OFFLINE_POLICY_PER_PAYMENT_MAX');
+  });
+
+  it('checks the printer address: an unknown scheme names the valid ones', () => {
+    writeSettings({ printer: { uri: 'ipp://printer.local' } });
+    expect(problems()).toEqual([
+      expect.stringMatching(/printer\.uri.*unknown scheme "ipp".*tcp:\/\/HOST\[:PORT\], serial:/),
+    ]);
+    writeSettings({ printer: { uri: 'tcp://192.168.1.50' } });
+    expect(loadSettings(dataDir, { SUANPAN_PRINTER_PROFILE: 'epson-58' }).settings.printer).toMatchObject({
+      uri: 'tcp://192.168.1.50',
+      profile: 'epson-58',
+    });
   });
 
   it('an empty variable clears a nullable setting', () => {

@@ -4,6 +4,7 @@
  * (see load-settings.ts); `suanpan config show` prints the result and where each value came from.
  */
 import { z } from 'zod';
+import { parseDeviceUri } from '../../drivers/transport/uri.ts';
 import {
   AmountError,
   CurrencyCode,
@@ -11,6 +12,16 @@ import {
   type Money,
   parseAmount,
 } from '../../sync/protocol/money.ts';
+
+function deviceUriProblem(uri: string): string | undefined {
+  try {
+    parseDeviceUri(uri);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+const validDeviceUri = (uri: string) => deviceUriProblem(uri) === undefined;
 
 /**
  * An amount as a person writes it ("200.00"). The form is checked here, so its error is reported
@@ -33,6 +44,12 @@ export const Settings = z
           .enum(['zh-CN', 'en'])
           .default('zh-CN')
           .describe('Language of the kiosk, receipts and messages.'),
+        merchantName: z
+          .string()
+          .max(80)
+          .nullable()
+          .default(null)
+          .describe('Name printed on receipts; none means the name the core gave at activation.'),
       })
       .strict()
       .prefault({}),
@@ -80,6 +97,34 @@ export const Settings = z
           .positive()
           .default(15_000)
           .describe('Time allowed for an online authorisation.'),
+      })
+      .strict()
+      .prefault({}),
+    printer: z
+      .object({
+        uri: z
+          .string()
+          .refine(validDeviceUri, { error: (issue) => deviceUriProblem(issue.input as string) })
+          .nullable()
+          .default(null)
+          .describe(
+            'Receipt printer: tcp://HOST[:PORT], serial:/dev/serial/by-id/...?baud=9600, usb:VID:PID[:SERIAL] or lp:/dev/usb/lp0; none: no printing.',
+          ),
+        profile: z
+          .enum(['epson-80', 'epson-58', 'epson-80-raster', 'epson-58-raster', 'star-80'])
+          .default('epson-80')
+          .describe('What the printer can do: paper width, Chinese font, native QR, cutter.'),
+        // A printer answers a status request within milliseconds; half a second means it won't.
+        statusTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(500)
+          .describe('Time allowed for the printer to answer a status request.'),
+        receipts: z
+          .boolean()
+          .default(true)
+          .describe('Print a receipt after each approved or offline-accepted payment.'),
       })
       .strict()
       .prefault({}),

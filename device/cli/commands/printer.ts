@@ -1,0 +1,246 @@
+/** `suanpan printer status`, `print-test`, `receipt`, `drawer open`, `reprint last`, `printer queue`. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PrinterError } from '../../../drivers/printer/errors.ts';
+import { renderDocumentPng } from '../../../drivers/printer/preview.ts';
+import { Printer } from '../../../drivers/printer/printer.ts';
+import { profile as profileById } from '../../../drivers/printer/profiles.ts';
+import { createTransport } from '../../../drivers/transport/uri.ts';
+import { loadSettings } from '../../config/load-settings.ts';
+import { PrintQueue } from '../../printing/print-queue.ts';
+import { flushReport, NoPrinterError, openPrinting, receiptContext } from '../../printing/printing.ts';
+import { paymentReceipt, testPage } from '../../receipts/receipts.ts';
+import { openTerminal } from '../../terminal.ts';
+import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+
+interface PrinterOptions {
+  dataDir: string;
+  printer?: string;
+}
+
+/** A printer from --printer or the settings, for commands that need no terminal. */
+async function directPrinter(options: PrinterOptions, io: CliIO) {
+  const { settings } = loadSettings(options.dataDir, io.env);
+  const uri = options.printer ?? settings.printer.uri;
+  if (!uri) throw new NoPrinterError();
+  const profile = profileById(settings.printer.profile);
+  return {
+    printer: new Printer({
+      transport: await createTransport(uri),
+      profile,
+      statusTimeoutMs: settings.printer.statusTimeoutMs,
+    }),
+    profile,
+    settings,
+    uri,
+  };
+}
+
+function printerFailure(err: unknown, locale: 'zh-CN' | 'en'): CommandResult {
+  if (!(err instanceof PrinterError)) throw err;
+  return {
+    json: { ok: false, error: { code: err.code, message: err.cashierMessage(locale), detail: err.message } },
+    text: `${err.cashierMessage(locale)}\n(${err.code}: ${err.message})`,
+    exitCode: EXIT_REFUSED,
+  };
+}
+
+export async function printerStatus(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
+  const { printer, settings, uri } = await directPrinter(options, io);
+  try {
+    const s = await printer.status();
+    const { raw, ...bits } = s;
+    return {
+      json: {
+        ...bits,
+        raw: Object.fromEntries(
+          Object.entries(raw).map(([k, v]) => [k, `0x${(v as number).toString(16).padStart(2, '0')}`]),
+        ),
+      },
+      text: `${uri}: ${s.online ? 'online' : 'OFFLINE'}, cover ${s.coverOpen ? 'OPEN' : 'closed'}, paper ${s.paperOut ? 'OUT' : s.paperNearEnd ? 'near end' : 'ok'}, drawer ${s.drawerOpen ? 'open' : 'closed'}${s.error ? ', ERROR' : ''}`,
+    };
+  } catch (err) {
+    return printerFailure(err, settings.terminal.locale);
+  } finally {
+    await printer.close();
+  }
+}
+
+export async function printTest(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
+  const { printer, profile, settings, uri } = await directPrinter(options, io);
+  let context = {
+    merchantName: settings.terminal.merchantName ?? 'Suanpan 算盘',
+    terminalId: '(not set up)',
+    locale: settings.terminal.locale,
+  };
+  if (fs.existsSync(path.join(options.dataDir, 'terminal.json'))) {
+    const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+    context = receiptContext(terminal);
+    terminal.close();
+  }
+  try {
+    const status = await printer.status();
+    const result = await printer.print(
+      testPage({ ...context, now: new Date(), printer: uri }, profile, status),
+    );
+    return {
+      json: { ok: true, bytes: result.bytes, profile: profile.id },
+      text: `Test page printed on ${uri} (${result.bytes} bytes, profile ${profile.id}).`,
+    };
+  } catch (err) {
+    return printerFailure(err, settings.terminal.locale);
+  } finally {
+    await printer.close();
+  }
+}
+
+export async function drawerOpen(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
+  const { printer, settings, uri } = await directPrinter(options, io);
+  try {
+    await printer.openDrawer();
+    return { json: { ok: true }, text: `Drawer pulsed on both pins through ${uri}.` };
+  } catch (err) {
+    return printerFailure(err, settings.terminal.locale);
+  } finally {
+    await printer.close();
+  }
+}
+
+/** Prints (or draws) a payment's receipt; printing it again is a reprint, which is what was asked. */
+export async function receipt(
+  options: PrinterOptions & { payment: string; png?: string },
+  io: CliIO,
+): Promise<CommandResult> {
+  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  try {
+    const payment = terminal.journal.payment(options.payment);
+    if (!payment)
+      throw new UsageError(`No payment ${options.payment} on this terminal: see \`suanpan payments\`.`);
+    const context = receiptContext(terminal);
+    if (options.png) {
+      const png = renderDocumentPng(
+        paymentReceipt(payment, context),
+        profileById(terminal.settings.printer.profile),
+      );
+      fs.writeFileSync(options.png, png);
+      return {
+        json: { png: path.resolve(options.png), bytes: png.length },
+        text: `Receipt drawn to ${path.resolve(options.png)}.`,
+      };
+    }
+    const printing = await openPrinting(terminal, { uri: options.printer });
+    try {
+      const earlier = printing.queue.receiptFor(payment.paymentId);
+      const job = earlier
+        ? printing.queue.enqueue({
+            kind: 'reprint',
+            paymentId: payment.paymentId,
+            reprintOf: earlier.id,
+            document: paymentReceipt(payment, context, { reprint: true }),
+          })
+        : printing.queueReceipt(payment);
+      const flushed = flushReport(await printing.spooler.flush(), context.locale);
+      const printed = flushed.printed.includes(job.id);
+      return {
+        json: { jobId: job.id, ...flushed, printed, printedJobs: flushed.printed },
+        text: printed
+          ? `Receipt for payment ${payment.paymentId} printed.`
+          : `Receipt queued (job ${job.id}): ${flushed.error?.message ?? 'waiting'}`,
+        exitCode: printed ? undefined : EXIT_REFUSED,
+      };
+    } finally {
+      await printing.close();
+    }
+  } finally {
+    terminal.close();
+  }
+}
+
+export async function reprintLast(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
+  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  try {
+    const printing = await openPrinting(terminal, { uri: options.printer });
+    try {
+      const last = printing.queue.lastPrintedReceipt();
+      if (!last)
+        return {
+          json: {
+            ok: false,
+            error: { code: 'NOTHING_TO_REPRINT', message: 'No receipt has been printed yet.' },
+          },
+          text: 'No receipt has been printed yet.',
+          exitCode: EXIT_REFUSED,
+        };
+      const payment = last.paymentId ? terminal.journal.payment(last.paymentId) : undefined;
+      const document = payment ? paymentReceipt(payment, printing.context, { reprint: true }) : last.document;
+      const job = printing.queue.enqueue({
+        kind: 'reprint',
+        document,
+        reprintOf: last.reprintOf ?? last.id,
+        ...(last.paymentId ? { paymentId: last.paymentId } : {}),
+      });
+      const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
+      const printed = flushed.printed.includes(job.id);
+      return {
+        json: { jobId: job.id, ...flushed, printed, printedJobs: flushed.printed },
+        text: printed
+          ? `Reprinted the last receipt (job ${job.id}).`
+          : `Reprint queued (job ${job.id}): ${flushed.error?.message ?? 'waiting'}`,
+        exitCode: printed ? undefined : EXIT_REFUSED,
+      };
+    } finally {
+      await printing.close();
+    }
+  } finally {
+    terminal.close();
+  }
+}
+
+export async function printQueue(options: { dataDir: string }, _io: CliIO): Promise<CommandResult> {
+  const queue = PrintQueue.open(options.dataDir);
+  try {
+    const jobs = queue.pending().map((j) => ({
+      id: j.id,
+      kind: j.kind,
+      paymentId: j.paymentId,
+      attempts: j.attempts,
+      lastError: j.lastError,
+      createdAt: j.createdAt,
+    }));
+    return {
+      json: jobs,
+      text:
+        jobs.length === 0
+          ? 'Nothing waits to be printed.'
+          : jobs
+              .map(
+                (j) =>
+                  `job ${j.id} ${j.kind} ${j.paymentId ?? ''} attempts ${j.attempts} ${j.lastError ? `(${j.lastError.code})` : ''}`,
+              )
+              .join('\n'),
+    };
+  } finally {
+    queue.close();
+  }
+}
+
+/** Prints what waits in the queue now (after paper was loaded, the printer plugged back in). */
+export async function printerFlush(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
+  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  try {
+    const printing = await openPrinting(terminal, { uri: options.printer });
+    try {
+      const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
+      const done = `${flushed.printed.length} printed, ${flushed.pending} waiting`;
+      return {
+        json: flushed,
+        text: flushed.error ? `${done}: ${flushed.error.message}` : `${done}.`,
+        exitCode: flushed.error ? EXIT_REFUSED : undefined,
+      };
+    } finally {
+      await printing.close();
+    }
+  } finally {
+    terminal.close();
+  }
+}

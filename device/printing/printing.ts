@@ -1,0 +1,137 @@
+/**
+ * Printing for one terminal: the print queue in its data folder, the configured printer (or one
+ * given on the command line), and the spooler between them; plus the receipt context (merchant name,
+ * terminal, language) the layouts need.
+ */
+import type { Logger } from 'pino';
+import { Printer } from '../../drivers/printer/printer.ts';
+import { type PrinterProfile, profile as profileById } from '../../drivers/printer/profiles.ts';
+import { createTransport } from '../../drivers/transport/uri.ts';
+import type { PaymentRecord } from '../../sync/journal/journal.ts';
+import { paymentReceipt, type ReceiptContext } from '../receipts/receipts.ts';
+import type { Terminal } from '../terminal.ts';
+import type { PrintJob } from './print-queue.ts';
+import { PrintQueue } from './print-queue.ts';
+import { type FlushResult, PrintSpooler } from './spooler.ts';
+
+export class NoPrinterError extends Error {
+  readonly code = 'NO_PRINTER';
+  constructor() {
+    super(
+      'No printer is set: pass --printer URI (e.g. tcp://192.168.1.50:9100) or set printer.uri in suanpan.json.',
+    );
+    this.name = 'NoPrinterError';
+  }
+}
+
+export function receiptContext(terminal: Terminal): ReceiptContext {
+  return {
+    merchantName:
+      terminal.settings.terminal.merchantName ?? terminal.activation?.merchantName ?? 'Suanpan 算盘',
+    terminalId: terminal.key.terminalId,
+    locale: terminal.settings.terminal.locale,
+  };
+}
+
+export interface Printing {
+  queue: PrintQueue;
+  printer: Printer;
+  profile: PrinterProfile;
+  spooler: PrintSpooler;
+  context: ReceiptContext;
+  /** Queues a payment's receipt (once per payment) and returns the job. */
+  queueReceipt(payment: PaymentRecord): PrintJob;
+  close(): Promise<void>;
+}
+
+/** Opens printing for the terminal; `uri` overrides the configured printer. */
+export async function openPrinting(
+  terminal: Terminal,
+  options: { uri?: string; log?: Logger; onFirstByte?: (job: PrintJob) => void } = {},
+): Promise<Printing> {
+  const uri = options.uri ?? terminal.settings.printer.uri;
+  if (!uri) throw new NoPrinterError();
+  const profile = profileById(terminal.settings.printer.profile);
+  const transport = await createTransport(uri);
+  const printer = new Printer({
+    transport,
+    profile,
+    statusTimeoutMs: terminal.settings.printer.statusTimeoutMs,
+  });
+  const queue = PrintQueue.open(terminal.dataDir);
+  const log = (options.log ?? terminal.log).child({ module: 'printing' });
+  const spooler = new PrintSpooler({ queue, printer, log, onFirstByte: options.onFirstByte });
+  const context = receiptContext(terminal);
+  return {
+    queue,
+    printer,
+    profile,
+    spooler,
+    context,
+    queueReceipt: (payment) =>
+      queue.enqueue({
+        kind: 'receipt',
+        paymentId: payment.paymentId,
+        document: paymentReceipt(payment, context),
+      }),
+    close: async () => {
+      await spooler.stop();
+      await printer.close();
+      queue.close();
+    },
+  };
+}
+
+/** A flush as JSON for the CLI: what printed, what waits, and why. */
+export function flushReport(result: FlushResult, locale: ReceiptContext['locale']) {
+  return {
+    printed: result.printed.map((j) => j.id),
+    pending: result.pending,
+    ...(result.error
+      ? {
+          error: {
+            code: result.error.code,
+            message: result.error.cashierMessage(locale),
+            detail: result.error.message,
+          },
+        }
+      : {}),
+  };
+}
+
+export interface PrintOutcome {
+  jobId?: number;
+  printed: boolean;
+  error?: { code: string; message: string; detail?: string };
+}
+
+/**
+ * Queues a job on the configured printer and prints what waits, now. For work that is already done
+ * and committed (a payment, a closed shift): whatever the printer does, that work stands; a job that
+ * can't print waits in the queue. Undefined when no printer is set.
+ */
+export async function queueAndPrint(
+  terminal: Terminal,
+  makeJob: (printing: Printing) => PrintJob,
+): Promise<PrintOutcome | undefined> {
+  if (!terminal.settings.printer.uri) return undefined;
+  let printing: Printing | undefined;
+  try {
+    printing = await openPrinting(terminal);
+    const job = makeJob(printing);
+    const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
+    return {
+      jobId: job.id,
+      printed: flushed.printed.includes(job.id),
+      ...(flushed.error ? { error: flushed.error } : {}),
+    };
+  } catch (err) {
+    terminal.log.warn({ err: (err as Error).message }, 'nothing printed');
+    return {
+      printed: false,
+      error: { code: (err as { code?: string }).code ?? 'PRINT_FAILED', message: (err as Error).message },
+    };
+  } finally {
+    await printing?.close();
+  }
+}
