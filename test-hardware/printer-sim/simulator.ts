@@ -14,6 +14,7 @@ import { hex } from './escpos-parser.ts';
 import { type PrinterConditions, PrinterState } from './printer-state.ts';
 import type { DrawerPulse, Receipt } from './receipt-model.ts';
 import { loadReceiptFont, renderReceiptPng } from './render.ts';
+import { SimulatedPrinterTransport } from './sim-transport.ts';
 
 export interface PrinterSimulatorOptions {
   /** Default: silent. The simulator logs through a child `{ module: 'printer-sim' }`. */
@@ -87,6 +88,7 @@ export class PrinterSimulator {
   private readonly servers = new Set<net.Server>();
   private readonly sockets = new Set<net.Socket>();
   private readonly ports = new Set<SerialPort>();
+  private readonly links = new Set<SimulatedPrinterTransport>();
   private readonly receiptListeners = new Set<(receipt: Receipt) => void>();
   private readonly waiters = new Set<ReceiptWaiter>();
   private readonly pngWrites = new Set<Promise<void>>();
@@ -135,6 +137,7 @@ export class PrinterSimulator {
     this.servers.clear();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    for (const link of [...this.links]) link.unplug();
     for (const port of this.ports) {
       closing.push(
         new Promise<void>((resolve) => {
@@ -210,9 +213,10 @@ export class PrinterSimulator {
 
   /** Simulates pulling the network cable: destroys every open TCP connection (servers keep listening). */
   disconnectAll(): number {
-    const n = this.sockets.size;
+    const n = this.sockets.size + this.links.size;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    for (const link of [...this.links]) link.unplug();
     return n;
   }
 
@@ -298,6 +302,22 @@ export class PrinterSimulator {
   /** Resolves when every PNG started so far is written. */
   async flush(): Promise<void> {
     while (this.pngWrites.size > 0) await Promise.all([...this.pngWrites]);
+  }
+
+  /**
+   * A link to this printer through the drivers' Transport interface, without a socket (the
+   * simulator "implements the same transport interface"). `disconnectAll()` unplugs it too.
+   */
+  transport(): SimulatedPrinterTransport {
+    return new SimulatedPrinterTransport({
+      feed: (chunk, reply) => this.receive(chunk, reply),
+      running: () => this.started,
+      opened: (link) => {
+        this.counts.connections += 1;
+        this.links.add(link);
+        link.once('close', () => this.links.delete(link));
+      },
+    });
   }
 
   private assertStarted(action: string): void {
