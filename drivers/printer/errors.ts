@@ -23,20 +23,20 @@ export type PrinterErrorCode =
 
 const CASHIER_TEXT: Record<PrinterErrorCode, { en: string; zh: string }> = {
   PAPER_OUT: {
-    en: 'The printer is out of paper. Load a new roll; the receipt will print.',
-    zh: '打印机缺纸。请装入新纸卷，小票将自动打印。',
+    en: 'The printer is out of paper. Load a new roll; the receipt is kept in the print queue.',
+    zh: '打印机缺纸。请装入新纸卷，小票已保留在打印队列中。',
   },
   COVER_OPEN: {
-    en: 'The printer cover is open. Close it; the receipt will print.',
-    zh: '打印机盖未关。请关好，小票将自动打印。',
+    en: 'The printer cover is open. Close it; the receipt is kept in the print queue.',
+    zh: '打印机盖未关。请关好，小票已保留在打印队列中。',
   },
   OFFLINE: {
-    en: 'The printer is not connected. Check its power and cable; the receipt will print.',
-    zh: '打印机未连接。请检查电源和连接线，小票将自动打印。',
+    en: 'The printer is not connected. Check its power and cable; the receipt is kept in the print queue.',
+    zh: '打印机未连接。请检查电源和连接线，小票已保留在打印队列中。',
   },
   TIMEOUT: {
-    en: 'The printer does not answer. Check paper and power; the receipt will print.',
-    zh: '打印机无响应。请检查纸张和电源，小票将自动打印。',
+    en: 'The printer does not answer. Check paper and power; the receipt is kept in the print queue.',
+    zh: '打印机无响应。请检查纸张和电源，小票已保留在打印队列中。',
   },
   GARBLED: {
     en: 'The printer answers strangely. Check the printer setting; the receipt is kept.',

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { test as base, describe, expect } from 'vitest';
 import { PrinterSimulator, type TcpAddress } from '../../test-hardware/printer-sim/simulator.ts';
 import { TcpTransport } from '../transport/tcp.ts';
+import { BaseTransport, TransportError } from '../transport/transport.ts';
 import type { PrintDocument } from './document.ts';
 import { PrinterError, type PrinterErrorCode } from './errors.ts';
 import { encodeDocument } from './escpos/encoder.ts';
@@ -231,6 +232,19 @@ describe('an ESC/POS printer (the simulator, epson-80)', () => {
     sim.setState({ paperOut: false, offline: true });
     await expect(printer.openDrawer()).rejects.toMatchObject({ code: 'OFFLINE' });
     expect(sim.drawerPulses).toHaveLength(2);
+  });
+
+  test('a printer gone silent (out of paper, many do) still gets the real-time drawer pulse', async ({
+    sim,
+    printerAt,
+    address,
+  }) => {
+    const printer = printerAt(address, { statusTimeoutMs: 100 });
+    sim.setState({ silent: true });
+    expect(await printer.openDrawer()).toEqual({ realTime: true, statusKnown: false });
+    sim.setState({ silent: false });
+    await printer.status();
+    expect(sim.drawerPulses.map((p) => p.pin)).toEqual([2, 5]);
   });
 
   test.for([
@@ -466,5 +480,44 @@ describe('a Star Line Mode printer (star-80): ENQ then EOT', () => {
     } finally {
       await star.close();
     }
+  });
+});
+
+/** A link whose printer answers status but stops taking print data (paper out mid-job on usblp). */
+class StalledLink extends BaseTransport {
+  readonly description = 'test:stalled';
+  private pending: (() => void)[] = [];
+  protected async doOpen(): Promise<void> {}
+  protected doWrite(data: Uint8Array): Promise<void> {
+    const isStatusRequest = data.length === 12 && data[0] === 0x10;
+    if (isStatusRequest) {
+      setImmediate(() => this.received(Buffer.from([0x12, 0x12, 0x12, 0x12])));
+      return Promise.resolve();
+    }
+    return new Promise((_, reject) =>
+      this.pending.push(() => reject(new TransportError('CLOSED', 'closed while writing'))),
+    );
+  }
+  protected async doClose(): Promise<void> {
+    for (const fail of this.pending.splice(0)) fail();
+  }
+}
+
+describe('a printer that stops taking data', () => {
+  base('the job fails with TIMEOUT past its write deadline and the link is closed, not hung', async () => {
+    const link = new StalledLink();
+    const printer = new Printer({
+      transport: link,
+      profile: profileOf('epson-80'),
+      writeDeadline: { baseMs: 50, msPerByte: 0 },
+    });
+    await expect(
+      printer.print({ cut: true, blocks: [{ kind: 'text', text: 'Total 12.50' }] }),
+    ).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringContaining('did not take'),
+    });
+    expect(link.isOpen).toBe(false);
+    await printer.close();
   });
 });

@@ -11,7 +11,12 @@
  *   the job.
  * - After the job's bytes are written, the status is read again: a job is printed only if the
  *   printer then still reports itself fine. Anything else leaves it to be printed again.
- * - A write that fails closes the transport, so the next operation connects again.
+ *   Known limit: that status is real-time, answered when the request arrives, which on a printer
+ *   with a large receive buffer can be before the job's last lines are on paper; paper running out
+ *   in that moment goes unseen (the cashier sees it, and `reprint last` prints it again). An
+ *   in-order confirmation (GS r, GS ( H) would close the gap on printers that support it.
+ * - A write that fails, or is not taken within its deadline, closes the transport, so the next
+ *   operation connects again and nothing hangs on a stalled printer.
  */
 import type { Transport } from '../transport/transport.ts';
 import { TransportError } from '../transport/transport.ts';
@@ -33,9 +38,16 @@ import {
 } from './escpos/status.ts';
 import type { PrinterProfile } from './profiles.ts';
 
+/** A write must be taken within 5 s plus 2 ms a byte (500 bytes/s: slower than any serial printer at 9600 baud). */
+const WRITE_DEADLINE_BASE_MS = 5_000;
+const WRITE_MS_PER_BYTE = 2;
+
 /** DLE DC4 1 m t on both pins, 100 ms (t = 1). */
 const DRAWER_KICK_REAL_TIME = Buffer.from([0x10, 0x14, 0x01, 0x00, 0x01, 0x10, 0x14, 0x01, 0x01, 0x01]);
+/** Star Line Mode, external device 1: ESC BEL n1 n2 (110 ms on, 550 ms delay), then BEL (in order). */
 const STAR_DRAWER_KICK = Buffer.from([0x1b, 0x07, 0x0b, 0x37, 0x07]);
+/** Star Line Mode FS: drive external device 1 in real time (STAR Command Specifications 3-3-12). */
+const STAR_DRAWER_KICK_REAL_TIME = Buffer.from([0x1c]);
 
 /** A printer answers DLE EOT (or Star's ENQ/EOT) within milliseconds, even busy; half a second means it won't. */
 export const DEFAULT_STATUS_TIMEOUT_MS = 500;
@@ -45,6 +57,8 @@ export interface PrinterOptions {
   profile: PrinterProfile;
   statusTimeoutMs?: number;
   encode?: EncodeOptions;
+  /** How long a write may take: `baseMs` plus `msPerByte` a byte (default 5 s + 2 ms a byte). */
+  writeDeadline?: { baseMs: number; msPerByte: number };
 }
 
 export interface PrintResult {
@@ -88,26 +102,33 @@ export class Printer {
   }
 
   /** Pulses the cash drawer on both pins. */
-  openDrawer(): Promise<void> {
+  /**
+   * Pulses the cash drawer. A printer that is ready gets the pulse in order with its data (Epson
+   * `ESC p` on both pins; Star `ESC BEL` then `BEL`). Out of paper, with the cover open, or not
+   * answering its status (many go silent without paper), it gets the real-time pulse, which it runs
+   * at once even offline (Epson `DLE DC4 1`, Star `FS`): the cashier needs the drawer now. A printer
+   * that says it is offline for another reason is refused. Resolves with whether the printer's
+   * state was known.
+   */
+  openDrawer(): Promise<{ realTime: boolean; statusKnown: boolean }> {
     return this.exclusive(async () => {
-      const status = await this.readStatus();
-      if (this.options.profile.family === 'star') {
-        // Star Line Mode: set the pulse (ESC BEL n1 n2), then fire it (BEL), as node-thermal-printer does.
-        await this.send(STAR_DRAWER_KICK);
-        return;
+      const star = this.options.profile.family === 'star';
+      let status: PrinterStatus | undefined;
+      try {
+        status = await this.readStatus();
+      } catch (err) {
+        if (!(err instanceof PrinterError) || (err.code !== 'TIMEOUT' && err.code !== 'GARBLED')) throw err;
       }
-      if (status.online) {
-        await this.send(DRAWER_KICK);
-        return;
+      if (status?.online) {
+        await this.send(star ? STAR_DRAWER_KICK : DRAWER_KICK);
+        return { realTime: false, statusKnown: true };
       }
-      // Out of paper or with the cover open, the printer holds ESC p until it is back online: the
-      // cashier needs the drawer now. The real-time pulse (DLE DC4 fn 1) runs at once, offline too
-      // (Epson ESC/POS reference).
-      if (status.paperOut || status.coverOpen) {
-        await this.send(DRAWER_KICK_REAL_TIME);
-        return;
+      if (!status || status.paperOut || status.coverOpen || (star && status.error)) {
+        await this.send(star ? STAR_DRAWER_KICK_REAL_TIME : DRAWER_KICK_REAL_TIME);
+        return { realTime: true, statusKnown: status !== undefined };
       }
       refuseIfNotReady(status, 'before opening the drawer', this.options.profile);
+      throw new PrinterError('OFFLINE', 'The printer reports itself offline before opening the drawer.');
     });
   }
 
@@ -148,13 +169,41 @@ export class Printer {
   }
 
   private async send(bytes: Uint8Array): Promise<void> {
+    // A printer that stops taking data (paper out mid-job on usblp, a stalled serial line) must not
+    // hang the caller: past the deadline the link is closed, which fails the write.
+    const { baseMs, msPerByte } = this.options.writeDeadline ?? {
+      baseMs: WRITE_DEADLINE_BASE_MS,
+      msPerByte: WRITE_MS_PER_BYTE,
+    };
+    const deadlineMs = baseMs + bytes.length * msPerByte;
+    let timer: NodeJS.Timeout | undefined;
+    let expired = false;
     try {
-      await this.options.transport.write(bytes);
+      await Promise.race([
+        this.options.transport.write(bytes),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            expired = true;
+            reject(
+              new PrinterError(
+                'TIMEOUT',
+                `${this.description} did not take ${bytes.length} bytes within ${Math.round(deadlineMs / 1000)} s.`,
+              ),
+            );
+          }, deadlineMs);
+        }),
+      ]);
     } catch (err) {
+      if (expired) {
+        await this.options.transport.close().catch(() => {});
+        throw err;
+      }
       // The link may not have noticed yet that it is gone (EPIPE before 'close'): close it, so that
       // the next operation opens it again instead of writing into a dead socket.
       await this.options.transport.close().catch(() => {});
       throw toPrinterError(err, this.description);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -24,7 +24,7 @@ import { columnsOf } from '../../../test-hardware/printer-sim/receipt-model.ts';
 import type { Block, PrintDocument } from '../document.ts';
 import { PrinterError } from '../errors.ts';
 import { PROFILES, type PrinterProfile } from '../profiles.ts';
-import { DRAWER_KICK, encodeDocument, MAX_TEXT_LENGTH } from './encoder.ts';
+import { DRAWER_KICK, encodeDocument, MAX_TEXT_LENGTH, rasterImage } from './encoder.ts';
 
 // jsqr is CommonJS whose types declare only an ES default export (see render.test.ts in the simulator).
 const jsQR = jsqr.default;
@@ -314,5 +314,41 @@ describe('what must not reach the printer as bytes', () => {
     await expect(
       encodeDocument(ascii, raster, { fontPath: '/nonexistent/font.ttc' }),
     ).resolves.toBeInstanceOf(Buffer);
+  });
+});
+
+describe('raster pictures never carry a real-time command', () => {
+  /** Every index where the bytes hold DLE followed by EOT, ENQ or DC4. */
+  const realTimePairs = (bytes: Uint8Array) =>
+    [...bytes.keys()].filter((i) => bytes[i] === 0x10 && [0x04, 0x05, 0x14].includes(bytes[i + 1] as number));
+
+  it('breaks a 10 04 n that the dots happen to spell, by one dot', () => {
+    // One row whose dots are the bytes 10 04 01 10 14 08 10 05 00.
+    const row = [0x10, 0x04, 0x01, 0x10, 0x14, 0x08, 0x10, 0x05, 0x00];
+    const bitmap = {
+      width: row.length * 8,
+      height: 1,
+      black: (x: number) => ((row[x >> 3] as number) & (0x80 >> (x & 7))) !== 0,
+    };
+    const bytes = rasterImage(bitmap);
+    expect([...bytes.subarray(0, 8)]).toEqual([0x1d, 0x76, 0x30, 0x00, row.length, 0, 1, 0]);
+    expect(realTimePairs(bytes)).toEqual([]);
+    const data = [...bytes.subarray(8)];
+    const changed = data.filter((b, i) => b !== row[i]).length;
+    expect(changed).toBe(3);
+  });
+
+  it('in the Chinese lines of a receipt drawn as pictures (pairs found to spell one)', async () => {
+    // Without the fix, each of these lines holds a DLE EOT/ENQ/DC4 pair in its dots on epson-80-raster.
+    const doc: PrintDocument = {
+      cut: true,
+      blocks: [
+        { kind: 'pair', left: '支付方式', right: 'sp-0000000000126704' },
+        { kind: 'pair', left: '流水号', right: 'sp-0000000000197975' },
+        { kind: 'pair', left: '终端', right: 'sp-0000000000498897' },
+      ],
+    };
+    const bytes = await encodeDocument(doc, PROFILES['epson-80-raster'] as PrinterProfile);
+    expect(realTimePairs(bytes)).toEqual([]);
   });
 });

@@ -17,11 +17,12 @@ import QRCode from 'qrcode';
 import { type Align, type Block, type PrintDocument, pairLines, wrap } from '../document.ts';
 import { PrinterError } from '../errors.ts';
 import type { PrinterProfile } from '../profiles.ts';
-import { renderTextPng } from './raster-text.ts';
+import { type Bitmap, renderTextBitmap, renderTextPng } from './raster-text.ts';
 
 const FS_CHINESE_ON = Buffer.from([0x1c, 0x26]);
 const FS_CHINESE_OFF = Buffer.from([0x1c, 0x2e]);
 const LF = Buffer.from([0x0a]);
+const GS_SIZE_NORMAL = Buffer.from([0x1d, 0x21, 0x00]);
 /** Both drawer pins, 25 × 2 ms = 50 ms pulses: drawers wire either pin (FIELD-NOTES). */
 export const DRAWER_KICK = Buffer.from([0x1b, 0x70, 0x00, 0x19, 0x19, 0x1b, 0x70, 0x01, 0x19, 0x19]);
 /**
@@ -159,7 +160,10 @@ async function encodeBlock(
           align: block.align ?? 'left',
         });
       }
-      if (size > 1) p.setTextNormal();
+      // ESC ! 0 (node-thermal-printer's setTextNormal) resets the size of Latin text only; Chinese
+      // characters keep the GS ! size. GS ! 0 resets both.
+      if (size > 1 && profile.family === 'epson') p.add(GS_SIZE_NORMAL);
+      else if (size > 1) p.setTextNormal();
       if (block.bold) p.bold(false);
       return;
     }
@@ -195,13 +199,17 @@ async function encodeBlock(
         p.printQR(block.data, { cellSize: qrCell(profile), correction: 'M', model: 2 });
         p.add(LF);
       } else {
-        const png = await QRCode.toBuffer(block.data, {
-          type: 'png',
-          errorCorrectionLevel: 'M',
-          margin: 2,
-          scale: qrCell(profile),
-        });
-        await p.printImageBuffer(png);
+        if (profile.family === 'star') {
+          const png = await QRCode.toBuffer(block.data, {
+            type: 'png',
+            errorCorrectionLevel: 'M',
+            margin: 2,
+            scale: qrCell(profile),
+          });
+          await p.printImageBuffer(png);
+        } else {
+          p.add(rasterImage(qrBitmap(block.data, qrCell(profile))));
+        }
       }
       p.alignLeft();
       return;
@@ -224,11 +232,64 @@ async function printLine(
     p.add(Buffer.concat([FS_CHINESE_ON, iconv.encode(line, 'gb18030'), FS_CHINESE_OFF, LF]));
     return;
   }
-  const png = renderTextPng(line, {
+  const textStyle = {
     widthDots: profile.widthDots,
     columns: profile.columns,
     ...style,
     fontPath: options.fontPath,
-  });
-  await p.printImageBuffer(png);
+  };
+  if (profile.family === 'star') await p.printImageBuffer(renderTextPng(line, textStyle));
+  else p.add(rasterImage(renderTextBitmap(line, textStyle)));
 }
+
+/** A QR code as dots: `cell` dots a module, with a quiet zone of two modules. */
+function qrBitmap(data: string, cell: number): Bitmap {
+  const { modules } = QRCode.create(data, { errorCorrectionLevel: 'M' });
+  const margin = 2;
+  const side = (modules.size + 2 * margin) * cell;
+  return {
+    width: side,
+    height: side,
+    black: (x, y) => {
+      const c = Math.floor(x / cell) - margin;
+      const r = Math.floor(y / cell) - margin;
+      return r >= 0 && c >= 0 && r < modules.size && c < modules.size && Boolean(modules.get(r, c));
+    },
+  };
+}
+
+/** Rows per GS v 0 command: printers limit a raster command's height; 240 is a multiple of 24. */
+const RASTER_BAND = 240;
+
+/**
+ * A picture as ESC/POS raster (GS v 0), in bands. Printers look for real-time commands in every
+ * byte they receive, image data too: a `10 04 n` in the dots would be answered as a status request
+ * (shifting the answers the driver matches), `10 14` could pulse the drawer or clear the buffer. Such
+ * a pair is broken by clearing the one dot of the 0x10 byte: invisible at 203 dpi.
+ */
+export function rasterImage(bitmap: Bitmap): Buffer {
+  const bytesPerRow = Math.ceil(bitmap.width / 8);
+  const parts: Buffer[] = [];
+  for (let top = 0; top < bitmap.height; top += RASTER_BAND) {
+    const rows = Math.min(RASTER_BAND, bitmap.height - top);
+    const data = Buffer.alloc(bytesPerRow * rows);
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < bitmap.width; x++) {
+        if (!bitmap.black(x, top + y)) continue;
+        const i = y * bytesPerRow + (x >> 3);
+        data[i] = (data[i] as number) | (0x80 >> (x & 7));
+      }
+    }
+    for (let i = 0; i + 1 < data.length; i++) {
+      if (data[i] === 0x10 && REAL_TIME_SECOND.has(data[i + 1] as number)) data[i] = 0x00;
+    }
+    parts.push(
+      Buffer.from([0x1d, 0x76, 0x30, 0x00, bytesPerRow & 0xff, bytesPerRow >> 8, rows & 0xff, rows >> 8]),
+      data,
+    );
+  }
+  return Buffer.concat(parts);
+}
+
+/** DLE EOT, DLE ENQ, DLE DC4: the real-time commands. */
+const REAL_TIME_SECOND = new Set([0x04, 0x05, 0x14]);

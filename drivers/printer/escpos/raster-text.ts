@@ -46,10 +46,23 @@ export function cjkFontFamily(fontPath?: string): string {
   return family;
 }
 
-export function renderTextPng(
-  text: string,
-  style: { widthDots: number; columns: number; size: number; bold: boolean; align: Align; fontPath?: string },
-): Buffer {
+/** A 1-bit picture: `black(x, y)` for each dot. */
+export interface Bitmap {
+  width: number;
+  height: number;
+  black(x: number, y: number): boolean;
+}
+
+type TextStyle = {
+  widthDots: number;
+  columns: number;
+  size: number;
+  bold: boolean;
+  align: Align;
+  fontPath?: string;
+};
+
+function drawText(text: string, style: TextStyle) {
   const family = cjkFontFamily(style.fontPath);
   const height = LINE_DOTS * style.size;
   const canvas = createCanvas(style.widthDots, height);
@@ -67,5 +80,24 @@ export function renderTextPng(
         ? style.widthDots - width
         : 0;
   ctx.fillText(text, Math.max(0, x), height / 2);
-  return canvas.toBuffer('image/png');
+  return { canvas, ctx, height };
+}
+
+/** The line as a PNG (for printers whose pictures go through node-thermal-printer: Star). */
+export function renderTextPng(text: string, style: TextStyle): Buffer {
+  return drawText(text, style).canvas.toBuffer('image/png');
+}
+
+/** The line as dots: a dot is black where the drawing is darker than mid-grey. */
+export function renderTextBitmap(text: string, style: TextStyle): Bitmap {
+  const { ctx, height } = drawText(text, style);
+  const { data } = ctx.getImageData(0, 0, style.widthDots, height);
+  return {
+    width: style.widthDots,
+    height,
+    black: (x, y) => {
+      const i = (y * style.widthDots + x) * 4;
+      return (data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number) < 384;
+    },
+  };
 }
