@@ -137,9 +137,15 @@ describe('suanpan printer commands', () => {
       expect.objectContaining({ kind: 'receipt', paymentId: second.json.paymentId }),
     ]);
     sim.setState({ coverOpen: false });
+    // Asking for a receipt still waiting prints that one, not it and a copy.
+    const asked = await run(['receipt', '--payment', second.json.paymentId, '--json']);
+    expect(asked).toMatchObject({ status: 0, json: { printed: true, pending: 0 } });
+    const copies = () => sim.receipts.filter((r) => r.qrs.some((q) => q.data === second.json.paymentId));
+    expect(copies()).toHaveLength(1);
+    expect(copies()[0]?.lines[0]?.text).toBe('张记小吃店');
     const flushed = await run(['printer', 'flush', '--json']);
     expect(flushed).toMatchObject({ status: 0, json: { pending: 0 } });
-    expect(sim.receipts.filter((r) => r.qrs.some((q) => q.data === second.json.paymentId))).toHaveLength(1);
+    expect(copies()).toHaveLength(1);
 
     const again = await run(['reprint', 'last', '--json']);
     expect(again.status).toBe(0);

@@ -54,6 +54,11 @@ describe('print queue', () => {
       expect.objectContaining({ id: b.id, attempts: 0 }),
     ]);
     expect(queue.next()?.id).toBe(a.id);
+    // Part of the job reached the printer once: the next attempt knows, whatever happens after.
+    expect(queue.get(b.id)?.partial).toBe(false);
+    queue.markFailed(b.id, { code: 'OFFLINE', message: 'unplugged' }, { partial: true });
+    queue.markFailed(b.id, { code: 'OFFLINE', message: 'still unplugged' }, { partial: false });
+    expect(queue.get(b.id)).toMatchObject({ partial: true, attempts: 2 });
   });
 
   it('a job held by one process is not taken by another until its lease runs out', () => {

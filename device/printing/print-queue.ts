@@ -25,6 +25,8 @@ export interface PrintJob {
   createdAt: string;
   printedAt: string | null;
   reprintOf: number | null;
+  /** An attempt broke off after part of the job reached the printer. */
+  partial: boolean;
 }
 
 const MIGRATIONS = [
@@ -48,6 +50,9 @@ const MIGRATIONS = [
    CREATE INDEX print_jobs_by_state ON print_jobs (state, id);
    -- One receipt per payment: a retried enqueue finds it; printing it again is a 'reprint' job.
    CREATE UNIQUE INDEX print_jobs_one_receipt ON print_jobs (payment_id) WHERE kind = 'receipt';`,
+  // Whether an attempt broke off after some of the job reached the printer (paper out, unplugged):
+  // the next attempt starts with a cut, clear of the part already printed.
+  'ALTER TABLE print_jobs ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;',
 ];
 
 interface Row {
@@ -62,6 +67,8 @@ interface Row {
   created_at: string;
   printed_at: string | null;
   reprint_of: number | null;
+  partial: number;
+  lease_owner: string | null;
 }
 
 const toJob = (r: Row): PrintJob => ({
@@ -75,7 +82,20 @@ const toJob = (r: Row): PrintJob => ({
   createdAt: r.created_at,
   printedAt: r.printed_at,
   reprintOf: r.reprint_of,
+  partial: r.partial === 1,
 });
+
+/** Owners are `<pid>-<random>` of a process on this machine: is that process still running? */
+function processAlive(owner: string): boolean {
+  const pid = Number.parseInt(owner, 10);
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class PrintQueue {
   private constructor(
@@ -172,19 +192,32 @@ export class PrintQueue {
   }
 
   /**
-   * Takes the job for printing for `leaseMs`: false if another process holds it (or it is no longer
-   * queued). The lease outlives a crash only until it expires.
+   * Takes the job for printing for `leaseMs`: false if another live process holds it (or it is no
+   * longer queued). A lease ends when it runs out, or at once when its owner process is gone (a
+   * `suanpan pay` interrupted while printing must not hold up the next receipts).
    */
   claim(id: number, owner: string, leaseMs: number): boolean {
     const now = this.now();
+    const held = this.db.prepare('SELECT lease_owner, lease_until FROM print_jobs WHERE id = ?').get(id) as
+      | { lease_owner: string | null; lease_until: string | null }
+      | undefined;
+    const ownerGone = held?.lease_owner ? !processAlive(held.lease_owner) : false;
     return (
       this.db
         .prepare(
-          `UPDATE print_jobs SET lease_owner = ?, lease_until = ?
-           WHERE id = ? AND state = 'queued' AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)`,
+          `UPDATE print_jobs SET lease_owner = @owner, lease_until = @until
+           WHERE id = @id AND state = 'queued'
+             AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner
+                  OR (@ownerGone AND lease_owner = @heldBy))`,
         )
-        .run(owner, new Date(now.getTime() + leaseMs).toISOString(), id, now.toISOString(), owner).changes ===
-      1
+        .run({
+          owner,
+          until: new Date(now.getTime() + leaseMs).toISOString(),
+          id,
+          now: now.toISOString(),
+          ownerGone: ownerGone ? 1 : 0,
+          heldBy: held?.lease_owner ?? null,
+        }).changes === 1
     );
   }
 
@@ -200,13 +233,18 @@ export class PrintQueue {
     );
   }
 
-  /** Records a failed attempt; the job stays queued. */
-  markFailed(id: number, error: { code: string; message: string }): void {
+  /** Records a failed attempt (and whether part of the job had reached the printer); the job stays queued. */
+  markFailed(
+    id: number,
+    error: { code: string; message: string },
+    options: { partial?: boolean } = {},
+  ): void {
     this.db
       .prepare(
-        "UPDATE print_jobs SET attempts = attempts + 1, last_error_code = ?, last_error = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'queued'",
+        `UPDATE print_jobs SET attempts = attempts + 1, last_error_code = ?, last_error = ?, updated_at = ?,
+           partial = max(partial, ?), lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'queued'`,
       )
-      .run(error.code, error.message, this.now().toISOString(), id);
+      .run(error.code, error.message, this.now().toISOString(), options.partial ? 1 : 0, id);
   }
 
   cancel(id: number): void {

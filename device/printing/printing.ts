@@ -4,6 +4,7 @@
  * terminal, language) the layouts need.
  */
 import type { Logger } from 'pino';
+import type { PrinterError } from '../../drivers/printer/errors.ts';
 import { Printer } from '../../drivers/printer/printer.ts';
 import { type PrinterProfile, profile as profileById } from '../../drivers/printer/profiles.ts';
 import { createTransport } from '../../drivers/transport/uri.ts';
@@ -84,19 +85,43 @@ export async function openPrinting(
 
 /** A flush as JSON for the CLI: what printed, what waits, and why. */
 export function flushReport(result: FlushResult, locale: ReceiptContext['locale']) {
+  const described = (e: PrinterError) => ({
+    code: e.code,
+    message: e.cashierMessage(locale),
+    detail: e.message,
+  });
   return {
     printed: result.printed.map((j) => j.id),
     pending: result.pending,
-    ...(result.error
-      ? {
-          error: {
-            code: result.error.code,
-            message: result.error.cashierMessage(locale),
-            detail: result.error.message,
-          },
-        }
+    ...(result.error ? { error: described(result.error) } : {}),
+    ...(result.problems.length > 0
+      ? { problems: result.problems.map((p) => ({ jobId: p.job.id, error: described(p.error) })) }
       : {}),
+    ...(result.busy ? { busy: true } : {}),
   };
+}
+
+/** Why `jobId` did not print in this flush, for the person waiting on it. */
+export function whyNotPrinted(
+  report: ReturnType<typeof flushReport>,
+  jobId: number,
+  locale: ReceiptContext['locale'],
+) {
+  if (report.printed.includes(jobId)) return undefined;
+  const own = report.problems?.find((p) => p.jobId === jobId)?.error;
+  if (own) return own;
+  if (report.error) return report.error;
+  if (report.busy) {
+    return {
+      code: 'BUSY',
+      message:
+        locale === 'en'
+          ? 'Another program is printing on this terminal; the receipt waits its turn.'
+          : '另一程序正在打印，小票排队等候。',
+      detail: 'an earlier job is leased by another process',
+    };
+  }
+  return undefined;
 }
 
 export interface PrintOutcome {
@@ -120,11 +145,8 @@ export async function queueAndPrint(
     printing = await openPrinting(terminal);
     const job = makeJob(printing);
     const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
-    return {
-      jobId: job.id,
-      printed: flushed.printed.includes(job.id),
-      ...(flushed.error ? { error: flushed.error } : {}),
-    };
+    const error = whyNotPrinted(flushed, job.id, printing.context.locale);
+    return { jobId: job.id, printed: flushed.printed.includes(job.id), ...(error ? { error } : {}) };
   } catch (err) {
     terminal.log.warn({ err: (err as Error).message }, 'nothing printed');
     return {

@@ -207,6 +207,8 @@ describe('print queue and spooler (simulator over TCP)', () => {
     expect(await spooler.flush()).toMatchObject({ pending: 0, error: null });
     expect(printedFor(sim, p.paymentId)).toHaveLength(1);
     expect(queue.get(1)?.attempts).toBe(3);
+    // Nothing of it had reached the printer before: no blank slip cut ahead of it.
+    expect(sim.receipts.filter((r) => r.lines.every((l) => l.text.trim() === ''))).toEqual([]);
   });
 
   it('unplugged mid-job, then plugged back in: printed once, nothing lost', async () => {
@@ -269,8 +271,59 @@ describe('print queue and spooler (simulator over TCP)', () => {
     queue.enqueue({ kind: 'receipt', paymentId: p.paymentId, document: paymentReceipt(p, CONTEXT) });
     const result = await spooler.flush();
     expect(result.pending).toBe(1);
+    expect(result.problems).toEqual([
+      {
+        job: expect.objectContaining({ id: bad.id }),
+        error: expect.objectContaining({ code: 'UNPRINTABLE' }),
+      },
+    ]);
     expect(queue.get(bad.id)).toMatchObject({ state: 'queued', lastError: { code: 'UNPRINTABLE' } });
     expect(printedFor(sim, p.paymentId)).toHaveLength(1);
+  });
+
+  it('a job asked for on another printer prints alone; the queue waits for the terminal printer', async () => {
+    const waiting = aPayment();
+    const asked = aPayment();
+    queue.enqueue({
+      kind: 'receipt',
+      paymentId: waiting.paymentId,
+      document: paymentReceipt(waiting, CONTEXT),
+    });
+    const job = queue.enqueue({
+      kind: 'receipt',
+      paymentId: asked.paymentId,
+      document: paymentReceipt(asked, CONTEXT),
+    });
+    expect(await spooler.flush({ only: job.id })).toMatchObject({
+      printed: [expect.objectContaining({ id: job.id })],
+      pending: 1,
+    });
+    expect(printedFor(sim, waiting.paymentId)).toHaveLength(0);
+    expect(queue.pending().map((j) => j.paymentId)).toEqual([waiting.paymentId]);
+  });
+
+  it('a job left leased by a process that died is taken over at once', async () => {
+    const p = aPayment();
+    const job = queue.enqueue({
+      kind: 'receipt',
+      paymentId: p.paymentId,
+      document: paymentReceipt(p, CONTEXT),
+    });
+    // A `suanpan pay` interrupted while printing: pid 2^22 + 1 is above Linux's pid_max, never alive.
+    expect(queue.claim(job.id, '4194305-dead', 60_000)).toBe(true);
+    expect(await spooler.flush()).toMatchObject({ pending: 0, busy: false });
+    expect(printedFor(sim, p.paymentId)).toHaveLength(1);
+  });
+
+  it('a job held by a live process is left to it, and the flush says so', async () => {
+    const p = aPayment();
+    const job = queue.enqueue({
+      kind: 'receipt',
+      paymentId: p.paymentId,
+      document: paymentReceipt(p, CONTEXT),
+    });
+    expect(queue.claim(job.id, `${process.pid}-another`, 60_000)).toBe(true);
+    expect(await spooler.flush()).toMatchObject({ printed: [], pending: 1, busy: true });
   });
 
   it('two spoolers on one queue (two processes) never print a job twice', async () => {

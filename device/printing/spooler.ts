@@ -21,6 +21,10 @@ export interface FlushResult {
   pending: number;
   /** Why the spooler stopped, when it did. */
   error: PrinterError | null;
+  /** Jobs that can't print as they are (bad text, no font): kept queued, skipped, reported here. */
+  problems: { job: PrintJob; error: PrinterError }[];
+  /** Another process holds the next job (it is printing it, or it died and its lease has not run out). */
+  busy: boolean;
 }
 
 export interface SpoolerOptions {
@@ -41,13 +45,25 @@ export class PrintSpooler {
 
   constructor(private readonly options: SpoolerOptions) {}
 
-  /** Prints what is queued, in order, until the queue is empty or the printer fails. */
-  flush(): Promise<FlushResult> {
+  /**
+   * Prints what is queued, in order, until the queue is empty or the printer fails. With `only`,
+   * prints just that job (a receipt asked for on another printer than the terminal's own).
+   */
+  flush(options: { only?: number } = {}): Promise<FlushResult> {
     if (this.flushing) {
-      this.kicked = true;
-      return this.flushing;
+      if (options.only === undefined) {
+        this.kicked = true;
+        return this.flushing;
+      }
+      return this.flushing.then(() => this.flush(options));
     }
-    const run = this.flushAll().finally(() => {
+    const jobs = () => {
+      const { queue } = this.options;
+      if (options.only === undefined) return queue.pending();
+      const job = queue.get(options.only);
+      return job?.state === 'queued' ? [job] : [];
+    };
+    const run = this.flushJobs(jobs).finally(() => {
       this.flushing = null;
     });
     this.flushing = run;
@@ -73,40 +89,67 @@ export class PrintSpooler {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    void this.flush().then((r) => {
-      if (!this.running) return;
-      // A printer fault: look again soon. Jobs queued during the flush: print them now. Jobs that
-      // can't print as they are wait for the next kick, not in a loop.
-      const delay = r.error ? (this.options.retryMs ?? PRINT_RETRY_MS) : this.kicked ? 0 : null;
-      this.kicked = false;
-      if (delay !== null) {
-        this.timer = setTimeout(() => this.kick(), delay);
-        this.timer.unref?.();
-      }
-    });
+    this.flush().then(
+      (r) => this.scheduleAfter(r),
+      (err: unknown) => {
+        // The queue itself failed (a disk error): log it and look again later, never crash the host.
+        this.options.log.error({ err: (err as Error).message }, 'print queue failed; retrying');
+        this.scheduleAfter({
+          printed: [],
+          pending: 0,
+          error: new PrinterError('OFFLINE', (err as Error).message),
+          problems: [],
+          busy: false,
+        });
+      },
+    );
   }
 
-  private async flushAll(): Promise<FlushResult> {
+  private scheduleAfter(r: FlushResult): void {
+    if (!this.running) return;
+    // A printer fault, or a job another process holds: look again soon. Jobs queued during the
+    // flush: print them now. Jobs that can't print as they are wait for the next kick, not a loop.
+    const delay = r.error || r.busy ? (this.options.retryMs ?? PRINT_RETRY_MS) : this.kicked ? 0 : null;
+    this.kicked = false;
+    if (delay !== null) {
+      this.timer = setTimeout(() => this.kick(), delay);
+      this.timer.unref?.();
+    }
+  }
+
+  private async flushJobs(jobs: () => PrintJob[]): Promise<FlushResult> {
     const { queue, printer, log } = this.options;
     const printed: PrintJob[] = [];
-    for (const job of queue.pending()) {
+    const problems: FlushResult['problems'] = [];
+    const result = (error: PrinterError | null, busy = false): FlushResult => ({
+      printed,
+      pending: queue.pending().length,
+      error,
+      problems,
+      busy,
+    });
+    for (const job of jobs()) {
       if (!queue.claim(job.id, this.owner, PRINT_LEASE_MS)) {
         // Another process is printing it: leave the rest to it, keep the order.
-        return { printed, pending: queue.pending().length, error: null };
+        log.info({ jobId: job.id }, 'print job held by another process');
+        return result(null, true);
       }
+      let sent = false;
       try {
-        // A job tried before may have broken off midway (paper out, unplugged): start clear of it.
-        const document = job.attempts > 0 ? { ...job.document, cutBefore: true } : job.document;
-        await printer.print(document, { onFirstByte: () => this.options.onFirstByte?.(job) });
-        queue.markPrinted(job.id);
-        printed.push(job);
-        log.info({ jobId: job.id, kind: job.kind, paymentId: job.paymentId }, 'printed');
+        // A job that broke off midway (paper out, unplugged) starts clear of the part on the paper.
+        const document = job.partial ? { ...job.document, cutBefore: true } : job.document;
+        await printer.print(document, {
+          onFirstByte: () => {
+            sent = true;
+            this.options.onFirstByte?.(job);
+          },
+        });
       } catch (err) {
         const error =
           err instanceof PrinterError
             ? err
             : new PrinterError('OFFLINE', (err as Error).message, { cause: err });
-        queue.markFailed(job.id, { code: error.code, message: error.message });
+        queue.markFailed(job.id, { code: error.code, message: error.message }, { partial: sent });
         if (!error.retryable) {
           // This job can't print as it is (bad text, no font): it stays queued for a technician,
           // and the jobs behind it go on. Nothing of it reached the printer (encoding failed first).
@@ -114,12 +157,16 @@ export class PrintSpooler {
             { jobId: job.id, code: error.code, err: error.message },
             'print job cannot be printed; kept queued',
           );
+          problems.push({ job, error });
           continue;
         }
         log.warn({ jobId: job.id, code: error.code, err: error.message }, 'print failed; the job waits');
-        return { printed, pending: queue.pending().length, error };
+        return result(error);
       }
+      queue.markPrinted(job.id);
+      printed.push(job);
+      log.info({ jobId: job.id, kind: job.kind, paymentId: job.paymentId }, 'printed');
     }
-    return { printed, pending: queue.pending().length, error: null };
+    return result(null);
   }
 }

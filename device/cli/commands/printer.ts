@@ -7,8 +7,16 @@ import { Printer } from '../../../drivers/printer/printer.ts';
 import { profile as profileById } from '../../../drivers/printer/profiles.ts';
 import { createTransport } from '../../../drivers/transport/uri.ts';
 import { loadSettings } from '../../config/load-settings.ts';
+import type { PrintJob } from '../../printing/print-queue.ts';
 import { PrintQueue } from '../../printing/print-queue.ts';
-import { flushReport, NoPrinterError, openPrinting, receiptContext } from '../../printing/printing.ts';
+import {
+  flushReport,
+  NoPrinterError,
+  openPrinting,
+  type Printing,
+  receiptContext,
+  whyNotPrinted,
+} from '../../printing/printing.ts';
 import { paymentReceipt, testPage } from '../../receipts/receipts.ts';
 import { openTerminal } from '../../terminal.ts';
 import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
@@ -97,8 +105,14 @@ export async function printTest(options: PrinterOptions, io: CliIO): Promise<Com
 export async function drawerOpen(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
   const { printer, settings, uri } = await directPrinter(options, io);
   try {
-    await printer.openDrawer();
-    return { json: { ok: true }, text: `Drawer pulsed on both pins through ${uri}.` };
+    const { realTime, statusKnown } = await printer.openDrawer();
+    const pins = printer.profile.family === 'star' ? 'the drawer port' : 'both pins';
+    return {
+      json: { ok: true, realTime, statusKnown },
+      text: statusKnown
+        ? `Drawer pulsed on ${pins} through ${uri}${realTime ? ' (real-time pulse: the printer is out of paper or open)' : ''}.`
+        : `Real-time drawer pulse sent through ${uri}, but the printer did not answer its status: check that the drawer opened.`,
+    };
   } catch (err) {
     return printerFailure(err, settings.terminal.locale);
   } finally {
@@ -130,30 +144,59 @@ export async function receipt(
     }
     const printing = await openPrinting(terminal, { uri: options.printer });
     try {
+      // Printed before: this is a reprint, marked as one. Still waiting: print that one, not a copy.
       const earlier = printing.queue.receiptFor(payment.paymentId);
-      const job = earlier
-        ? printing.queue.enqueue({
-            kind: 'reprint',
-            paymentId: payment.paymentId,
-            reprintOf: earlier.id,
-            document: paymentReceipt(payment, context, { reprint: true }),
-          })
-        : printing.queueReceipt(payment);
-      const flushed = flushReport(await printing.spooler.flush(), context.locale);
-      const printed = flushed.printed.includes(job.id);
-      return {
-        json: { jobId: job.id, ...flushed, printed, printedJobs: flushed.printed },
-        text: printed
-          ? `Receipt for payment ${payment.paymentId} printed.`
-          : `Receipt queued (job ${job.id}): ${flushed.error?.message ?? 'waiting'}`,
-        exitCode: printed ? undefined : EXIT_REFUSED,
-      };
+      const job =
+        earlier?.state === 'printed'
+          ? printing.queue.enqueue({
+              kind: 'reprint',
+              paymentId: payment.paymentId,
+              reprintOf: earlier.id,
+              document: paymentReceipt(payment, context, { reprint: true }),
+            })
+          : printing.queueReceipt(payment);
+      return await printAsked(
+        printing,
+        job,
+        options.printer !== undefined,
+        `Receipt for payment ${payment.paymentId}`,
+      );
     } finally {
       await printing.close();
     }
   } finally {
     terminal.close();
   }
+}
+
+/**
+ * Prints a job someone asked for. On the terminal's own printer the queue goes in order (an earlier
+ * receipt still waiting prints first); on another printer (`--printer`) only this job is printed
+ * there, and the queue stays for the terminal's own.
+ */
+async function printAsked(
+  printing: Printing,
+  job: PrintJob,
+  otherPrinter: boolean,
+  what: string,
+): Promise<CommandResult> {
+  const locale = printing.context.locale;
+  const flushed = flushReport(await printing.spooler.flush(otherPrinter ? { only: job.id } : {}), locale);
+  const printed = flushed.printed.includes(job.id);
+  const why = whyNotPrinted(flushed, job.id, locale);
+  return {
+    json: {
+      jobId: job.id,
+      ...flushed,
+      printed,
+      printedJobs: flushed.printed,
+      ...(why ? { error: why } : {}),
+    },
+    text: printed
+      ? `${what} printed (job ${job.id}).`
+      : `${what} waits in the print queue (job ${job.id}): ${why?.message ?? 'waiting'}`,
+    exitCode: printed ? undefined : EXIT_REFUSED,
+  };
 }
 
 export async function reprintLast(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
@@ -179,15 +222,7 @@ export async function reprintLast(options: PrinterOptions, io: CliIO): Promise<C
         reprintOf: last.reprintOf ?? last.id,
         ...(last.paymentId ? { paymentId: last.paymentId } : {}),
       });
-      const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
-      const printed = flushed.printed.includes(job.id);
-      return {
-        json: { jobId: job.id, ...flushed, printed, printedJobs: flushed.printed },
-        text: printed
-          ? `Reprinted the last receipt (job ${job.id}).`
-          : `Reprint queued (job ${job.id}): ${flushed.error?.message ?? 'waiting'}`,
-        exitCode: printed ? undefined : EXIT_REFUSED,
-      };
+      return await printAsked(printing, job, options.printer !== undefined, 'Reprint of the last receipt');
     } finally {
       await printing.close();
     }
@@ -232,10 +267,15 @@ export async function printerFlush(options: PrinterOptions, io: CliIO): Promise<
     try {
       const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
       const done = `${flushed.printed.length} printed, ${flushed.pending} waiting`;
+      const notes = [
+        ...(flushed.error ? [flushed.error.message] : []),
+        ...(flushed.problems ?? []).map((p) => `job ${p.jobId}: ${p.error.message}`),
+        ...(flushed.busy ? ['another program holds the next job'] : []),
+      ];
       return {
         json: flushed,
-        text: flushed.error ? `${done}: ${flushed.error.message}` : `${done}.`,
-        exitCode: flushed.error ? EXIT_REFUSED : undefined,
+        text: notes.length > 0 ? `${done}.\n${notes.join('\n')}` : `${done}.`,
+        exitCode: flushed.error || flushed.problems ? EXIT_REFUSED : undefined,
       };
     } finally {
       await printing.close();
