@@ -2,13 +2,13 @@
  * The simulator on real transports: loopback TCP sockets from `node:net` and a real PTY pair made by
  * `socat`, the way the printer driver will meet it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { test as base, describe, expect } from 'vitest';
+import { openPtyPair, PTY_SKIP_REASON, SKIP_PTY } from '../pty.ts';
 import { parseTcpAddress, runPrinterSimulator } from './run.ts';
 import { PrinterSimulator, type TcpAddress } from './simulator.ts';
 import {
@@ -27,8 +27,6 @@ import {
 
 /** How long a test waits for bytes or receipts that should come at once over loopback. */
 const WAIT_MS = 5_000;
-
-const SOCAT = '/usr/bin/socat';
 
 /** A "driver" end: a raw TCP or serial connection that collects every byte the printer answers. */
 interface Peer {
@@ -238,55 +236,36 @@ describe('runPrinterSimulator', () => {
   });
 });
 
-const socatMissing = !fs.existsSync(SOCAT);
-if (socatMissing && process.env.CI !== 'true') {
-  console.warn('Skipping the serial PTY test: install the Debian package socat to run it');
-}
+if (SKIP_PTY) console.warn(`Skipping the serial PTY test: ${PTY_SKIP_REASON}`);
 
 describe('serial PTY', () => {
-  test.skipIf(socatMissing && process.env.CI !== 'true')(
-    'over a socat PTY pair (needs the Debian package socat)',
-    async ({ sim, tmpDir }) => {
-      const printerEnd = path.join(tmpDir, 'printer');
-      const driverEnd = path.join(tmpDir, 'driver');
-      const socat: ChildProcess = spawn(SOCAT, [
-        '-d',
-        '-d',
-        `pty,raw,echo=0,link=${printerEnd}`,
-        `pty,raw,echo=0,link=${driverEnd}`,
-      ]);
-      const exited = new Promise((resolve) => socat.once('exit', resolve));
-      const driver = new SerialPort({ path: driverEnd, baudRate: 9600, autoOpen: false });
-      try {
-        await expect
-          .poll(() => fs.existsSync(printerEnd) && fs.existsSync(driverEnd), {
-            timeout: WAIT_MS,
-            interval: 20,
-          })
-          .toBe(true);
-        await sim.openSerial(printerEnd, { baudRate: 9600 });
-        await new Promise<void>((resolve, reject) => driver.open((err) => (err ? reject(err) : resolve())));
-        const peer = collect(
-          (l) => driver.on('data', l),
-          (d) => driver.write(Buffer.from(d)),
-        );
+  test.skipIf(SKIP_PTY)('over a socat PTY pair (needs the Debian package socat)', async ({ sim, tmpDir }) => {
+    const pty = await openPtyPair(tmpDir);
+    const printerEnd = pty.deviceEnd;
+    const driverEnd = pty.driverEnd;
+    const driver = new SerialPort({ path: driverEnd, baudRate: 9600, autoOpen: false });
+    try {
+      await sim.openSerial(printerEnd, { baudRate: 9600 });
+      await new Promise<void>((resolve, reject) => driver.open((err) => (err ? reject(err) : resolve())));
+      const peer = collect(
+        (l) => driver.on('data', l),
+        (d) => driver.write(Buffer.from(d)),
+      );
 
-        sim.setState({ coverOpen: true });
-        peer.write(bytes(statusRequest(1), statusRequest(2), statusRequest(3)));
-        expect(await peer.read(3)).toEqual([0x1a, 0x16, 0x52]);
+      sim.setState({ coverOpen: true });
+      peer.write(bytes(statusRequest(1), statusRequest(2), statusRequest(3)));
+      expect(await peer.read(3)).toEqual([0x1a, 0x16, 0x52]);
 
-        sim.setState({ coverOpen: false });
-        peer.write(JOB);
-        peer.write(bytes(statusRequest(1)));
-        const [receipt] = await sim.waitForReceipts(1, WAIT_MS);
-        expect(receipt?.lines[0]?.text).toBe('收银小票');
-        expect(await peer.read(4)).toEqual([0x1a, 0x16, 0x52, 0x12]);
-      } finally {
-        if (driver.isOpen) await new Promise((resolve) => driver.close(resolve));
-        await sim.stop();
-        socat.kill('SIGTERM');
-        await exited;
-      }
-    },
-  );
+      sim.setState({ coverOpen: false });
+      peer.write(JOB);
+      peer.write(bytes(statusRequest(1)));
+      const [receipt] = await sim.waitForReceipts(1, WAIT_MS);
+      expect(receipt?.lines[0]?.text).toBe('收银小票');
+      expect(await peer.read(4)).toEqual([0x1a, 0x16, 0x52, 0x12]);
+    } finally {
+      if (driver.isOpen) await new Promise((resolve) => driver.close(resolve));
+      await sim.stop();
+      await pty.close();
+    }
+  });
 });
