@@ -4,6 +4,7 @@
  * (see load-settings.ts); `suanpan config show` prints the result and where each value came from.
  */
 import { z } from 'zod';
+import { DEFAULT_PROFILE, PROFILES } from '../../drivers/printer/profiles.ts';
 import { parseDeviceUri } from '../../drivers/transport/uri.ts';
 import {
   AmountError,
@@ -111,8 +112,8 @@ export const Settings = z
             'Receipt printer: tcp://HOST[:PORT], serial:/dev/serial/by-id/...?baud=9600, usb:VID:PID[:SERIAL] or lp:/dev/usb/lp0; none: no printing.',
           ),
         profile: z
-          .enum(['epson-80', 'epson-58', 'epson-80-raster', 'epson-58-raster', 'star-80'])
-          .default('epson-80')
+          .enum(Object.keys(PROFILES) as [string, ...string[]])
+          .default(DEFAULT_PROFILE)
           .describe('What the printer can do: paper width, Chinese font, native QR, cutter.'),
         // A printer answers a status request within milliseconds; half a second means it won't.
         statusTimeoutMs: z

@@ -160,14 +160,6 @@ export class PrintQueue {
     return row && toJob(row);
   }
 
-  /** The oldest job waiting: jobs print in the order they were queued. */
-  next(): PrintJob | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM print_jobs WHERE state = 'queued' ORDER BY id LIMIT 1")
-      .get() as Row | undefined;
-    return row && toJob(row);
-  }
-
   pending(): PrintJob[] {
     return (
       this.db.prepare("SELECT * FROM print_jobs WHERE state = 'queued' ORDER BY id").all() as Row[]
@@ -245,12 +237,6 @@ export class PrintQueue {
            partial = max(partial, ?), lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'queued'`,
       )
       .run(error.code, error.message, this.now().toISOString(), options.partial ? 1 : 0, id);
-  }
-
-  cancel(id: number): void {
-    this.db
-      .prepare("UPDATE print_jobs SET state = 'cancelled', updated_at = ? WHERE id = ? AND state = 'queued'")
-      .run(this.now().toISOString(), id);
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import { Printer } from '../../drivers/printer/printer.ts';
 import { type PrinterProfile, profile as profileById } from '../../drivers/printer/profiles.ts';
 import { createTransport } from '../../drivers/transport/uri.ts';
 import type { PaymentRecord } from '../../sync/journal/journal.ts';
+import type { Settings } from '../config/settings.ts';
 import { paymentReceipt, type ReceiptContext } from '../receipts/receipts.ts';
 import type { Terminal } from '../terminal.ts';
 import type { PrintJob } from './print-queue.ts';
@@ -45,20 +46,30 @@ export interface Printing {
   close(): Promise<void>;
 }
 
+/**
+ * The printer the settings name (or `uri`, which overrides them), with its profile and timeouts.
+ * Throws NoPrinterError when there is none, AddressError for a bad URI.
+ */
+export async function printerFor(
+  settings: Settings,
+  uri: string | undefined = settings.printer.uri ?? undefined,
+): Promise<{ printer: Printer; profile: PrinterProfile; uri: string }> {
+  if (!uri) throw new NoPrinterError();
+  const profile = profileById(settings.printer.profile);
+  const printer = new Printer({
+    transport: await createTransport(uri),
+    profile,
+    statusTimeoutMs: settings.printer.statusTimeoutMs,
+  });
+  return { printer, profile, uri };
+}
+
 /** Opens printing for the terminal; `uri` overrides the configured printer. */
 export async function openPrinting(
   terminal: Terminal,
   options: { uri?: string; log?: Logger; onFirstByte?: (job: PrintJob) => void } = {},
 ): Promise<Printing> {
-  const uri = options.uri ?? terminal.settings.printer.uri;
-  if (!uri) throw new NoPrinterError();
-  const profile = profileById(terminal.settings.printer.profile);
-  const transport = await createTransport(uri);
-  const printer = new Printer({
-    transport,
-    profile,
-    statusTimeoutMs: terminal.settings.printer.statusTimeoutMs,
-  });
+  const { printer, profile } = await printerFor(terminal.settings, options.uri);
   const queue = PrintQueue.open(terminal.dataDir);
   const log = (options.log ?? terminal.log).child({ module: 'printing' });
   const spooler = new PrintSpooler({ queue, printer, log, onFirstByte: options.onFirstByte });

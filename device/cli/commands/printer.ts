@@ -3,17 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PrinterError } from '../../../drivers/printer/errors.ts';
 import { renderDocumentPng } from '../../../drivers/printer/preview.ts';
-import { Printer } from '../../../drivers/printer/printer.ts';
 import { profile as profileById } from '../../../drivers/printer/profiles.ts';
-import { createTransport } from '../../../drivers/transport/uri.ts';
 import { loadSettings } from '../../config/load-settings.ts';
 import type { PrintJob } from '../../printing/print-queue.ts';
 import { PrintQueue } from '../../printing/print-queue.ts';
 import {
   flushReport,
-  NoPrinterError,
   openPrinting,
   type Printing,
+  printerFor,
   receiptContext,
   whyNotPrinted,
 } from '../../printing/printing.ts';
@@ -29,19 +27,7 @@ interface PrinterOptions {
 /** A printer from --printer or the settings, for commands that need no terminal. */
 async function directPrinter(options: PrinterOptions, io: CliIO) {
   const { settings } = loadSettings(options.dataDir, io.env);
-  const uri = options.printer ?? settings.printer.uri;
-  if (!uri) throw new NoPrinterError();
-  const profile = profileById(settings.printer.profile);
-  return {
-    printer: new Printer({
-      transport: await createTransport(uri),
-      profile,
-      statusTimeoutMs: settings.printer.statusTimeoutMs,
-    }),
-    profile,
-    settings,
-    uri,
-  };
+  return { ...(await printerFor(settings, options.printer ?? settings.printer.uri ?? undefined)), settings };
 }
 
 function printerFailure(err: unknown, locale: 'zh-CN' | 'en'): CommandResult {
