@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { splitAimPrefix, symbologyOf } from './aim.ts';
+
+describe('AIM symbology identifiers', () => {
+  it.each([
+    [']Q1', 'qr'],
+    [']Q3', 'gs1-qr'],
+    [']E0', 'ean-13'],
+    [']E4', 'ean-8'],
+    [']C0', 'code-128'],
+    [']C1', 'gs1-128'],
+    [']d1', 'data-matrix'],
+    [']d2', 'gs1-data-matrix'],
+    [']A0', 'code-39'],
+    [']I0', 'itf'],
+    [']L2', 'pdf417'],
+    [']X0', 'unknown'],
+    [']Q', 'unknown'],
+    ['Q1]', 'unknown'],
+  ])('%s is %s', (id, symbology) => {
+    expect(symbologyOf(id)).toBe(symbology);
+  });
+
+  it('splits a known prefix off and leaves other data whole', () => {
+    const split = splitAimPrefix(Buffer.from(']E06901234567892'));
+    expect(split.symbology).toBe('ean-13');
+    expect(Buffer.from(split.data).toString()).toBe('6901234567892');
+    expect(Buffer.from(splitAimPrefix(Buffer.from(']X0abc')).data).toString()).toBe(']X0abc');
+    expect(Buffer.from(splitAimPrefix(Buffer.from(']Q')).data).toString()).toBe(']Q');
+  });
+});
