@@ -13,4 +13,10 @@ export interface RawScan {
   source: string;
   /** `performance.now()` when its last byte arrived, for latency figures. */
   receivedAt: number;
+  /**
+   * Set when the driver knows the bytes are not the whole code as scanned (keys without a character
+   * typed inside a wedge code, bytes lost past the size limit): routing refuses such a scan with
+   * this reason instead of reading it.
+   */
+  fault?: string;
 }
