@@ -143,3 +143,29 @@ describe('settings', () => {
     expect(loadSettings(dataDir, { SUANPAN_CORE_URL: '' }).settings.core.url).toBeNull();
   });
 });
+
+describe('scanner settings', () => {
+  it('takes scanner addresses from the file and from a space-separated variable', () => {
+    writeSettings({ scanner: { uris: ['hid:1eab:1310:NL1'] } });
+    expect(loadSettings(dataDir, {}).settings.scanner).toEqual({
+      uris: ['hid:1eab:1310:NL1'],
+      duplicateWindowMs: 1500,
+      demoWalletCodes: false,
+    });
+    const { settings, sources } = loadSettings(dataDir, {
+      SUANPAN_SCANNER_URIS: 'serial:/dev/serial/by-id/usb-X?baud=9600&suffix=crlf  wedge:05e0:1200',
+    });
+    expect(settings.scanner.uris).toEqual([
+      'serial:/dev/serial/by-id/usb-X?baud=9600&suffix=crlf',
+      'wedge:05e0:1200',
+    ]);
+    expect(sources['scanner.uris']).toEqual({ kind: 'env', variable: 'SUANPAN_SCANNER_URIS' });
+  });
+
+  it('names a bad scanner address with the accepted forms', () => {
+    expect(problems({ SUANPAN_SCANNER_URIS: 'hid:1eab usb:1:2' })).toEqual([
+      expect.stringMatching(/SUANPAN_SCANNER_URIS.*hid:VID:PID\[:SERIAL\]/),
+      expect.stringMatching(/SUANPAN_SCANNER_URIS.*unknown scheme "usb"/),
+    ]);
+  });
+});

@@ -22,7 +22,8 @@ export interface SettingInfo {
   path: string;
   variable: string;
   description: string;
-  type: 'string' | 'number' | 'boolean';
+  /** `list`: an array; its variable holds the items separated by spaces. */
+  type: 'string' | 'number' | 'boolean' | 'list';
   nullable: boolean;
 }
 
@@ -75,7 +76,14 @@ export function settingCatalog(): SettingInfo[] {
       for (const [key, child] of Object.entries(def.shape)) walk(child, [...prefix, key]);
       return;
     }
-    const type = def.type === 'number' ? 'number' : def.type === 'boolean' ? 'boolean' : 'string';
+    const type =
+      def.type === 'number'
+        ? 'number'
+        : def.type === 'boolean'
+          ? 'boolean'
+          : def.type === 'array'
+            ? 'list'
+            : 'string';
     out.push({
       path: prefix.join('.'),
       variable: `SUANPAN_${prefix.map(upperSnake).join('_')}`,
@@ -175,7 +183,9 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
       const keys = (issue as { keys?: string[] }).keys;
       const paths = keys ? keys.map((k) => [...issue.path, k].join('.')) : [issue.path.join('.')];
       for (const p of paths) {
-        const variable = envPaths.get(p);
+        // An item of a list setting ("scanner.uris.1") came from the list's variable.
+        const variable =
+          envPaths.get(p) ?? [...envPaths].find(([setting]) => p.startsWith(`${setting}.`))?.[1];
         const where = variable
           ? `${variable}=${JSON.stringify(env[variable])} (setting ${p})`
           : `${p || '(top level)'} in ${file}`;
@@ -207,6 +217,8 @@ function coerce(raw: string, info: SettingInfo): unknown {
   if (raw === '' && info.nullable) return null;
   if (info.type === 'number') return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
   if (info.type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  // Device addresses hold `?`, `&` and `,` but never a space.
+  if (info.type === 'list') return raw.split(/\s+/).filter((item) => item !== '');
   return raw;
 }
 

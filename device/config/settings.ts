@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { DEFAULT_PROFILE, PROFILES } from '../../drivers/printer/profiles.ts';
+import { parseScannerUri } from '../../drivers/scanner/address.ts';
+import { DEFAULT_DUPLICATE_WINDOW_MS } from '../../drivers/scanner/codec/dedupe.ts';
 import { parseDeviceUri } from '../../drivers/transport/uri.ts';
 import {
   AmountError,
@@ -23,6 +25,15 @@ function deviceUriProblem(uri: string): string | undefined {
   }
 }
 const validDeviceUri = (uri: string) => deviceUriProblem(uri) === undefined;
+
+function scannerUriProblem(uri: string): string | undefined {
+  try {
+    parseScannerUri(uri);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 /**
  * An amount as a person writes it ("200.00"). The form is checked here, so its error is reported
@@ -126,6 +137,35 @@ export const Settings = z
           .boolean()
           .default(true)
           .describe('Print a receipt after each approved or offline-accepted payment.'),
+      })
+      .strict()
+      .prefault({}),
+    scanner: z
+      .object({
+        uris: z
+          .array(
+            z.string().refine((uri) => scannerUriProblem(uri) === undefined, {
+              error: (issue) => scannerUriProblem(issue.input as string),
+            }),
+          )
+          .default([])
+          .describe(
+            'Scanners to open: hid:VID:PID[:SERIAL], wedge:VID:PID[:SERIAL] or serial:/dev/serial/by-id/...?baud=9600&suffix=cr (see `suanpan scanners`).',
+          ),
+        duplicateWindowMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(DEFAULT_DUPLICATE_WINDOW_MS)
+          .describe('A code read again within this time (a phone held up to the scanner) counts once.'),
+        // The reference core's demo wallets issue 18-digit codes starting 28, inside Alipay's range
+        // (25–30, 16–24 digits): only a terminal that talks to the demo core may call them "demo".
+        demoWalletCodes: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Recognise 18-digit codes starting 28 as the reference core's demo wallet (demos and tests only).",
+          ),
       })
       .strict()
       .prefault({}),
