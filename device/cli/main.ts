@@ -32,8 +32,9 @@ import {
   reprintLast,
 } from './commands/printer.ts';
 import { queue } from './commands/queue.ts';
+import { scanners, scanTest } from './commands/scanners.ts';
 import { shiftClose } from './commands/shift.ts';
-import { simPrinter } from './commands/sim.ts';
+import { simPrinter, simScanner } from './commands/sim.ts';
 import { syncCommand } from './commands/sync.ts';
 import { type CliIO, type CommandResult, classifyCliError, EXIT_OK, EXIT_USAGE, jsonLine } from './output.ts';
 
@@ -190,11 +191,32 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--printer <uri>', 'printer address (default: printer.uri)')
     .action(run<Common & { printer?: string }>((o) => reprintLast(o, io)));
 
+  command(program, 'scanners', 'list the barcode scanners found, and why a driver cannot run').action(
+    run((o) => scanners(o, io)),
+  );
+  command(program, 'scan-test', 'read codes from a scanner and print what each one is (Ctrl-C stops)')
+    .requiredOption(
+      '--scanner <uri>',
+      'hid:VID:PID[:SERIAL], wedge:VID:PID[:SERIAL] or serial:/dev/serial/by-id/...?baud=9600&suffix=cr',
+    )
+    .option('--count <n>', 'stop after this many scans')
+    .option('--timeout <seconds>', 'stop after this long, failing if nothing was scanned')
+    .action(run<Common & { scanner: string; count?: string; timeout?: string }>((o) => scanTest(o, io)));
+
   const sim = program.command('sim').description('simulated devices, for trying Suanpan without hardware');
   command(sim, 'printer', 'run a simulated ESC/POS receipt printer on a TCP port')
     .requiredOption('--tcp <host:port>', 'address to listen on, e.g. 127.0.0.1:9100')
     .option('--png-dir <dir>', 'draw each receipt it prints to a PNG in this folder')
     .action(run<Common & { tcp: string; pngDir?: string }>((o) => simPrinter(o, io)));
+  command(sim, 'scanner', 'run a simulated serial scanner on a PTY pair; it scans each line typed on stdin')
+    .option('--pty', 'make a PTY pair (socat) and print the path the driver opens')
+    .addOption(
+      new Option('--suffix <suffix>', 'sent after each code')
+        .choices(['cr', 'lf', 'crlf', 'none'])
+        .default('cr'),
+    )
+    .option('--char-delay <ms>', 'milliseconds between bytes (1 is about 9600 baud)', '1')
+    .action(run<Common & { pty?: boolean; suffix?: string; charDelay?: string }>((o) => simScanner(o, io)));
 
   const journal = program.command('journal').description('check and export the payment journal');
   command(journal, 'verify', 'check the hash chain, the signatures and the payments table')

@@ -90,6 +90,15 @@ describe('routeScan: payment codes at the bounds of the scheme table', () => {
     expect(route(ean, [thirteen])).toMatchObject({ kind: 'payment_code', scheme: 'demo' });
   });
 
+  it('refuses a scan the driver marked as damaged, whatever its bytes', () => {
+    const event = routeScan(
+      { ...raw('281234567890123456'), fault: 'keys without a character were typed inside it' },
+      { now },
+    );
+    expect(event).toMatchObject({ kind: 'unknown', data: '' });
+    expect(event.kind === 'unknown' && event.reason).toMatch(/damaged: keys without a character/);
+  });
+
   it('does not trim or convert: spaces and full-width digits make a scan unknown', () => {
     for (const data of [` ${code('28', 18)}`, `${code('28', 18)} `, '２８１２３４５６７８９０１２３４５６']) {
       expect(route(data)).toMatchObject({ kind: 'unknown', data, reason: /not a payment code, Wi-Fi QR/ });

@@ -33,6 +33,7 @@ type Meaning = ScanEvent extends infer E
 /**
  * Routes one scan. Pure apart from `now`, and never throws for any bytes.
  *
+ * 0. A scan the driver marked as damaged (`raw.fault`) → `unknown` with that reason, `data: ''`.
  * 1. Refusals (scan-text.ts): over 4096 bytes, empty, not UTF-8, or with a control character →
  *    `unknown` with the reason and `data: ''`.
  * 2. Digits only (ASCII 0–9):
@@ -58,6 +59,9 @@ export function routeScan(raw: RawScan, options: RouteOptions = {}): ScanEvent {
     source: raw.source,
     at: (options.now?.() ?? new Date()).toISOString(),
   };
+  // The driver already knows these bytes are not the whole code (garbled keys, bytes lost).
+  if (raw.fault)
+    return { ...common, data: '', kind: 'unknown', reason: `The scan was damaged: ${raw.fault}.` };
   const text = scanText(raw.bytes);
   if (!text.ok) return { ...common, data: '', kind: 'unknown', reason: text.reason };
   return { ...common, data: text.text, ...meaningOf(text.text, options.schemes ?? DEFAULT_SCHEMES) };

@@ -150,8 +150,8 @@ export class Scanner extends EventEmitter<{ scan: [RawScan]; status: [ScannerSta
     const max = this.options.reconnect?.maxMs ?? DEFAULT_RECONNECT_MAX_MS;
     const delay = Math.min(max, initial * 2 ** this.attempts);
     this.attempts++;
+    // Not unref'd: a started scanner keeps the process alive, as an open port does, until stop().
     this.retry = setTimeout(() => void this.attempt(), delay);
-    this.retry.unref?.();
   }
 
   /** The device went away while open. */
