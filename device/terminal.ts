@@ -22,6 +22,7 @@ import { type OfflineLimits, offlineLimits, type Settings } from './config/setti
 import { IdentityError, loadTerminalKey, type TerminalKey } from './identity/terminal-key.ts';
 import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { createLogger, LOG_FILE } from './log.ts';
+import { paymentSchemes } from './scanning/schemes.ts';
 
 export const JOURNAL_FILE = 'journal.sqlite';
 export const TERMINAL_FILE = 'terminal.json';
@@ -122,6 +123,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     digestCode: key.digestCode,
     core: options.core === undefined ? coreClient : options.core,
     coreTimeoutMs: settings.core.timeoutMs,
+    schemes: paymentSchemes(settings),
     now: options.now,
     log: log.child({ module: 'checkout' }),
   });

@@ -27,9 +27,17 @@ export interface PtyPair {
   close(): Promise<void>;
 }
 
-export async function openPtyPair(dir: string, timeoutMs = 5_000): Promise<PtyPair> {
-  const deviceEnd = path.join(dir, `device-${process.pid}-${Date.now()}`);
-  const driverEnd = path.join(dir, `driver-${process.pid}-${Date.now()}`);
+/**
+ * Makes a pair in `dir`. `names` fixes the two links' names, so a pair made again after `close()`
+ * appears at the same paths: a USB-serial device replugged under its /dev/serial/by-id name.
+ */
+export async function openPtyPair(
+  dir: string,
+  timeoutMs = 5_000,
+  names?: { device: string; driver: string },
+): Promise<PtyPair> {
+  const deviceEnd = path.join(dir, names?.device ?? `device-${process.pid}-${Date.now()}`);
+  const driverEnd = path.join(dir, names?.driver ?? `driver-${process.pid}-${Date.now()}`);
   const socat: ChildProcess = spawn(
     'socat',
     [`pty,raw,echo=0,link=${deviceEnd}`, `pty,raw,echo=0,link=${driverEnd}`],

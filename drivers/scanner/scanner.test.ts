@@ -1,0 +1,280 @@
+/**
+ * The scanner driver against simulated devices: HID POS and keyboard-wedge scanners through the
+ * HID seam with specified report bytes (there is no /dev/uhid here), and a serial scanner on a real
+ * PTY pair.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPtyPair, PTY_SKIP_REASON, type PtyPair, SKIP_PTY } from '../../test-hardware/pty.ts';
+import { FakeHidBackend } from '../../test-hardware/scanner-sim/fake-hid.ts';
+import {
+  bootKeyboardReports,
+  hidPosReports,
+  noiseReports,
+  rolloverReport,
+} from '../../test-hardware/scanner-sim/hid-reports.ts';
+import { SerialScannerSimulator } from '../../test-hardware/scanner-sim/serial-scanner.ts';
+import { TransportError } from '../transport/transport.ts';
+import type { RawScan } from './raw-scan.ts';
+import { Scanner, type ScannerStatus } from './scanner.ts';
+
+const NEWLAND_POS = {
+  vendorId: 0x1eab,
+  productId: 0x1310,
+  serialNumber: 'NL001',
+  usagePage: 0x8c,
+  usage: 0x02,
+};
+const NEWLAND_KBD = {
+  vendorId: 0x1eab,
+  productId: 0x1303,
+  serialNumber: 'NL002',
+  usagePage: 0x01,
+  usage: 0x06,
+};
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+function watch(scanner: Scanner) {
+  const scans: RawScan[] = [];
+  const statuses: ScannerStatus[] = [];
+  scanner.on('scan', (s) => scans.push(s));
+  scanner.on('status', (s) => statuses.push(s));
+  stops.push(() => scanner.stop());
+  const until = async (check: () => boolean, ms = 5_000) => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out; states: ${statuses.map((s) => s.state).join(',')}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const texts = () => scans.map((s) => Buffer.from(s.bytes).toString('latin1'));
+  return { scans, statuses, until, texts };
+}
+
+const fast = { reconnect: { initialMs: 10, maxMs: 50 } };
+
+describe('HID POS scanner', () => {
+  it('reads codes, one split over reports, with their symbology, ignoring noise', async () => {
+    const hid = new FakeHidBackend();
+    const device = hid.plug(NEWLAND_POS);
+    const scanner = new Scanner({ address: 'hid:1eab:1310:NL001', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    expect((await scanner.start()).state).toBe('ready');
+    expect(scanner.status().device).toMatchObject({ path: device.path, serialNumber: 'NL001' });
+
+    const long = `WIFI:T:WPA;S:Noodle Shop;P:${'x'.repeat(120)};;`;
+    device.sendAll(noiseReports(3, 7));
+    device.sendAll(hidPosReports('281234567890123456'));
+    device.sendAll(hidPosReports(long, { aim: ']Q1' }));
+    device.sendAll(hidPosReports('6901234567892', { aim: ']E0' }));
+    await w.until(() => w.scans.length === 3);
+    expect(w.texts()).toEqual(['281234567890123456', long, '6901234567892']);
+    expect(w.scans.map((s) => s.symbology)).toEqual(['qr', 'qr', 'ean-13']);
+    expect(w.scans[0]?.source).toBe('hid:1eab:1310:NL001');
+  });
+
+  it('suppresses the same code read again within the window, and counts it', async () => {
+    const hid = new FakeHidBackend();
+    const device = hid.plug(NEWLAND_POS);
+    const scanner = new Scanner({
+      address: 'hid:1eab:1310',
+      loadHid: async () => hid,
+      duplicateWindowMs: 60_000,
+    });
+    const w = watch(scanner);
+    await scanner.start();
+    for (let i = 0; i < 3; i++) device.sendAll(hidPosReports('281234567890123456'));
+    device.sendAll(hidPosReports('6901234567892'));
+    await w.until(() => w.scans.length === 2);
+    expect(w.texts()).toEqual(['281234567890123456', '6901234567892']);
+    expect(scanner.status()).toMatchObject({ scans: 2, suppressed: 2 });
+  });
+
+  it('drops a code cut by an unplug, and after the replug is the same scanner at a new path', async () => {
+    const hid = new FakeHidBackend();
+    let device = hid.plug(NEWLAND_POS);
+    const firstPath = device.path;
+    const scanner = new Scanner({ address: 'hid:1eab:1310:NL001', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    await scanner.start();
+    const reports = hidPosReports('x'.repeat(100)); // two reports: the first says "more follows"
+    device.send(reports[0] as Buffer);
+    device.unplug();
+    await w.until(() => scanner.status().state === 'reconnecting');
+    expect(scanner.status().reason).toMatch(/went away|DISCONNECTED|unplug/i);
+    device = device.replug();
+    expect(device.path).not.toBe(firstPath);
+    await w.until(() => scanner.status().state === 'ready');
+    expect(scanner.status()).toMatchObject({ uri: 'hid:1eab:1310:NL001', disconnects: 1 });
+    expect(scanner.status().device?.path).toBe(device.path);
+    device.sendAll(hidPosReports('281234567890123456'));
+    await w.until(() => w.scans.length === 1);
+    expect(w.texts()).toEqual(['281234567890123456']);
+  });
+
+  it('waits for a scanner that is not plugged in, and picks the HID POS interface of a two-interface scanner', async () => {
+    const hid = new FakeHidBackend();
+    const scanner = new Scanner({ address: 'hid:1eab:1310', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    expect(await scanner.start()).toMatchObject({
+      state: 'reconnecting',
+      reason: 'No USB scanner 1eab:1310 is plugged in.',
+    });
+    hid.plug({ ...NEWLAND_POS, usagePage: 0x01, usage: 0x06 }); // its keyboard interface
+    const pos = hid.plug(NEWLAND_POS);
+    await w.until(() => scanner.status().state === 'ready');
+    expect(scanner.status().device?.path).toBe(pos.path);
+  });
+
+  it('tells a scanner in the wrong mode what to set', async () => {
+    const hid = new FakeHidBackend();
+    hid.plug(NEWLAND_KBD);
+    const scanner = new Scanner({ address: 'hid:1eab:1303', loadHid: async () => hid, ...fast });
+    watch(scanner);
+    const status = await scanner.start();
+    expect(status.state).toBe('reconnecting');
+    expect(status.reason).toMatch(
+      /no HID POS interface .*set it to HID POS mode, or address it as wedge:1eab:1303/,
+    );
+  });
+
+  it('is unavailable, with the package to install, when the HID library cannot load; and does not retry', async () => {
+    let loads = 0;
+    const scanner = new Scanner({
+      address: 'hid:1eab:1310',
+      loadHid: async () => {
+        loads++;
+        throw new TransportError(
+          'UNAVAILABLE',
+          'HID scanners are unavailable: libusb-1.0.so.0: cannot open shared object file (install the Debian package libusb-1.0-0).',
+        );
+      },
+      ...fast,
+    });
+    watch(scanner);
+    expect(await scanner.start()).toMatchObject({ state: 'unavailable', package: 'libusb-1.0-0' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(loads).toBe(1);
+  });
+});
+
+describe('keyboard-wedge scanner through HID', () => {
+  it('decodes boot-keyboard reports with shift and rollover, and marks a garbled code', async () => {
+    const hid = new FakeHidBackend();
+    const device = hid.plug(NEWLAND_KBD);
+    const scanner = new Scanner({ address: 'wedge:1eab:1303:NL002', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    await scanner.start();
+    device.sendAll(bootKeyboardReports('WIFI:T:WPA;S:Shop;P:Pa$$w0rd!;;'));
+    device.send(rolloverReport());
+    device.sendAll(bootKeyboardReports(']E06901234567892'));
+    // F1 (0x3a) typed inside a code: the code is not passed on as if it were whole.
+    device.sendAll([
+      ...bootKeyboardReports('12', { enter: false }),
+      Buffer.from([0, 0, 0x3a, 0, 0, 0, 0, 0]),
+      ...bootKeyboardReports('34'),
+    ]);
+    await w.until(() => w.scans.length === 3);
+    expect(w.texts().slice(0, 2)).toEqual(['WIFI:T:WPA;S:Shop;P:Pa$$w0rd!;;', '6901234567892']);
+    expect(w.scans[1]?.symbology).toBe('ean-13');
+    expect(w.scans[2]?.fault).toMatch(/keys without a character/);
+  });
+});
+
+describe.skipIf(SKIP_PTY)(`serial scanner on a real PTY (${PTY_SKIP_REASON})`, () => {
+  async function pair(): Promise<PtyPair & { dir: string }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-scan-'));
+    const p = await openPtyPair(dir);
+    stops.push(async () => {
+      await p.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    return { ...p, dir };
+  }
+
+  it.each(['cr', 'lf', 'crlf'] as const)(
+    'reads codes ended by %s, with an AIM prefix split off',
+    async (suffix) => {
+      const p = await pair();
+      const sim = new SerialScannerSimulator({ pair: p });
+      stops.push(() => sim.close());
+      await sim.open();
+      const scanner = new Scanner({ address: `serial:${p.driverEnd}?suffix=${suffix}`, ...fast });
+      const w = watch(scanner);
+      expect((await scanner.start()).state).toBe('ready');
+      await sim.type('281234567890123456', { suffix });
+      await sim.type('6901234567892', { suffix, aim: ']E0' });
+      await w.until(() => w.scans.length === 2);
+      expect(w.texts()).toEqual(['281234567890123456', '6901234567892']);
+      expect(w.scans.map((s) => s.symbology)).toEqual(['unknown', 'ean-13']);
+    },
+  );
+
+  it('recovers a lost suffix by the inter-byte timeout, and keeps noise apart', async () => {
+    const p = await pair();
+    const sim = new SerialScannerSimulator({ pair: p });
+    stops.push(() => sim.close());
+    await sim.open();
+    const scanner = new Scanner({ address: `serial:${p.driverEnd}?suffix=cr&timeout=40`, ...fast });
+    const w = watch(scanner);
+    await scanner.start();
+    await sim.type('281234567890123456', { dropSuffix: true });
+    await w.until(() => w.scans.length === 1);
+    await sim.type(Uint8Array.of(0x00, 0xff), { suffix: 'none' });
+    await new Promise((r) => setTimeout(r, 150));
+    await sim.type('6901234567892');
+    await w.until(() => w.scans.length === 3);
+    expect(w.texts()).toEqual(['281234567890123456', '\x00\xff', '6901234567892']);
+  });
+
+  it('goes to reconnecting when the line is cut mid-code, and never passes the half code on', async () => {
+    const p = await pair();
+    const sim = new SerialScannerSimulator({ pair: p });
+    await sim.open();
+    const scanner = new Scanner({ address: `serial:${p.driverEnd}?suffix=cr`, ...fast });
+    const w = watch(scanner);
+    await scanner.start();
+    await sim.unplugMidCode('281234567890123456');
+    await w.until(() => scanner.status().state === 'reconnecting');
+    await new Promise((r) => setTimeout(r, 120));
+    expect(w.scans).toEqual([]);
+    expect(scanner.status().disconnects).toBe(1);
+  });
+
+  it('reopens the same by-id path after a replug and reads on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-scan-'));
+    stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const names = { device: 'sim-end', driver: 'usb-Newland_EM3296-if00' };
+    let p = await openPtyPair(dir, 5_000, names);
+    let sim = new SerialScannerSimulator({ pair: p });
+    await sim.open();
+    const scanner = new Scanner({ address: `serial:${p.driverEnd}?suffix=cr`, ...fast });
+    const w = watch(scanner);
+    await scanner.start();
+    await sim.type('281234567890123456');
+    await w.until(() => w.scans.length === 1);
+    await sim.close();
+    await p.close(); // unplugged: the link disappears
+    await w.until(() => scanner.status().state === 'reconnecting');
+    p = await openPtyPair(dir, 5_000, names); // plugged in again, same by-id name
+    stops.push(() => p.close());
+    sim = new SerialScannerSimulator({ pair: p });
+    stops.push(() => sim.close());
+    await sim.open();
+    await w.until(() => scanner.status().state === 'ready');
+    await sim.type('6901234567892');
+    await w.until(() => w.scans.length === 2);
+    expect(w.texts()).toEqual(['281234567890123456', '6901234567892']);
+    expect(scanner.status()).toMatchObject({
+      disconnects: 1,
+      uri: `serial:${p.driverEnd}?baud=9600&suffix=cr`,
+    });
+  });
+});
