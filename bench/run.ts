@@ -11,6 +11,8 @@
  *    and memory sampled during the run (constant: no growth with the journal's size).
  * 3. Printing: receipt build and payment commit to first receipt byte: see printing.ts.
  * 4. Sync to the core on PostgreSQL: see sync.ts.
+ *
+ * `npm run bench -- capture` (or any of capture, verify, printing, sync) runs only the sections named.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +25,21 @@ import { Journal } from '../sync/journal/journal.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
 import { benchPrinting } from './printing.ts';
 import { benchSync } from './sync.ts';
+
+/** The sections, in the order they run; `npm run bench -- capture verify` runs only those named. */
+const SECTIONS = ['capture', 'verify', 'printing', 'sync'] as const;
+type Section = (typeof SECTIONS)[number];
+const only = selectSections(process.argv.slice(2));
+
+function selectSections(names: string[]): Set<Section> {
+  if (names.length === 0) return new Set(SECTIONS);
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    console.error(`Unknown benchmark ${unknown.join(', ')}: name any of ${SECTIONS.join(', ')} (none: all).`);
+    process.exit(2);
+  }
+  return new Set(names as Section[]);
+}
 
 const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'suanpan-bench-'));
 const CAPTURE_BLOCKS = Number(process.env.BENCH_CAPTURE_BLOCKS ?? 10);
@@ -228,10 +245,10 @@ try {
   console.log(
     `Suanpan benchmarks — ${new Date().toISOString()} — node ${process.version} — ${os.cpus().length} CPUs — ${root}`,
   );
-  await benchCapture();
-  benchVerify();
-  await benchPrinting();
+  if (only.has('capture')) await benchCapture();
+  if (only.has('verify')) benchVerify();
+  if (only.has('printing')) await benchPrinting();
 } finally {
   fs.rmSync(root, { recursive: true, force: true });
 }
-await benchSync();
+if (only.has('sync')) await benchSync();
