@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { JournalError } from './errors.ts';
 import { makeSigner, openJournal, payment, test } from './fixtures.ts';
-import { Journal } from './journal.ts';
+import { Journal, uuidv7 } from './journal.ts';
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
@@ -52,6 +52,12 @@ describe('journal', () => {
       'declined',
       'captured',
     ]);
+  });
+
+  test('payment ids are UUIDv7: the capture time in their first 48 bits, random after', () => {
+    const ids = [uuidv7(0x0123456789ab), uuidv7(0x0123456789ab)];
+    for (const id of ids) expect(id).toMatch(/^01234567-89ab-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 
   test('a failed decision rolls back the capture: no seq is used up', ({ journal }) => {
