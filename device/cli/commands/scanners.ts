@@ -61,9 +61,8 @@ export async function scanTest(
 
   const scanner = new Scanner({ address, duplicateWindowMs: settings.scanner.duplicateWindowMs });
   let seen = 0;
-  const note = (text: string) => {
-    if (!options.json) io.stderr(`${text}\n`);
-  };
+  // Progress goes to stderr in both modes: stdout holds only the scans.
+  const note = (text: string) => io.stderr(`${text}\n`);
   const finished = new Promise<'count' | 'timeout' | 'interrupted' | 'unavailable'>((resolve) => {
     scanner.on('scan', (raw: RawScan) => {
       const event = routeScan(raw, { schemes });

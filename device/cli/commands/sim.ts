@@ -64,7 +64,10 @@ export async function simScanner(
     process.once('SIGTERM', resolve);
   });
   let typed = 0;
-  await Promise.race([sim.done.then((r) => void (typed = r.typed)), interrupted]);
+  const counted = sim.done.then((r) => {
+    typed = r.typed;
+  });
+  await Promise.race([counted, interrupted]);
   // Give the driver a moment to read the last scan before the line goes away.
   await new Promise((resolve) => setTimeout(resolve, 200));
   await sim.stop();
