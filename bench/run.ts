@@ -10,9 +10,10 @@
  *    ≥ 300,000/s), whole verify time including signatures and the payments table (target ≤ 10 s),
  *    and memory sampled during the run (constant: no growth with the journal's size).
  * 3. Printing: receipt build and payment commit to first receipt byte: see printing.ts.
- * 4. Sync to the core on PostgreSQL: see sync.ts.
+ * 4. Scanning: last byte of a code to its ScanEvent, in process and over a real PTY: see scanning.ts.
+ * 5. Sync to the core on PostgreSQL: see sync.ts.
  *
- * `npm run bench -- capture` (or any of capture, verify, printing, sync) runs only the sections named.
+ * `npm run bench -- capture` (or any of capture, verify, printing, scanning, sync) runs only the sections named.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,10 +25,11 @@ import { silentLogger } from '../device/log.ts';
 import { Journal } from '../sync/journal/journal.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
 import { benchPrinting } from './printing.ts';
+import { benchScanning } from './scanning.ts';
 import { benchSync } from './sync.ts';
 
 /** The sections, in the order they run; `npm run bench -- capture verify` runs only those named. */
-const SECTIONS = ['capture', 'verify', 'printing', 'sync'] as const;
+const SECTIONS = ['capture', 'verify', 'printing', 'scanning', 'sync'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = selectSections(process.argv.slice(2));
 
@@ -248,6 +250,7 @@ try {
   if (only.has('capture')) await benchCapture();
   if (only.has('verify')) benchVerify();
   if (only.has('printing')) await benchPrinting();
+  if (only.has('scanning')) await benchScanning();
 } finally {
   fs.rmSync(root, { recursive: true, force: true });
 }
