@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitAimPrefix, symbologyOf } from './aim.ts';
 
@@ -27,5 +28,18 @@ describe('AIM symbology identifiers', () => {
     expect(Buffer.from(split.data).toString()).toBe('6901234567892');
     expect(Buffer.from(splitAimPrefix(Buffer.from(']X0abc')).data).toString()).toBe(']X0abc');
     expect(Buffer.from(splitAimPrefix(Buffer.from(']Q')).data).toString()).toBe(']Q');
+  });
+});
+
+describe('AIM prefix property', () => {
+  it('never throws, and the data is the input with at most a known three-byte prefix taken off', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const { symbology, data } = splitAimPrefix(bytes);
+        const cut = bytes.length - data.length;
+        expect(cut === 0 || (cut === 3 && symbology !== 'unknown')).toBe(true);
+        expect(Buffer.from(data).equals(Buffer.from(bytes.subarray(cut)))).toBe(true);
+      }),
+    );
   });
 });

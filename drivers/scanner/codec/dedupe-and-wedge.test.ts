@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DuplicateFilter } from './dedupe.ts';
 import { WedgeDetector } from './wedge-detector.ts';
@@ -64,5 +65,31 @@ describe('wedge scanner or person', () => {
     const verdicts = type(d, '6901234567892', 7, 1000);
     expect(verdicts[0]).toEqual({ kind: 'typing', keys: ['9'] });
     expect(verdicts.at(-1)).toEqual({ kind: 'scan', data: '6901234567892' });
+  });
+});
+
+describe('wedge detector properties', () => {
+  it('never throws, and every scan is exactly the characters of one burst (property)', async () => {
+    const key = fc.oneof(
+      fc.constantFrom('Enter', 'Backspace', 'Shift'),
+      fc.string({ minLength: 1, maxLength: 1 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.record({ key, gap: fc.nat(150) }), { maxLength: 80 }), (presses) => {
+        const d = new WedgeDetector();
+        let at = 0;
+        let typedSinceEnter = '';
+        for (const { key: k, gap } of presses) {
+          at += gap;
+          const v = d.key(k, at);
+          if (v.kind === 'scan') {
+            // A scan is made of characters pressed since the last Enter, in order, ending just now.
+            expect(typedSinceEnter.endsWith(v.data)).toBe(true);
+            expect(v.data.length).toBeGreaterThanOrEqual(4);
+          }
+          typedSinceEnter = k === 'Enter' ? '' : k.length === 1 ? typedSinceEnter + k : '';
+        }
+      }),
+    );
   });
 });
