@@ -1,0 +1,113 @@
+/**
+ * The local API between the kiosk renderer (ui-kiosk/web) and the terminal host: one zod schema per
+ * message, the validation on the host and (through `import type` only) the renderer's types. Every
+ * route but `GET /healthz` needs the per-boot token: `Authorization: Bearer <token>` on HTTP, and
+ * on the WebSocket the subprotocols `['suanpan.v1', 'token.<token>']` (a browser cannot set headers
+ * on a WebSocket). Requests whose `Origin` is not the host's own are refused with 403.
+ *
+ * Money on the wire is `{minor, currency}`; amounts typed by a cashier travel as text ("12.50") and
+ * are parsed strictly by the host (sync/protocol/money.ts), so the renderer never does money maths.
+ */
+import { z } from 'zod';
+import type { ScannerStatus } from '../../drivers/scanner/scanner.ts';
+import type { PaymentRecord } from '../../sync/journal/journal.ts';
+import type { Money } from '../../sync/protocol/money.ts';
+import type { ScanEvent } from '../scanning/scan-event.ts';
+
+export const API_PREFIX = '/api';
+export const WS_PATH = '/api/events';
+export const WS_PROTOCOL = 'suanpan.v1';
+export const WS_TOKEN_PREFIX = 'token.';
+
+/** An error answer: a code for programs, a message for the cashier in the terminal's language. */
+export const ApiError = z.object({
+  error: z.object({ code: z.string(), message: z.string(), detail: z.string().optional() }),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+export const AmountText = z.string().max(20);
+
+/** `POST /api/checkout`: start a payment; the host waits for the customer's payment code. */
+export const StartCheckout = z.object({ amount: AmountText }).strict();
+/** `POST /api/checkout/code`: the code typed by the cashier (or read by the kiosk's wedge detector). */
+export const EnterCode = z.object({ code: z.string().min(1).max(64) }).strict();
+/** `POST /api/scan`: a keyboard-wedge scan the kiosk told from typing; routed like any scanner's. */
+export const KioskScan = z.object({ data: z.string().min(1).max(4096) }).strict();
+/** `POST /api/payments/:id/void` and `/refund`, and technician actions: the PIN that allows them. */
+export const WithPin = z.object({ pin: z.string().regex(/^[0-9]{4,8}$/) }).strict();
+/** `POST /api/activate` (technician). */
+export const Activate = z
+  .object({ core: z.url(), code: z.string().min(4).max(32), pin: z.string() })
+  .strict();
+
+export type CheckoutPhase =
+  /** Waiting for the customer's payment code (scanner or manual entry). */
+  | 'waiting_code'
+  /** The code is in; the payment is being authorised (online) or stored (offline). */
+  | 'working'
+  /** Finished: see `payment.status` (approved, accepted_offline, declined, unknown). */
+  | 'done'
+  /** Could not be taken (code used before, journal refused): see `error`. */
+  | 'failed'
+  | 'cancelled';
+
+export interface CheckoutState {
+  checkoutId: string;
+  amount: Money;
+  phase: CheckoutPhase;
+  payment?: PaymentRecord;
+  /** For `failed`: what went wrong, in words for the cashier. */
+  error?: { code: string; message: string };
+  /** For `done` with a printer: whether the receipt printed, or why not. */
+  receipt?: { printed: boolean; problem?: string };
+}
+
+export interface OfflineQueue {
+  pending: number;
+  totals: Record<string, number>;
+  oldestCapturedAt: string | null;
+  limits: { perPayment: Money; totalStored: Money; maxStoredCount: number; maxHoursSinceSync: number };
+  remaining: {
+    nextPaymentMax: Money;
+    totalStored: Money;
+    storedCount: number;
+    syncDueBy: string;
+    hoursLeft: number;
+  };
+}
+
+/** `GET /api/status`. */
+export interface HostStatus {
+  terminal: {
+    terminalId: string;
+    version: string;
+    locale: 'zh-CN' | 'en';
+    merchantName: string | null;
+    currency: string;
+  };
+  activation: { activated: boolean; coreUrl: string | null };
+  online: {
+    /** A core is configured and the terminal is activated at it. */
+    configured: boolean;
+    /** Whether the core answered the last attempt; null before any. */
+    reachable: boolean | null;
+    syncing: boolean;
+    lastSyncAt: string | null;
+    lastError: { code: string; message: string; at: string } | null;
+  };
+  queue: OfflineQueue;
+  devices: {
+    printer: { uri: string | null; state: 'ready' | 'problem' | 'none'; problem?: string; waiting: number };
+    scanners: ScannerStatus[];
+  };
+}
+
+/** Messages on the WebSocket, host to renderer. */
+export type HostEvent =
+  | { type: 'hello'; status: HostStatus }
+  | { type: 'status'; status: HostStatus }
+  /** Masked (`maskedScanEvent`): the renderer never sees a raw payment code. */
+  | { type: 'scan'; scan: ScanEvent }
+  | { type: 'checkout'; checkout: CheckoutState }
+  | { type: 'payment'; payment: PaymentRecord }
+  | { type: 'sync'; progress: { sent: number; total: number; done: boolean; error?: string } };
