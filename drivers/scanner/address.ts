@@ -8,7 +8,7 @@
  * A USB scanner is found by its ids and, when given, its serial number, so it stays the same
  * logical scanner after it is unplugged and enumerates under another path.
  */
-import { AddressError, DEFAULT_BAUD } from '../transport/uri.ts';
+import { AddressError, BAUDS, DEFAULT_BAUD } from '../transport/uri.ts';
 import { DEFAULT_INTER_BYTE_TIMEOUT_MS, SUFFIXES, type Suffix } from './codec/serial-framer.ts';
 
 export type ScannerAddress =
@@ -17,7 +17,6 @@ export type ScannerAddress =
 
 const FORMS =
   'hid:VID:PID[:SERIAL], wedge:VID:PID[:SERIAL], serial:/dev/serial/by-id/...?baud=9600&suffix=cr';
-const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 export function parseScannerUri(uri: string): ScannerAddress {

@@ -16,7 +16,8 @@ export type TransportScheme = (typeof TRANSPORT_SCHEMES)[number];
 export const DEFAULT_TCP_PORT = 9100;
 /** Most receipt printers ship at 9600 8N1 on their serial port (some 19200: set ?baud=). */
 export const DEFAULT_BAUD = 9600;
-const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+/** Baud rates serial devices here are set to. */
+export const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
 
 export type DeviceAddress =
   | { scheme: 'tcp'; host: string; port: number }
