@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { JournalError } from './errors.ts';
 import { makeSigner, openJournal, payment, test } from './fixtures.ts';
-import { Journal, uuidv7 } from './journal.ts';
+import { CHECKPOINT_AFTER_COMMITS, Journal, uuidv7 } from './journal.ts';
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
@@ -115,6 +115,40 @@ describe('journal', () => {
       for (const e of journal.entries()) expect(e.body).not.toContain(code);
     }
     expect(journal.verify({ publicKey: signer.publicKey }).ok).toBe(true);
+  });
+
+  test('a checkpoint starts the WAL over itself, so the next payment writes no WAL header', ({
+    journal,
+    tmpDir,
+    signer,
+  }) => {
+    // The WAL header's salts (bytes 16-23) change each time SQLite starts the WAL over
+    // (https://sqlite.org/fileformat2.html#walformat); that start writes the header and fsyncs it.
+    const salts = () => fs.readFileSync(path.join(tmpDir, 'journal.sqlite-wal')).subarray(16, 24);
+    for (let i = 0; i < 5; i++) journal.capture(payment(), accept);
+    const version = journal.schemaVersion;
+    const before = salts();
+    journal.checkpoint();
+    const restarted = salts();
+    expect(restarted.equals(before)).toBe(false);
+    journal.capture(payment(), accept);
+    expect(salts().equals(restarted)).toBe(true);
+    expect(journal.schemaVersion).toBe(version);
+    expect(journal.verify({ publicKey: signer.publicKey, mac: signer.mac }).ok).toBe(true);
+  });
+
+  test('checkpoints between payments keep the WAL bounded', async ({ journal, tmpDir }) => {
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const walPages = () => (fs.statSync(path.join(tmpDir, 'journal.sqlite-wal')).size - 32) / (24 + 4096);
+    let largest = 0;
+    for (let i = 0; i < 4 * CHECKPOINT_AFTER_COMMITS; i++) {
+      journal.capture(payment(), accept);
+      await nextTurn();
+      largest = Math.max(largest, walPages());
+    }
+    // A payment writes about 10 pages; the WAL is overwritten from its start after each checkpoint.
+    expect(largest).toBeLessThan(20 * CHECKPOINT_AFTER_COMMITS);
+    expect(journal.payments({ limit: 1 })[0]?.seq).toBe(4 * CHECKPOINT_AFTER_COMMITS);
   });
 
   test('refuses to rewrite history even through SQL', ({ journal, tmpDir }) => {
