@@ -411,7 +411,7 @@ export class CoreService {
         code,
         wallet,
         wallet?.balance_minor ?? 0,
-        this.now(),
+        this.now().getTime(),
         false,
       );
       const state = verdict.ok ? 'approved' : 'declined';
@@ -563,6 +563,12 @@ export class CoreService {
     }
   }
 
+  /**
+   * One round trip per step, whatever the batch's size: lock the terminal and read what it holds
+   * under these ids and seqs; check the anchors; read and lock the codes and wallets; judge in seq
+   * order here; then write payments, ledger, balances and the new anchor in one statement; then move
+   * the contiguous seq. (Per-payment statements made the batch cost grow with its size.)
+   */
   private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
       const payments = req.payments;
@@ -572,7 +578,7 @@ export class CoreService {
         payments.map((p) => p.paymentId),
         payments.map((p) => p.seq),
       );
-      await checkAndAnchor(tx, t, req);
+      const anchoring = await checkAnchor(tx, t, req);
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
       const bySeq = new Map(existing.map((p) => [p.seq, p]));
       const results: PaymentResult[] = [];
@@ -622,7 +628,6 @@ export class CoreService {
       const balances = new Map([...wallets.values()].map((w) => [w.wallet_id, w.balance_minor]));
       const usedNow = new Set<string>();
       const rows: NewPayment[] = [];
-      const ledger: LedgerMovement[] = [];
       const offset = terminal.clock_offset_ms;
       for (const p of fresh) {
         if (p.state !== 'accepted_offline') {
@@ -640,26 +645,17 @@ export class CoreService {
         const code = codes.get(p.code);
         const wallet = code && wallets.get(code.wallet_id);
         const balance = wallet ? (balances.get(wallet.wallet_id) as number) : 0;
-        const capturedAt = new Date(Date.parse(p.capturedAt) + offset);
         const verdict = judge(
           { amountMinor: p.amount.minor, currency: p.amount.currency },
           code,
           wallet,
           balance,
-          capturedAt,
+          Date.parse(p.capturedAt) + offset,
           usedNow.has(p.code),
         );
         const usesCode = code !== undefined && !code.used && !usedNow.has(p.code);
         if (usesCode) usedNow.add(p.code);
-        if (verdict.ok && wallet) {
-          balances.set(wallet.wallet_id, balance - p.amount.minor);
-          ledger.push({
-            paymentId: p.paymentId,
-            walletId: wallet.wallet_id,
-            amount: p.amount,
-            kind: 'payment',
-          });
-        }
+        if (verdict.ok && wallet) balances.set(wallet.wallet_id, balance - p.amount.minor);
         const state: CorePaymentState = verdict.ok ? 'settled' : 'declined_after_sync';
         const reason = verdict.ok ? null : verdict.reason;
         rows.push({
@@ -672,21 +668,20 @@ export class CoreService {
         });
         results.push(result(p, state, reason, false));
       }
-      await insertPayments(tx, t, rows);
       const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
-      await setBalances(tx, changed);
-      await postLedger(tx, t, ledger);
-      const highest = await advanceContiguous(tx, t.terminal_id, {
+      await writeBatch(tx, t, { rows, balances: changed, anchor: anchoring.insert });
+      // The run of seqs from the contiguous mark that this batch and the rows read above already
+      // show to exist: the database walk only has to go on from its end.
+      const held = new Set<number>(existing.map((p) => p.seq));
+      for (const r of rows) held.add(r.facts.seq);
+      let runEnd = terminal.highest_contiguous_seq;
+      while (held.has(runEnd + 1)) runEnd += 1;
+      const highest = await advanceContiguous(tx, t.terminal_id, runEnd, {
         queueDepth: req.queueDepth,
         softwareVersion: req.softwareVersion,
       });
       results.sort((a, b) => a.seq - b.seq);
-      return {
-        results,
-        conflicts,
-        highestContiguousSeq: highest,
-        anchor: await latestAnchor(tx, t.terminal_id),
-      };
+      return { results, conflicts, highestContiguousSeq: highest, anchor: anchoring.latest };
     });
   }
 
@@ -783,35 +778,34 @@ async function lockTerminal(
  * Reads the codes (and whether a payment used each already) and locks their wallets, in one
  * statement, wallets in id order. A code's single use is kept by the unique payments.wallet_code,
  * not by a lock: two cores using one code at once collide on that index and the loser retries.
+ * "Used" is one probe of that index per code (LATERAL ... LIMIT 1): as an EXISTS, the planner
+ * hashed every payment in the table to answer a batch of codes. The issue time comes back as a
+ * number of ms, not a timestamp for the driver to parse into a Date per row.
  */
 async function lockCodesAndWallets(
   tx: Queryable,
   codes: string[],
 ): Promise<{ codes: Map<string, CodeRow>; wallets: Map<string, WalletRow> }> {
-  if (codes.length === 0) return { codes: new Map(), wallets: new Map() };
+  const codeMap = new Map<string, CodeRow>();
+  const walletMap = new Map<string, WalletRow>();
+  if (codes.length === 0) return { codes: codeMap, wallets: walletMap };
   const r = await tx.query<CodeRow & WalletRow>(
-    `SELECT c.code, c.wallet_id, c.issued_at,
-            EXISTS (SELECT 1 FROM payments p WHERE p.wallet_code = c.code) AS used,
-            w.currency, w.balance_minor
+    `SELECT c.code, c.wallet_id, floor(extract(epoch FROM c.issued_at) * 1000)::float8 AS issued_at_ms,
+            u.used IS NOT NULL AS used, w.currency, w.balance_minor
      FROM wallet_codes c JOIN wallets w ON w.wallet_id = c.wallet_id
+       LEFT JOIN LATERAL (SELECT true AS used FROM payments p WHERE p.wallet_code = c.code LIMIT 1) u ON true
      WHERE c.code = ANY($1::text[]) ORDER BY w.wallet_id FOR UPDATE OF w`,
     [[...new Set(codes)]],
   );
-  const codeRows = r.rows.map((x) => ({
-    code: x.code,
-    wallet_id: x.wallet_id,
-    issued_at: x.issued_at,
-    used: x.used,
-  }));
-  const walletRows = r.rows.map((x) => ({
-    wallet_id: x.wallet_id,
-    currency: x.currency,
-    balance_minor: x.balance_minor,
-  }));
-  return {
-    codes: new Map(codeRows.map((c) => [c.code, c])),
-    wallets: new Map(walletRows.map((w) => [w.wallet_id, w])),
-  };
+  for (const x of r.rows) {
+    codeMap.set(x.code, { code: x.code, wallet_id: x.wallet_id, issued_at_ms: x.issued_at_ms, used: x.used });
+    walletMap.set(x.wallet_id, {
+      wallet_id: x.wallet_id,
+      currency: x.currency,
+      balance_minor: x.balance_minor,
+    });
+  }
+  return { codes: codeMap, wallets: walletMap };
 }
 
 interface NewPayment {
@@ -823,44 +817,81 @@ interface NewPayment {
   walletCode: string | null;
 }
 
-async function insertPayments(tx: Queryable, t: TerminalRow, rows: NewPayment[]): Promise<void> {
-  if (rows.length === 0) return;
-  const r = await tx.query(
-    `INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
-                           captured_at, mode, state, reason, wallet_id, wallet_code)
-     SELECT $1, $2, * FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bytea[],
-                                  $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::text[])
-     ON CONFLICT DO NOTHING`,
+/**
+ * A batch's writes in one statement: the payments, a wallet → merchant pair of ledger rows for each
+ * one settled here, the wallets' new balances (one update per wallet, not per payment), and the new
+ * anchor. The payments travel as one JSON array that PostgreSQL parses in C: as fourteen array
+ * parameters, node-postgres escaped every element in JavaScript, a few µs a payment in the core.
+ */
+async function writeBatch(
+  tx: Queryable,
+  t: TerminalRow,
+  batch: {
+    rows: NewPayment[];
+    balances: [walletId: string, balance: number][];
+    anchor: { entrySeq: number; hash: string; signature: string } | null;
+  },
+): Promise<void> {
+  const { rows, balances, anchor } = batch;
+  if (rows.length === 0 && balances.length === 0 && !anchor) return;
+  const json = JSON.stringify(
+    rows.map((r) => ({
+      payment_id: r.facts.paymentId,
+      seq: r.facts.seq,
+      amount_minor: r.facts.amount.minor,
+      currency: r.facts.amount.currency,
+      scheme: r.facts.scheme,
+      code_hash: r.facts.codeHash,
+      captured_at: r.facts.capturedAt,
+      mode: r.mode,
+      state: r.state,
+      reason: r.reason,
+      wallet_id: r.walletId,
+      wallet_code: r.walletCode,
+    })),
+  );
+  const r = await tx.query<{ inserted: number }>(
+    `WITH ins AS (
+       INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
+                             captured_at, mode, state, reason, wallet_id, wallet_code)
+       SELECT $1, $2, x.payment_id, x.seq, x.amount_minor, x.currency, x.scheme, decode(x.code_hash, 'hex'),
+              x.captured_at, x.mode, x.state, x.reason, x.wallet_id, x.wallet_code
+       FROM json_to_recordset($3::json) AS x(payment_id uuid, seq bigint, amount_minor bigint, currency text,
+              scheme text, code_hash text, captured_at timestamptz, mode text, state text, reason text,
+              wallet_id uuid, wallet_code text)
+       ON CONFLICT DO NOTHING
+       RETURNING payment_id, amount_minor, currency, state, wallet_id),
+     -- A batch settles only what it judged here: a terminal's own record never arrives as settled
+     -- (refused above as a conflict), so 'settled' rows are exactly this batch's debits.
+     led AS (
+       INSERT INTO ledger_entries (terminal_id, payment_id, account, amount_minor, currency, kind)
+       SELECT $1, ins.payment_id, a.account, a.amount, ins.currency, 'payment'
+       FROM ins CROSS JOIN LATERAL (VALUES ('wallet:' || ins.wallet_id::text, -ins.amount_minor),
+                                           ('merchant:' || $2::text, ins.amount_minor)) AS a(account, amount)
+       WHERE ins.state = 'settled'),
+     bal AS (
+       UPDATE wallets w SET balance_minor = v.balance
+       FROM unnest($4::uuid[], $5::bigint[]) AS v(wallet_id, balance) WHERE w.wallet_id = v.wallet_id),
+     anc AS (
+       INSERT INTO terminal_anchors (terminal_id, entry_seq, hash, signature)
+       SELECT $1, $6::bigint, decode($7::text, 'hex'), decode($8::text, 'base64') WHERE $6::bigint IS NOT NULL
+       ON CONFLICT DO NOTHING)
+     SELECT count(*)::int AS inserted FROM ins`,
     [
       t.terminal_id,
       t.merchant_id,
-      rows.map((r) => r.facts.paymentId),
-      rows.map((r) => r.facts.seq),
-      rows.map((r) => r.facts.amount.minor),
-      rows.map((r) => r.facts.amount.currency),
-      rows.map((r) => r.facts.scheme),
-      rows.map((r) => Buffer.from(r.facts.codeHash, 'hex')),
-      rows.map((r) => r.facts.capturedAt),
-      rows.map((r) => r.mode),
-      rows.map((r) => r.state),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.walletId),
-      rows.map((r) => r.walletCode),
+      json,
+      balances.map((b) => b[0]),
+      balances.map((b) => b[1]),
+      anchor?.entrySeq ?? null,
+      anchor?.hash ?? null,
+      anchor?.signature ?? null,
     ],
   );
   // A row left out collided with another writer (a code used at the same moment by another
   // terminal): retrying the whole transaction sees that writer's rows and judges again.
-  if (r.rowCount !== rows.length)
+  if (r.rows[0]?.inserted !== rows.length)
     throw Object.assign(new Error('payments inserted concurrently'), { code: '40001' });
-}
-
-async function setBalances(tx: Queryable, balances: [walletId: string, balance: number][]): Promise<void> {
-  if (balances.length === 0) return;
-  await tx.query(
-    `UPDATE wallets w SET balance_minor = v.balance FROM unnest($1::uuid[], $2::bigint[]) AS v(wallet_id, balance)
-     WHERE w.wallet_id = v.wallet_id`,
-    [balances.map((b) => b[0]), balances.map((b) => b[1])],
-  );
 }
 
 interface LedgerMovement {
@@ -964,22 +995,28 @@ const CONTIGUOUS_FROM = (start: string) => `
     CROSS JOIN LATERAL (SELECT x.seq FROM payments x WHERE x.terminal_id = $1 AND x.seq = w.s + 1 LIMIT 1) n)
   SELECT max(s) FROM walk`;
 
-/** Moves the terminal's highest contiguous seq up to the first gap, and records what it reported. */
+/**
+ * Moves the terminal's highest contiguous seq up to the first gap, and records what it reported.
+ * `knownRunEnd` (≥ the current mark) ends a run of seqs from the mark that the caller knows exist,
+ * so the walk along the index starts there rather than at the mark.
+ */
 async function advanceContiguous(
   tx: Queryable,
   terminalId: string,
+  knownRunEnd: number,
   report: { queueDepth: number; softwareVersion: string } | null = null,
 ): Promise<number> {
   const r = await tx.query<{ highest_contiguous_seq: number }>(
     `UPDATE terminals t SET
        highest_contiguous_seq = CASE
+         WHEN $4::bigint > t.highest_contiguous_seq THEN (${CONTIGUOUS_FROM('$4::bigint')})
          WHEN EXISTS (SELECT 1 FROM payments x WHERE x.terminal_id = $1 AND x.seq = t.highest_contiguous_seq + 1)
            THEN (${CONTIGUOUS_FROM('t.highest_contiguous_seq + 1')})
          ELSE t.highest_contiguous_seq END,
        queue_depth = coalesce($2, queue_depth),
        software_version = coalesce($3, software_version)
      WHERE terminal_id = $1 RETURNING highest_contiguous_seq`,
-    [terminalId, report?.queueDepth ?? null, report?.softwareVersion ?? null],
+    [terminalId, report?.queueDepth ?? null, report?.softwareVersion ?? null, knownRunEnd],
   );
   return r.rows[0]?.highest_contiguous_seq ?? 0;
 }
@@ -996,39 +1033,49 @@ async function latestAnchor(
   return row ? { entrySeq: row.entry_seq, hash: Buffer.from(row.hash).toString('hex') } : null;
 }
 
+/** A head to anchor (checked and signed), and the latest anchor once the batch has committed. */
+interface Anchoring {
+  insert: { entrySeq: number; hash: string; signature: string } | null;
+  latest: { entrySeq: number; hash: string } | null;
+}
+
 /**
  * The terminal's journal must agree with every head it anchored before: `atAnchor` repeats the
  * terminal's hash of an anchored entry (null: it no longer has it), the head can't be behind the
  * latest anchor, and a head at an anchored position must be that anchor. A cut or rewritten journal
- * fails here; the terminal is flagged and the upload refused. A head further on is anchored, once
- * its signature checks out.
+ * fails here; the terminal is flagged and the upload refused. A head further on is to be anchored
+ * (by {@link writeBatch}), once its signature checks out. The anchors this needs (latest, first, at
+ * `atAnchor`, at the head) are read in one statement, under the terminal's lock.
  */
-async function checkAndAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest): Promise<void> {
-  const diverged = async (why: string): Promise<never> => {
+async function checkAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest): Promise<Anchoring> {
+  const diverged = (why: string): never => {
     throw new CoreError(
       409,
       'JOURNAL_DIVERGED',
       `The terminal's journal disagrees with what it anchored before: ${why}.`,
     );
   };
-  const latest = await latestAnchor(tx, t.terminal_id);
   const head = req.head;
+  const r = await tx.query<{ role: 'latest' | 'first' | 'at' | 'head'; entry_seq: number; hash: string }>(
+    `(SELECT 'latest' AS role, entry_seq, encode(hash, 'hex') AS hash FROM terminal_anchors
+        WHERE terminal_id = $1 ORDER BY entry_seq DESC LIMIT 1)
+     UNION ALL (SELECT 'first', entry_seq, encode(hash, 'hex') FROM terminal_anchors
+        WHERE terminal_id = $1 ORDER BY entry_seq LIMIT 1)
+     UNION ALL SELECT 'at', entry_seq, encode(hash, 'hex') FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2
+     UNION ALL SELECT 'head', entry_seq, encode(hash, 'hex') FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $3`,
+    [t.terminal_id, req.atAnchor?.entrySeq ?? null, head.entrySeq],
+  );
+  const found = new Map(r.rows.map((row) => [row.role, { entrySeq: row.entry_seq, hash: row.hash }]));
+  const latest = found.get('latest') ?? null;
+  const unchanged: Anchoring = { insert: null, latest };
   if (latest) {
     if (!req.atAnchor) {
       // Only the very first sync carries no anchor; a late copy of it repeats the first anchored head.
-      const first = await tx.query<{ entry_seq: number; hash: Buffer }>(
-        'SELECT entry_seq, hash FROM terminal_anchors WHERE terminal_id = $1 ORDER BY entry_seq LIMIT 1',
-        [t.terminal_id],
-      );
-      const f = first.rows[0];
-      if (f && f.entry_seq === head.entrySeq && Buffer.from(f.hash).toString('hex') === head.hash) return;
+      const f = found.get('first');
+      if (f && f.entrySeq === head.entrySeq && f.hash === head.hash) return unchanged;
       return diverged(`it does not refer to anchored entry ${latest.entrySeq}`);
     }
-    const stored = await tx.query<{ hash: Buffer }>(
-      'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
-      [t.terminal_id, req.atAnchor.entrySeq],
-    );
-    const storedHash = stored.rows[0] && Buffer.from(stored.rows[0].hash).toString('hex');
+    const storedHash = found.get('at')?.hash;
     if (!storedHash) return diverged(`entry ${req.atAnchor.entrySeq} was never anchored`);
     if (req.atAnchor.hash === null)
       return diverged(`the terminal no longer has anchored entry ${req.atAnchor.entrySeq} (journal cut)`);
@@ -1037,26 +1084,22 @@ async function checkAndAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest)
     if (head.entrySeq < req.atAnchor.entrySeq)
       return diverged(`its head ${head.entrySeq} is behind anchored entry ${req.atAnchor.entrySeq}`);
     if (head.entrySeq <= latest.entrySeq) {
-      const at = await tx.query<{ hash: Buffer }>(
-        'SELECT hash FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2',
-        [t.terminal_id, head.entrySeq],
-      );
-      const h = at.rows[0] && Buffer.from(at.rows[0].hash).toString('hex');
+      const h = found.get('head')?.hash;
       if (h !== undefined && h !== head.hash)
         return diverged(`entry ${head.entrySeq} differs from the one anchored`);
-      return; // a late copy of an earlier sync: nothing new to anchor
+      return unchanged; // a late copy of an earlier sync: nothing new to anchor
     }
   }
-  if (head.entrySeq === 0) return;
+  if (head.entrySeq === 0) return unchanged;
   if (!head.signature)
     throw new CoreError(400, 'BAD_REQUEST', 'head: the journal head must be signed', 'head.signature');
   const key = crypto.createPublicKey({ key: Buffer.from(t.public_key), format: 'der', type: 'spki' });
   if (!crypto.verify(null, Buffer.from(head.hash, 'hex'), key, Buffer.from(head.signature, 'base64'))) {
     return diverged(`the signature on head entry ${head.entrySeq} is not the terminal's`);
   }
-  await tx.query(
-    `INSERT INTO terminal_anchors (terminal_id, entry_seq, hash, signature) VALUES ($1, $2, $3, $4)
-     ON CONFLICT DO NOTHING`,
-    [t.terminal_id, head.entrySeq, Buffer.from(head.hash, 'hex'), Buffer.from(head.signature, 'base64')],
-  );
+  // Past the latest anchor (or the first one): once committed, it is the latest.
+  return {
+    insert: { entrySeq: head.entrySeq, hash: head.hash, signature: head.signature },
+    latest: { entrySeq: head.entrySeq, hash: head.hash },
+  };
 }

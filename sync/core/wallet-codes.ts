@@ -24,7 +24,8 @@ export function walletCode(secret: Buffer, counter: number): string {
 export interface CodeRow {
   code: string;
   wallet_id: string;
-  issued_at: Date;
+  /** When it was issued, in ms since the epoch (read as a number: no Date parsing per code). */
+  issued_at_ms: number;
   /** A payment has used it already. */
   used: boolean;
 }
@@ -47,8 +48,8 @@ export const REASONS = {
 } as const;
 
 /**
- * Judges a payment against its code and wallet (both read under lock) at `at`: the core's clock
- * for an online payment, the corrected capture time for an offline one. `balance` is the wallet's
+ * Judges a payment against its code and wallet (both read under lock) at `atMs` (ms since the
+ * epoch): the core's clock for an online payment, the corrected capture time for an offline one. `balance` is the wallet's
  * balance as it stands within the batch being judged.
  */
 export function judge(
@@ -56,12 +57,12 @@ export function judge(
   code: CodeRow | undefined,
   wallet: WalletRow | undefined,
   balance: number,
-  at: Date,
+  atMs: number,
   alreadyUsed: boolean,
 ): Verdict {
   if (!code || !wallet) return { ok: false, reason: REASONS.unknownCode };
   if (code.used || alreadyUsed) return { ok: false, reason: REASONS.codeReused };
-  const age = (at.getTime() - code.issued_at.getTime()) / 1000;
+  const age = (atMs - code.issued_at_ms) / 1000;
   if (age > CODE_VALID_S || age < -CODE_EARLY_TOLERANCE_S) return { ok: false, reason: REASONS.codeExpired };
   if (wallet.currency !== payment.currency) return { ok: false, reason: REASONS.currency };
   if (balance < payment.amountMinor) return { ok: false, reason: REASONS.balance };
