@@ -19,22 +19,38 @@ export const PATHS = {
   results: '/v1/sync/results',
 } as const;
 
-const Uuid = z
-  .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a UUID');
+/**
+ * The patterns of the wire's strings, shared by the schemas below and by fast-path.ts, which
+ * accepts the biggest messages without zod's per-field machinery and must agree with it.
+ */
+export const PATTERNS = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  hex32: /^[0-9a-f]{64}$/,
+  terminalId: /^sp-[0-9a-f]{16}$/,
+  paymentCode: /^[0-9]{10,32}$/,
+  scheme: /^[a-z][a-z0-9_]{0,31}$/,
+  /** An Ed25519 signature, base64. */
+  signature: /^[A-Za-z0-9+/]{86}==$/,
+} as const;
+export const REASON_MAX = 500;
+export const SOFTWARE_VERSION_MAX = 40;
+
+const Uuid = z.string().regex(PATTERNS.uuid, 'must be a UUID');
 const IsoTime = z.iso.datetime({
   offset: false,
   precision: 3,
   message: 'must be an ISO time in UTC, e.g. 2026-11-25T09:30:00.000Z',
 });
-const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits');
+/** The pattern zod checks an ISO time against (zod builds it; fast-path.ts reuses it). */
+export const ISO_TIME_PATTERN: RegExp = IsoTime._zod.def.pattern as RegExp;
+const Hex32 = z.string().regex(PATTERNS.hex32, 'must be 64 hex digits');
 export const TerminalId = z
   .string()
-  .regex(/^sp-[0-9a-f]{16}$/, 'must be a terminal id, sp- and 16 hex digits');
-export const PaymentCodeText = z.string().regex(/^[0-9]{10,32}$/, 'must be a payment code of digits');
+  .regex(PATTERNS.terminalId, 'must be a terminal id, sp- and 16 hex digits');
+export const PaymentCodeText = z.string().regex(PATTERNS.paymentCode, 'must be a payment code of digits');
 const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const Scheme = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/);
-const Reason = z.string().max(500);
+const Scheme = z.string().regex(PATTERNS.scheme);
+const Reason = z.string().max(REASON_MAX);
 
 /** The facts that identify a payment; the same paymentId with other facts is a conflict. */
 export const PaymentFacts = z
@@ -130,10 +146,7 @@ export const JournalHead = z
   .object({
     entrySeq: z.number().int().min(0),
     hash: Hex32,
-    signature: z
-      .string()
-      .regex(/^[A-Za-z0-9+/]{86}==$/)
-      .nullable(),
+    signature: z.string().regex(PATTERNS.signature).nullable(),
   })
   .strict();
 export type JournalHead = z.infer<typeof JournalHead>;
@@ -158,10 +171,20 @@ export type SyncStateResponse = z.infer<typeof SyncStateResponse>;
  * (settled or declined_after_sync); the others are records of payments the terminal decided, sent
  * so the core holds every seq.
  */
+/** States of a payment the terminal decided itself, sent as a record. */
+export const RECORDED_STATES = [
+  'declined',
+  'approved',
+  'settled',
+  'declined_after_sync',
+  'voided',
+  'refunded',
+] as const;
+
 export const UploadedPayment = z.discriminatedUnion('state', [
   PaymentFacts.extend({ state: z.literal('accepted_offline'), code: PaymentCodeText }).strict(),
   PaymentFacts.extend({
-    state: z.enum(['declined', 'approved', 'settled', 'declined_after_sync', 'voided', 'refunded']),
+    state: z.enum(RECORDED_STATES),
     mode: z.enum(['online', 'offline']),
     reason: Reason.optional(),
   }).strict(),
@@ -181,7 +204,7 @@ export const UploadRequest = z
       .nullable(),
     /** Payments stored and not yet forwarded, for the operator's fleet view. */
     queueDepth: z.number().int().min(0),
-    softwareVersion: z.string().max(40),
+    softwareVersion: z.string().max(SOFTWARE_VERSION_MAX),
   })
   .strict()
   .superRefine((req, ctx) => {
