@@ -303,7 +303,7 @@ export class SyncEngine {
         journal.park(p.seq, 'its payment code is no longer on the terminal, so the core cannot take it');
         report.parked += 1;
       }
-      sending = sending.filter((p) => !unsendable.includes(p));
+      if (unsendable.length > 0) sending = sending.filter((p) => !unsendable.includes(p));
       const request: UploadRequest = {
         payments,
         head: journal.signedHead(),
@@ -466,22 +466,24 @@ export class SyncEngine {
 
 /** The wire form of a stored payment; null when it can't be sent (its raw code is gone). */
 export function toUploaded(p: StoredPayment): UploadedPayment | null {
-  const facts = {
-    paymentId: p.paymentId,
-    seq: p.seq,
-    amount: p.amount,
-    scheme: p.scheme,
-    codeHash: p.codeHash,
-    capturedAt: p.capturedAt,
-  };
+  // Literals rather than spreads of a shared `facts` object: built for every payment of a batch.
+  const { paymentId, seq, amount, scheme, codeHash, capturedAt } = p;
   if (p.status === 'accepted_offline') {
-    return p.code ? { ...facts, state: 'accepted_offline', code: p.code } : null;
+    return p.code
+      ? { paymentId, seq, amount, scheme, codeHash, capturedAt, state: 'accepted_offline', code: p.code }
+      : null;
   }
   if (p.status === 'captured' || p.status === 'unknown') return null;
-  return {
-    ...facts,
+  const record: UploadedPayment = {
+    paymentId,
+    seq,
+    amount,
+    scheme,
+    codeHash,
+    capturedAt,
     state: p.status,
     mode: p.mode ?? 'offline',
-    ...(p.reason ? { reason: p.reason.slice(0, 500) } : {}),
   };
+  if (p.reason) record.reason = p.reason.slice(0, 500);
+  return record;
 }
