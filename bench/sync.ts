@@ -8,6 +8,14 @@
  *    Targets: ≥ 10,000 payments/s and ≥ 40 % of the ceiling.
  * 2. Re-sending every already-synced batch: its cost beside the first sending (target: no more).
  * 3. Online authorisation over loopback to PostgreSQL, one at a time: p50/p99 (target p99 ≤ 10 ms).
+ *
+ * Beside the drain it prints where the time went: CPU used during it by the terminal (this process,
+ * and of its wall time how much went to journal reads and to recording results), by the core's
+ * process and by the PostgreSQL backends serving the bench's database (Linux /proc). On a machine
+ * of two cores shared by all three, the drain is bound by their sum as much as by any one of them.
+ *
+ * On its own: `node --import tsx bench/sync.ts`; BENCH_CORE_NODE_ARGS passes options to the core's
+ * node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -33,10 +41,21 @@ const silent = pino({ level: 'silent' });
 async function startCoreProcess(
   url: string,
   dataDir: string,
-): Promise<{ url: string; stop: () => Promise<void> }> {
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const proc = spawn(
     process.execPath,
-    ['bin/suanpan.js', 'core', 'serve', '--db', url, '--port', '0', '--data-dir', dataDir],
+    [
+      ...(process.env.BENCH_CORE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      'bin/suanpan.js',
+      'core',
+      'serve',
+      '--db',
+      url,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -52,11 +71,59 @@ async function startCoreProcess(
   });
   return {
     url: base,
+    pid: proc.pid as number,
     stop: () =>
       new Promise((resolve) => {
         proc.on('exit', () => resolve());
         proc.kill('SIGTERM');
       }),
+  };
+}
+
+/** CPU time (user + system) of a process so far, in ms; null where /proc can't tell (not Linux). */
+function cpuMs(pid: number | 'self'): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU of the terminal (this process), the core's process and the PostgreSQL backends of `db`. */
+async function cpuSample(
+  corePid: number,
+  db: pg.Pool,
+): Promise<{ terminal: number; core: number; pg: Map<number, number> } | null> {
+  const backends = await db.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  const terminal = cpuMs('self');
+  const core = cpuMs(corePid);
+  if (terminal === null || core === null) return null;
+  const pgCpu = new Map<number, number>();
+  for (const { pid } of backends.rows) pgCpu.set(pid, cpuMs(pid) ?? 0);
+  return { terminal, core, pg: pgCpu };
+}
+
+/** Wraps `obj[name]` so that its calls add their wall time to `into[label]`. */
+function timeCalls<T extends object>(
+  obj: T,
+  name: keyof T & string,
+  into: Record<string, number>,
+  label: string,
+) {
+  const fn = (obj[name] as (...a: unknown[]) => unknown).bind(obj);
+  (obj as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    const start = nowMs();
+    try {
+      return fn(...args);
+    } finally {
+      into[label] = (into[label] ?? 0) + nowMs() - start;
+    }
   };
 }
 
@@ -159,9 +226,17 @@ export async function benchSync(): Promise<void> {
       softwareVersion: 'bench',
       batchSize: BATCH,
     });
+    // Where the terminal's time goes: its journal (reads, and recording the results).
+    const journalMs: Record<string, number> = {};
+    for (const m of ['uploadCandidates', 'signedHead', 'entryHashAt', 'offlineStats'] as const)
+      timeCalls(t.journal, m, journalMs, 'reads');
+    timeCalls(t.journal, 'transitionMany', journalMs, 'recording');
+    const cpu0 = await cpuSample(core.pid, db);
     const d0 = nowMs();
     const report = await engine.syncNow();
     const drainMs = nowMs() - d0;
+    const cpu1 = await cpuSample(core.pid, db);
+    const journalDrainMs = { ...journalMs };
     if (report.settled !== DRAIN) throw new Error(`drain settled ${report.settled} of ${DRAIN}`);
     const drainRate = (DRAIN / drainMs) * 1000;
 
@@ -237,6 +312,13 @@ export async function benchSync(): Promise<void> {
     console.log(
       `  drain ${DRAIN.toLocaleString('en')} stored payments   ${(drainMs / 1000).toFixed(2)} s = ${Math.round(drainRate).toLocaleString('en')} payments/s   (target ≥ 10,000/s)  ${drainRate >= 10_000 ? 'met' : 'NOT MET'}`,
     );
+    if (cpu0 && cpu1) {
+      let pgMs = 0;
+      for (const [pid, ms] of cpu1.pg) pgMs += ms - (cpu0.pg.get(pid) ?? 0);
+      console.log(
+        `    CPU during the drain: terminal ${(cpu1.terminal - cpu0.terminal).toFixed(0)} ms (journal: reads ${(journalDrainMs.reads ?? 0).toFixed(0)} ms, recording results ${(journalDrainMs.recording ?? 0).toFixed(0)} ms wall), core ${(cpu1.core - cpu0.core).toFixed(0)} ms, PostgreSQL ${pgMs.toFixed(0)} ms`,
+      );
+    }
     console.log(
       `  raw unnest insert ceiling   ${(rawMs / 1000).toFixed(2)} s = ${Math.round(rawRate).toLocaleString('en')} rows/s; drain is ${((drainRate / rawRate) * 100).toFixed(0)} % of it   (target ≥ 40 %)  ${drainRate >= 0.4 * rawRate ? 'met' : 'NOT MET'}`,
     );
