@@ -165,8 +165,18 @@ describe('journal', () => {
     const settled = journal.capture(payment({ amount: '99.00' }), accept);
     journal.transition(settled.paymentId, { status: 'settled' });
     journal.capture(payment({ amount: '7.00' }));
+    expect(journal.offlineStats()).toMatchObject({
+      pending: 2,
+      totals: { CNY: 1250 },
+      inDoubt: 1,
+      lastSyncAt: null,
+    });
+    const first = journal.payments({ status: 'accepted_offline', limit: 2 }).at(-1);
+    expect(journal.offlineStats().oldestCapturedAt).toBe(first?.capturedAt);
+    const hkd = journal.capture({ ...payment(), amount: { minor: 500, currency: 'HKD' } }, accept);
     const stats = journal.offlineStats();
-    expect(stats).toMatchObject({ pending: 2, totals: { CNY: 1250 }, inDoubt: 1, lastSyncAt: null });
+    expect(stats).toMatchObject({ pending: 3, totals: { CNY: 1250, HKD: 500 }, inDoubt: 1 });
+    journal.transition(hkd.paymentId, { status: 'declined_after_sync' });
     let seen: unknown;
     journal.capture(payment(), (s) => {
       seen = s;
@@ -175,6 +185,10 @@ describe('journal', () => {
     expect(seen).toMatchObject({ pending: 2, totals: { CNY: 1250 } });
     journal.recordSync(new Date('2026-11-25T10:00:00Z'));
     expect(journal.offlineStats().lastSyncAt).toBe('2026-11-25T10:00:00.000Z');
+    for (const p of journal.payments({ status: 'accepted_offline' })) {
+      journal.transition(p.paymentId, { status: 'settled' });
+    }
+    expect(journal.offlineStats()).toMatchObject({ pending: 0, totals: {}, oldestCapturedAt: null });
   });
 
   test('records shift closes with counts and totals by status and scheme', ({ journal }) => {

@@ -199,11 +199,17 @@ const SQL = {
   insertCode: 'INSERT INTO payment_code_vault (seq, code) VALUES (?, ?)',
   eraseCode: 'DELETE FROM payment_code_vault WHERE seq = ?',
   code: 'SELECT v.code FROM payment_code_vault v JOIN payments p USING (seq) WHERE p.payment_id = ?',
-  stats: `SELECT status, currency, count AS n, total_minor AS total FROM payment_totals
-    WHERE status IN ('accepted_offline', 'unknown', 'captured') AND count > 0`,
-  // One statement for the rest of the offline stats: each statement run costs more than its lookup.
-  syncAndOldest: `SELECT last_sync_at, (SELECT captured_at FROM payments WHERE status = 'accepted_offline'
-    ORDER BY seq LIMIT 1) AS oldest FROM sync_state WHERE id = 1`,
+  // The offline stats in one row, since each statement run costs more than the lookups in it:
+  // counts and per-currency totals from the trigger-kept payment_totals, the last sync, the oldest
+  // payment stored.
+  stats: `SELECT
+      coalesce(sum(count) FILTER (WHERE status = 'accepted_offline'), 0) AS pending,
+      coalesce(sum(count) FILTER (WHERE status IN ('unknown', 'captured')), 0) AS in_doubt,
+      json_group_object(currency, total_minor) FILTER (WHERE status = 'accepted_offline' AND count > 0)
+        AS totals,
+      (SELECT last_sync_at FROM sync_state WHERE id = 1) AS last_sync_at,
+      (SELECT captured_at FROM payments WHERE status = 'accepted_offline' ORDER BY seq LIMIT 1) AS oldest
+    FROM payment_totals`,
   meta: 'SELECT value FROM journal_meta WHERE key = ?',
 } as const;
 
@@ -841,26 +847,21 @@ export class Journal {
   }
 
   private readStats(): OfflineStats {
-    const rows = this.stmt.stats.all() as { status: string; currency: string; n: number; total: number }[];
-    const more = this.stmt.syncAndOldest.get() as { last_sync_at: string | null; oldest: string | null };
-    const stats: OfflineStats = {
-      pending: 0,
-      totals: {},
-      oldestCapturedAt: null,
-      inDoubt: 0,
-      lastSyncAt: more.last_sync_at,
+    const row = this.stmt.stats.get() as {
+      pending: number;
+      in_doubt: number;
+      totals: string;
+      last_sync_at: string | null;
+      oldest: string | null;
+    };
+    return {
+      pending: row.pending,
+      totals: JSON.parse(row.totals) as Record<string, number>,
+      oldestCapturedAt: row.pending > 0 ? row.oldest : null,
+      inDoubt: row.in_doubt,
+      lastSyncAt: row.last_sync_at,
       createdAt: this.createdAt,
     };
-    for (const r of rows) {
-      if (r.status !== 'accepted_offline') {
-        stats.inDoubt += r.n;
-        continue;
-      }
-      stats.pending += r.n;
-      stats.totals[r.currency] = (stats.totals[r.currency] ?? 0) + r.total;
-    }
-    if (stats.pending > 0) stats.oldestCapturedAt = more.oldest;
-    return stats;
   }
 
   private assertTransition(paymentId: string, from: PaymentStatus, to: PaymentState): void {
