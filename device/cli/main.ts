@@ -35,6 +35,7 @@ import { queue } from './commands/queue.ts';
 import { scanners, scanTest } from './commands/scanners.ts';
 import { shiftClose } from './commands/shift.ts';
 import { simPrinter, simScanner } from './commands/sim.ts';
+import { start } from './commands/start.ts';
 import { syncCommand } from './commands/sync.ts';
 import { type CliIO, type CommandResult, classifyCliError, EXIT_OK, EXIT_USAGE, jsonLine } from './output.ts';
 
@@ -236,6 +237,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   command(shift, 'close', 'close the shift: record it in the journal and print its report').action(
     run((o) => shiftClose(o, io)),
   );
+
+  command(program, 'start', 'run the terminal host and the kiosk API on 127.0.0.1 (Ctrl-C stops it)')
+    .option(
+      '--port <port>',
+      'port of the kiosk API (default: the kiosk.port setting, 7420; 0: any free port)',
+    )
+    .action(run<Common & { port?: string }>((o) => start(o, io)));
 
   command(
     program,

@@ -43,6 +43,7 @@ describe('settings', () => {
       receipts: true,
     });
     expect(settings.core.url).toBeNull();
+    expect(settings.kiosk).toEqual({ port: 7420, supervisorPin: null, technicianPin: null });
     expect(Object.values(sources).every((s) => s.kind === 'default')).toBe(true);
   });
 
@@ -141,6 +142,23 @@ describe('settings', () => {
   it('an empty variable clears a nullable setting', () => {
     writeSettings({ core: { url: 'https://core.example.com' } });
     expect(loadSettings(dataDir, { SUANPAN_CORE_URL: '' }).settings.core.url).toBeNull();
+  });
+});
+
+describe('kiosk settings', () => {
+  it('takes PINs of 4 to 8 digits as text, and refuses others', () => {
+    writeSettings({ kiosk: { supervisorPin: '0580' } });
+    const { settings } = loadSettings(dataDir, {
+      SUANPAN_KIOSK_TECHNICIAN_PIN: '12345678',
+      SUANPAN_KIOSK_PORT: '0',
+    });
+    expect(settings.kiosk).toEqual({ port: 0, supervisorPin: '0580', technicianPin: '12345678' });
+    writeSettings({ kiosk: { supervisorPin: 1234, technicianPin: '123' } });
+    expect(problems({ SUANPAN_KIOSK_PORT: '70000' })).toEqual([
+      expect.stringMatching(/^SUANPAN_KIOSK_PORT="70000" \(setting kiosk\.port\)/),
+      expect.stringMatching(/kiosk\.supervisorPin.*must be of type string/),
+      expect.stringMatching(/kiosk\.technicianPin.*4 to 8 digits/),
+    ]);
   });
 });
 

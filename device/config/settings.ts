@@ -169,6 +169,38 @@ export const Settings = z
       })
       .strict()
       .prefault({}),
+    kiosk: z
+      .object({
+        // Fixed rather than random so a browser bookmark, the Electron shell and a technician's
+        // curl all find the host; 0 takes any free port (tests, a second host on one machine).
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .default(7420)
+          .describe("Port of the kiosk's local API on 127.0.0.1 (0: any free port)."),
+        // No PIN ships in the code: a default PIN would be the same known PIN on every terminal.
+        // Until the merchant sets one, void and refund stay disabled rather than open to anyone at
+        // the counter (they move money back out of the till).
+        supervisorPin: z
+          .string()
+          .regex(/^[0-9]{4,8}$/, { message: 'must be 4 to 8 digits, written as text, such as "2580"' })
+          .nullable()
+          .default(null)
+          .describe('PIN (4–8 digits) for void and refund on the kiosk; none disables them there.'),
+        // The technician screens activate the terminal and change its devices: disabled until the
+        // installer sets a PIN for this terminal (in suanpan.json or SUANPAN_KIOSK_TECHNICIAN_PIN);
+        // the `suanpan` CLI on the box stays available to them meanwhile.
+        technicianPin: z
+          .string()
+          .regex(/^[0-9]{4,8}$/, { message: 'must be 4 to 8 digits, written as text, such as "2580"' })
+          .nullable()
+          .default(null)
+          .describe('PIN (4–8 digits) for the technician screens on the kiosk; none disables them.'),
+      })
+      .strict()
+      .prefault({}),
     journal: z
       .object({
         busyTimeoutMs: z

@@ -5,6 +5,13 @@
  * on the WebSocket the subprotocols `['suanpan.v1', 'token.<token>']` (a browser cannot set headers
  * on a WebSocket). Requests whose `Origin` is not the host's own are refused with 403.
  *
+ * Routes (device/host/server.ts): `GET /healthz` → Healthz · `GET /api/status` → HostStatus ·
+ * `POST /api/checkout` StartCheckout → 202 CheckoutState · `GET /api/checkout` → CheckoutState or 204 ·
+ * `POST /api/checkout/code` EnterCode → 202 CheckoutState (409 when none waits) ·
+ * `DELETE /api/checkout` → CheckoutState (cancelled) · `POST /api/scan` KioskScan → `{scan}` (masked) ·
+ * `GET /api/payments?limit=N` → PaymentList · WebSocket `/api/events` → HostEvent messages.
+ * A refusal is an ApiError with its HTTP status (400 names the `field`).
+ *
  * Money on the wire is `{minor, currency}`; amounts typed by a cashier travel as text ("12.50") and
  * are parsed strictly by the host (sync/protocol/money.ts), so the renderer never does money maths.
  */
@@ -21,7 +28,13 @@ export const WS_TOKEN_PREFIX = 'token.';
 
 /** An error answer: a code for programs, a message for the cashier in the terminal's language. */
 export const ApiError = z.object({
-  error: z.object({ code: z.string(), message: z.string(), detail: z.string().optional() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    detail: z.string().optional(),
+    /** For a 400: the field that was wrong (`amount`, `code`, `limit`), so a screen can point at it. */
+    field: z.string().optional(),
+  }),
 });
 export type ApiError = z.infer<typeof ApiError>;
 
@@ -39,6 +52,32 @@ export const WithPin = z.object({ pin: z.string().regex(/^[0-9]{4,8}$/) }).stric
 export const Activate = z
   .object({ core: z.url(), code: z.string().min(4).max(32), pin: z.string() })
   .strict();
+
+/** Most payments `GET /api/payments` lists at once: a long day at a busy counter. */
+export const MAX_PAYMENTS_LISTED = 500;
+/** `GET /api/payments?limit=N`: the latest payments first (default 50). */
+export const PaymentsQuery = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,4}$/, { message: `must be a whole number from 1 to ${MAX_PAYMENTS_LISTED}` })
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_PAYMENTS_LISTED))
+      .optional(),
+  })
+  .strict();
+
+/** `GET /healthz` (no token): the host is up and serving this terminal. */
+export interface Healthz {
+  ok: true;
+  version: string;
+  terminalId: string;
+}
+
+/** `GET /api/payments`. */
+export interface PaymentList {
+  payments: PaymentRecord[];
+}
 
 export type CheckoutPhase =
   /** Waiting for the customer's payment code (scanner or manual entry). */
@@ -58,7 +97,11 @@ export interface CheckoutState {
   payment?: PaymentRecord;
   /** For `failed`: what went wrong, in words for the cashier. */
   error?: { code: string; message: string };
-  /** For `done` with a printer: whether the receipt printed, or why not. */
+  /**
+   * For `done` with a printer: whether the receipt printed, or why not. `done` is sent as soon as the
+   * payment is committed, without it; a second `checkout` event (same checkoutId, still `done`)
+   * carries it once the printer has had its go. Absent when no receipt is printed.
+   */
   receipt?: { printed: boolean; problem?: string };
 }
 

@@ -1,0 +1,321 @@
+/**
+ * The kiosk's local API over HTTP and WebSocket (Fastify): routes, validation with the schemas of
+ * api-schema.ts, and the guards of security.ts on every request. What the routes act on (the
+ * terminal, the scan desk, the checkout) comes in as {@link HostServices}; host.ts wires them.
+ *
+ * Every request, in this order (onRequest hook, so a refused request reaches no route or file):
+ *   1. `Host` must be `127.0.0.1:PORT`, else 403 WRONG_HOST (DNS rebinding);
+ *   2. an `Origin`, when sent, must be `http://127.0.0.1:PORT`, else 403 FORBIDDEN_ORIGIN;
+ *   3. under /api, this boot's token: `Authorization: Bearer`, or on the WebSocket the subprotocols
+ *      `suanpan.v1` and `token.<token>`; else 401 UNAUTHENTICATED.
+ * `GET /healthz` and the renderer's static files need no token. Every answer carries the security
+ * headers; /api and /healthz answers are never cached.
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type preHandlerAsyncHookHandler,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { PaymentRecord } from '../../sync/journal/journal.ts';
+import { AmountError, type Money, parseAmount } from '../../sync/protocol/money.ts';
+import { describeIssue } from '../../sync/protocol/wire.ts';
+import type { ScanEvent } from '../scanning/scan-event.ts';
+import { maskedScanEvent } from '../scanning/scan-event.ts';
+import {
+  API_PREFIX,
+  type ApiError,
+  type CheckoutState,
+  EnterCode,
+  type Healthz,
+  type HostEvent,
+  type HostStatus,
+  KioskScan,
+  type PaymentList,
+  PaymentsQuery,
+  StartCheckout,
+  WS_PATH,
+  WS_PROTOCOL,
+} from './api-schema.ts';
+import { ApiProblem, type Locale } from './errors.ts';
+import type { EventHub } from './event-hub.ts';
+import {
+  bearerToken,
+  hostOrigin,
+  LOOPBACK_HOST,
+  offeredProtocols,
+  securityHeaders,
+  subprotocolToken,
+  tokenMatches,
+} from './security.ts';
+
+/** The largest body a route takes: a 4,096-character scan as JSON, with room to spare. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+/** The renderer sends nothing on the socket; a message larger than this closes it. */
+const WS_MAX_PAYLOAD_BYTES = 4 * 1024;
+/** Default of `GET /api/payments`. */
+export const DEFAULT_PAYMENTS_LISTED = 50;
+
+export const SCAN_SOURCE = { manual: 'kiosk:manual', wedge: 'kiosk:wedge' } as const;
+
+/** What the routes act on. */
+export interface HostServices {
+  terminalId: string;
+  version: string;
+  locale: Locale;
+  currency: string;
+  status(): HostStatus;
+  checkout: {
+    current(): CheckoutState | null;
+    readonly waitingForCode: boolean;
+    start(amount: Money): CheckoutState;
+    cancel(): CheckoutState;
+  };
+  /** Routes a scan from the kiosk like any scanner's (ScanDesk.feed) and returns its event. */
+  feedScan(data: string, source: string): ScanEvent;
+  payments(limit: number): PaymentRecord[];
+  hub: EventHub;
+}
+
+export interface HostServerOptions {
+  services: HostServices;
+  token: string;
+  /** The built renderer (index.html and its assets). */
+  webRoot: string;
+  log: Logger;
+  /**
+   * Routes added beside the API (the demo's `/demo/...` pages). Outside /api the token is not
+   * checked by the guards above: a route that needs it takes `auth` as its preHandler.
+   */
+  extraRoutes?: ExtraRoutes;
+}
+
+export type ExtraRoutes = (
+  app: FastifyInstance,
+  guards: { auth: preHandlerAsyncHookHandler },
+) => void | Promise<void>;
+
+/** The page `/` answers when the renderer has not been built. No script, no style: the CSP holds. */
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>Suanpan 算盘</title></head>
+<body>
+<h1>Suanpan 算盘</h1>
+<p>收银界面尚未构建：请在 Suanpan 目录中运行 <code>npm run build:web</code>，然后重新打开此页面。</p>
+<p lang="en">The kiosk screens are not built yet: run <code>npm run build:web</code> in the Suanpan folder, then reload this page.</p>
+<p lang="en">The terminal host is running: <a href="/healthz">/healthz</a>.</p>
+</body>
+</html>
+`;
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function isApi(urlPath: string): boolean {
+  return urlPath === API_PREFIX || urlPath.startsWith(`${API_PREFIX}/`);
+}
+
+/**
+ * What a request is for, as the router sees it: the pattern of the route it matched (`/api/status`),
+ * else its path percent-decoded. Never the raw URL: the router decodes `/%61pi/status` to the
+ * `/api/status` route, so a guard reading the raw text would wave it through.
+ */
+function routeOf(request: FastifyRequest): string {
+  const pattern = request.routeOptions.url;
+  if (pattern !== undefined) return pattern;
+  const raw = pathOf(request.url);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Validates with `schema`; a bad value is a 400 naming the field. */
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const described = r.error.issues.map(describeIssue);
+  const first = described[0] as { field: string; message: string };
+  throw new ApiProblem(400, 'BAD_REQUEST', described.map((d) => d.message).join('; '), {
+    field: first.field,
+  });
+}
+
+function errorBody(problem: ApiProblem): ApiError {
+  return {
+    error: {
+      code: problem.code,
+      message: problem.message,
+      ...(problem.detail !== undefined ? { detail: problem.detail } : {}),
+      ...(problem.field !== undefined ? { field: problem.field } : {}),
+    },
+  };
+}
+
+export async function buildHostServer(options: HostServerOptions): Promise<FastifyInstance> {
+  const { services, token, log } = options;
+  const { locale } = services;
+  // forceCloseConnections: on close, cut every connection, not only idle ones: the host is stopping.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true });
+
+  let boundPort: number | undefined;
+  /** The port actually bound (known after listen; the options may have asked for 0). */
+  const port = () => {
+    boundPort ??= (app.server.address() as AddressInfo).port;
+    return boundPort;
+  };
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (err instanceof ApiProblem) return reply.status(err.status).send(errorBody(err));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own refusals: a body that is not JSON, too large, of another media type.
+      return reply
+        .status(err.statusCode)
+        .send(errorBody(ApiProblem.of(err.statusCode, 'BAD_REQUEST', locale, { detail: err.message })));
+    }
+    log.error({ err, url: pathOf(request.url), method: request.method }, 'kiosk API request failed');
+    return reply.status(500).send(errorBody(ApiProblem.of(500, 'INTERNAL', locale, { detail: err.message })));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send(
+        errorBody(
+          ApiProblem.of(404, 'NOT_FOUND', locale, { detail: `${request.method} ${pathOf(request.url)}` }),
+        ),
+      ),
+  );
+
+  // Registered before the guards: its own onRequest hook marks upgrade requests, so that a refused
+  // upgrade's socket is destroyed after the refusal is written (else it stays open and blocks close).
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: WS_MAX_PAYLOAD_BYTES,
+      // Answer with the protocol only: echoing `token.…` would put the token in the response.
+      handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  });
+
+  /** Throws 401 unless the request presents this boot's token. */
+  const requireToken = (request: FastifyRequest) => {
+    const presented =
+      bearerToken(request.headers.authorization) ??
+      (routeOf(request) === WS_PATH
+        ? subprotocolToken(offeredProtocols(request.headers['sec-websocket-protocol']))
+        : undefined);
+    if (!tokenMatches(token, presented)) {
+      throw ApiProblem.of(401, 'UNAUTHENTICATED', locale, {
+        detail: presented === undefined ? 'no token presented' : 'not this boot’s token',
+      });
+    }
+  };
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const own = hostOrigin(port());
+    if (request.headers.host !== `${LOOPBACK_HOST}:${port()}`) {
+      throw ApiProblem.of(403, 'WRONG_HOST', locale, {
+        detail: `Host "${request.headers.host ?? ''}" is not ${LOOPBACK_HOST}:${port()}`,
+      });
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== own) {
+      log.warn({ origin, url: pathOf(request.url) }, 'request from another origin refused');
+      throw ApiProblem.of(403, 'FORBIDDEN_ORIGIN', locale, { detail: `Origin "${origin}" is not ${own}` });
+    }
+    if (isApi(routeOf(request))) requireToken(request);
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.headers(securityHeaders(port()));
+    const route = routeOf(request);
+    if (isApi(route) || route === '/healthz') reply.header('cache-control', 'no-store');
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="suanpan"');
+  });
+
+  // The renderer's files need no token: the page gets the token from its URL fragment (a browser
+  // never sends the fragment) or the Electron preload.
+  if (fs.existsSync(path.join(options.webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: path.resolve(options.webRoot),
+      prefix: '/',
+      index: 'index.html',
+    });
+  } else {
+    log.warn({ webRoot: options.webRoot }, 'kiosk screens not built: `/` says how to build them');
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
+  }
+
+  app.get(
+    '/healthz',
+    async (): Promise<Healthz> => ({
+      ok: true,
+      version: services.version,
+      terminalId: services.terminalId,
+    }),
+  );
+
+  app.get(`${API_PREFIX}/status`, async (): Promise<HostStatus> => services.status());
+
+  app.get(`${API_PREFIX}/checkout`, async (_request, reply) => {
+    const state = services.checkout.current();
+    return state ? state : reply.status(204).send();
+  });
+
+  app.post(`${API_PREFIX}/checkout`, async (request, reply) => {
+    const body = parse(StartCheckout, request.body);
+    let amount: Money;
+    try {
+      amount = parseAmount(body.amount, services.currency);
+    } catch (err) {
+      if (err instanceof AmountError) throw new ApiProblem(400, err.code, err.message, { field: 'amount' });
+      throw err;
+    }
+    return reply.status(202).send(services.checkout.start(amount));
+  });
+
+  app.post(`${API_PREFIX}/checkout/code`, async (request, reply) => {
+    const { code } = parse(EnterCode, request.body);
+    if (!services.checkout.waitingForCode) throw ApiProblem.of(409, 'NO_CHECKOUT', locale);
+    const scan = services.feedScan(code, SCAN_SOURCE.manual);
+    if (scan.kind !== 'payment_code') {
+      // Reported, never guessed: the checkout keeps waiting for a real code.
+      throw ApiProblem.of(400, 'NOT_A_PAYMENT_CODE', locale, {
+        field: 'code',
+        detail: scan.kind === 'unknown' ? scan.reason : `a ${scan.kind} code`,
+      });
+    }
+    return reply.status(202).send(services.checkout.current());
+  });
+
+  app.delete(`${API_PREFIX}/checkout`, async () => services.checkout.cancel());
+
+  app.post(`${API_PREFIX}/scan`, async (request) => {
+    const { data } = parse(KioskScan, request.body);
+    return { scan: maskedScanEvent(services.feedScan(data, SCAN_SOURCE.wedge)) };
+  });
+
+  app.get(`${API_PREFIX}/payments`, async (request): Promise<PaymentList> => {
+    const { limit } = parse(PaymentsQuery, request.query);
+    return { payments: services.payments(limit ?? DEFAULT_PAYMENTS_LISTED) };
+  });
+
+  app.get(WS_PATH, { websocket: true }, (socket) => {
+    const hello: HostEvent = { type: 'hello', status: services.status() };
+    services.hub.add(socket, hello);
+  });
+
+  await options.extraRoutes?.(app, { auth: async (request) => requireToken(request) });
+
+  return app;
+}
