@@ -20,6 +20,7 @@ import {
 import { demo } from './commands/demo.ts';
 import { init } from './commands/init.ts';
 import { exportJournal, verify } from './commands/journal.ts';
+import { kioskDemo } from './commands/kiosk-demo.ts';
 import { pay } from './commands/pay.ts';
 import { payments } from './commands/payments.ts';
 import {
@@ -248,8 +249,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   command(
     program,
     'demo',
-    'headless demo of offline checkout in a new data folder (what `npm start` runs)',
-  ).action(run<Common>((o) => demo({ dataDir: o.dataDirGiven }, io)));
+    'the whole terminal on this machine: core, simulated printer and scanner, kiosk (what `npm start` runs)',
+  )
+    .option('--port <port>', 'kiosk port on 127.0.0.1 (default: any free port)')
+    .option('--headless', 'instead, a short walk through offline checkout in a new folder, printed')
+    .action(
+      run<Common & { port?: string; headless?: boolean }>((o) =>
+        o.headless
+          ? demo({ dataDir: o.dataDirGiven }, io)
+          : kioskDemo({ dataDir: o.dataDirGiven, port: o.port }, io),
+      ),
+    );
 
   try {
     await program.parseAsync(argv, { from: 'user' });
