@@ -1,0 +1,95 @@
+import { describe, expect, test } from 'vitest';
+import { translator } from '../i18n/dictionary.ts';
+import { checkout, payment, queue } from '../testing/builders.ts';
+import { offlineLimitsBroken } from './offline-room.ts';
+import { describeResult } from './outcome.ts';
+
+const zh = translator('zh-CN');
+const en = translator('en');
+
+describe('the result of a checkout, in words', () => {
+  test('accepted offline says the payment is stored and will be forwarded', () => {
+    const view = describeResult(checkout({ phase: 'done', payment: payment() }), null, en);
+    expect(view.tone).toBe('offline');
+    expect(view.title).toBe('Accepted offline');
+    expect(view.lines.join(' ')).toMatch(/stored on this terminal.*forwarded/);
+  });
+
+  test('an offline decline names the limit and the figures, in both languages', () => {
+    const declined = payment({
+      amount: 20001,
+      status: 'declined',
+      reason: 'Offline payments are limited to ¥200.00 each; this one is ¥200.01, ¥0.01 over.',
+    });
+    const done = checkout({ phase: 'done', payment: declined });
+    const zhView = describeResult(done, queue(), zh);
+    expect(zhView.tone).toBe('declined');
+    expect(zhView.lines[0]).toBe('超过离线单笔限额 ¥200.00，多了 ¥0.01');
+    expect(describeResult(done, queue(), en).lines[0]).toBe(
+      'Over the offline limit of ¥200.00 per payment, by ¥0.01',
+    );
+    expect(zhView.recorded).toBe(declined.reason);
+  });
+
+  test("an online decline gives the core's reason in a cashier's words", () => {
+    const done = checkout({
+      phase: 'done',
+      payment: payment({ mode: 'online', status: 'declined', reason: 'insufficient balance' }),
+    });
+    expect(describeResult(done, null, zh).lines[0]).toBe('顾客余额不足。');
+    expect(describeResult(done, null, en).lines[0]).toBe("The customer's balance is too low.");
+  });
+
+  test('a payment in doubt says the customer must not pay again, and is not final', () => {
+    const done = checkout({ phase: 'done', payment: payment({ mode: 'online', status: 'unknown' }) });
+    const view = describeResult(done, null, zh);
+    expect(view.tone).toBe('unknown');
+    expect(view.pending).toBe(true);
+    expect(view.title).toBe('正在与支付平台核实这笔付款');
+    expect(view.lines[0]).toBe('请勿让顾客再次付款');
+  });
+
+  test('a failure says why in words, and that nothing was charged', () => {
+    const failed = checkout({
+      phase: 'failed',
+      error: { code: 'CODE_USED', message: 'This payment code was already used on this terminal.' },
+    });
+    const view = describeResult(failed, null, zh);
+    expect(view.tone).toBe('failed');
+    expect(view.lines).toEqual([
+      '这个付款码已经用过了。请顾客刷新付款码后再扫。',
+      '没有记录任何付款，顾客未被扣款。',
+    ]);
+    const other = describeResult(
+      checkout({ phase: 'failed', error: { code: 'X', message: 'Disk on fire.' } }),
+      null,
+      en,
+    );
+    expect(other.lines[0]).toBe('Disk on fire.');
+  });
+});
+
+describe('offline limits from the room the host reports', () => {
+  test('names each limit a payment would break', () => {
+    const room = queue({
+      pending: 199,
+      totalStored: { minor: 10000, currency: 'CNY' },
+      storedCount: 0,
+      hoursLeft: 0,
+    });
+    expect(offlineLimitsBroken(room, 20001).map((l) => l.limit)).toEqual([
+      'perPayment',
+      'totalStored',
+      'storedCount',
+      'sinceSync',
+    ]);
+    expect(offlineLimitsBroken(queue(), 20000)).toEqual([]);
+    expect(offlineLimitsBroken(queue(), 20001)).toEqual([
+      {
+        limit: 'perPayment',
+        max: { minor: 20000, currency: 'CNY' },
+        over: { minor: 1, currency: 'CNY' },
+      },
+    ]);
+  });
+});

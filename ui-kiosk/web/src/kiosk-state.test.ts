@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import type { HostEvent } from './api/contract.ts';
+import { initialKioskState, type KioskAction, type KioskState, kioskReducer } from './kiosk-state.ts';
+import { checkout, payment, queue, status } from './testing/builders.ts';
+
+const run = (actions: KioskAction[], from: KioskState = initialKioskState) =>
+  actions.reduce(kioskReducer, from);
+const event = (e: HostEvent): KioskAction => ({ type: 'event', event: e });
+
+describe('the kiosk state', () => {
+  test('a checkout never goes back to an earlier phase when an answer comes after its event', () => {
+    const done = checkout({ phase: 'done', payment: payment() });
+    const state = run([
+      { type: 'checkout', checkout: checkout() },
+      event({ type: 'checkout', checkout: checkout({ phase: 'working' }) }),
+      event({ type: 'checkout', checkout: done }),
+      // The answer to POST /api/checkout/code, sent while the payment was still being taken.
+      { type: 'checkout', checkout: checkout({ phase: 'working' }) },
+    ]);
+    expect(state.checkout?.phase).toBe('done');
+    expect(state.checkout?.payment?.status).toBe('accepted_offline');
+  });
+
+  test('keeps the offline room as it was when the checkout started', () => {
+    const before = queue({ nextPaymentMax: { minor: 500, currency: 'CNY' } });
+    const state = run([
+      event({ type: 'hello', status: status({ queue: before }) }),
+      { type: 'checkout', checkout: checkout() },
+      event({ type: 'status', status: status() }),
+    ]);
+    expect(state.queueAtStart).toBe(before);
+  });
+
+  test('a payment event updates the checkout on screen (a payment in doubt resolved)', () => {
+    const doubt = payment({ status: 'unknown', mode: 'online' });
+    const state = run([
+      { type: 'checkout', checkout: checkout() },
+      event({ type: 'checkout', checkout: checkout({ phase: 'done', payment: doubt }) }),
+      event({
+        type: 'payment',
+        payment: { ...doubt, status: 'approved', updatedAt: '2030-01-01T10:00:05.000Z' },
+      }),
+      // The same `done` again, now with the receipt report, but the payment as it was at first.
+      event({
+        type: 'checkout',
+        checkout: checkout({ phase: 'done', payment: doubt, receipt: { printed: true } }),
+      }),
+    ]);
+    expect(state.checkout?.payment?.status).toBe('approved');
+    expect(state.checkout?.receipt).toEqual({ printed: true });
+  });
+
+  test('a cancelled or dismissed checkout is not brought back by a late event', () => {
+    const cancelled = run([
+      { type: 'checkout', checkout: checkout() },
+      { type: 'checkout', checkout: checkout({ phase: 'cancelled' }) },
+      event({ type: 'checkout', checkout: checkout() }),
+    ]);
+    expect(cancelled.checkout).toBeNull();
+    const dismissed = run([
+      { type: 'checkout', checkout: checkout({ phase: 'working' }) },
+      event({ type: 'checkout', checkout: checkout({ phase: 'done', payment: payment() }) }),
+      { type: 'dismiss' },
+      event({ type: 'checkout', checkout: checkout({ phase: 'done', receipt: { printed: false } }) }),
+    ]);
+    expect(dismissed.checkout).toBeNull();
+  });
+
+  test("takes up a checkout started elsewhere, but not another one's old result", () => {
+    expect(
+      run([event({ type: 'checkout', checkout: checkout({ checkoutId: 'x' }) })]).checkout?.checkoutId,
+    ).toBe('x');
+    expect(run([{ type: 'checkout', checkout: checkout({ phase: 'done' }) }]).checkout).toBeNull();
+  });
+
+  test('keeps the payments list newest first, one row per payment', () => {
+    const a = payment();
+    const b = payment();
+    const state = run([
+      { type: 'payments', payments: [a] },
+      event({ type: 'payment', payment: b }),
+      event({ type: 'payment', payment: { ...a, status: 'declined_after_sync' } }),
+    ]);
+    expect(state.payments?.map((p) => [p.paymentId, p.status])).toEqual([
+      [b.paymentId, 'accepted_offline'],
+      [a.paymentId, 'declined_after_sync'],
+    ]);
+  });
+
+  test('notes a scan that is not a payment code while a checkout waits', () => {
+    const state = run([
+      { type: 'checkout', checkout: checkout() },
+      event({ type: 'scan', scan: { kind: 'product' } }),
+    ]);
+    expect(state.strayScan).toEqual({ kind: 'product' });
+    expect(run([event({ type: 'scan', scan: { kind: 'product' } })]).strayScan).toBeNull();
+  });
+});

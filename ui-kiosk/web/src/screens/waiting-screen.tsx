@@ -1,0 +1,110 @@
+/**
+ * A checkout waiting for the customer's payment code, then being taken. Says what is happening and
+ * shows the amount; the code can be typed into the field (a keyboard-wedge scanner types there
+ * too); Cancel (or Escape) gives up while no code is in. Once a code is in, the payment can no
+ * longer be cancelled, and the screen says the customer must not pay again.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { CheckoutState, ScanSummary } from '../api/contract.ts';
+import { useI18n } from '../i18n/context.ts';
+import { formatMoney } from '../i18n/money.ts';
+import { useKeys } from '../use-keys.ts';
+
+interface Props {
+  checkout: CheckoutState;
+  strayScan: ScanSummary | null;
+  /** A call (code or cancel) is under way. */
+  busy: 'code' | 'cancel' | null;
+  error: string | null;
+  onCode: (code: string) => void;
+  onCancel: () => void;
+}
+
+export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCancel }: Props) {
+  const { t } = useI18n();
+  const [code, setCode] = useState('');
+  const input = useRef<HTMLInputElement>(null);
+  const working = checkout.phase === 'working';
+
+  useEffect(() => {
+    if (!working) input.current?.focus();
+  }, [working]);
+
+  useKeys((event) => {
+    if (event.key !== 'Escape' || working) return false;
+    if (!busy) onCancel();
+    return true;
+  });
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const typed = code.trim();
+    if (typed === '' || busy || working) return;
+    // The code is a one-time credential: it leaves the field as soon as it is sent.
+    setCode('');
+    onCode(typed);
+  };
+
+  if (working) {
+    return (
+      <div class="waiting-screen waiting-screen--working" aria-busy="true">
+        <div class="progress-ring" aria-hidden="true" />
+        <h1 class="screen-title">{t('work.title')}</h1>
+        <p class="due-amount">{formatMoney(checkout.amount)}</p>
+        <p class="screen-explain">{t('work.explain')}</p>
+      </div>
+    );
+  }
+
+  return (
+    <div class="waiting-screen">
+      <div class="waiting-screen__scan">
+        <div class="scan-symbol" aria-hidden="true" />
+        <div>
+          <h1 class="screen-title">{t('wait.title')}</h1>
+          <p class="screen-explain">{t('wait.explain')}</p>
+        </div>
+      </div>
+      <div class="waiting-screen__amount">
+        <span class="label">{t('wait.amountLabel')}</span>
+        <span class="due-amount">{formatMoney(checkout.amount)}</span>
+      </div>
+      {strayScan && (
+        <p class="form-error" role="alert">
+          {t('reason.invalidCode')}
+        </p>
+      )}
+      <form class="manual-code" onSubmit={submit}>
+        <label for="manual-code">{t('wait.manualLabel')}</label>
+        <div class="manual-code__row">
+          <input
+            id="manual-code"
+            ref={input}
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            autoCorrect="off"
+            spellcheck={false}
+            maxLength={64}
+            value={code}
+            onInput={(event) => setCode((event.target as HTMLInputElement).value)}
+          />
+          <button type="submit" class="button button--primary" disabled={code.trim() === '' || busy !== null}>
+            {t('wait.manualSubmit')}
+          </button>
+        </div>
+        {error && (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+      <div class="waiting-screen__actions">
+        <button type="button" class="button button--cancel" disabled={busy !== null} onClick={onCancel}>
+          {busy === 'cancel' ? t('wait.cancelling') : t('wait.cancel')}
+        </button>
+        <span class="key-hint">{t('wait.keyboardHint')}</span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+/** Small builders for the renderer's tests: a host status, a payment, a checkout, with defaults. */
+import type { CheckoutState, HostStatus, OfflineQueue, PaymentRecord } from '../api/contract.ts';
+
+const cny = (minor: number) => ({ minor, currency: 'CNY' });
+
+export function queue(change: Partial<OfflineQueue['remaining']> & { pending?: number } = {}): OfflineQueue {
+  const { pending = 0, ...remaining } = change;
+  return {
+    pending,
+    totals: { CNY: 0 },
+    oldestCapturedAt: null,
+    limits: { perPayment: cny(20000), totalStored: cny(200000), maxStoredCount: 200, maxHoursSinceSync: 72 },
+    remaining: {
+      nextPaymentMax: cny(20000),
+      totalStored: cny(200000),
+      storedCount: 200,
+      syncDueBy: '2030-01-04T00:00:00.000Z',
+      hoursLeft: 72,
+      ...remaining,
+    },
+  };
+}
+
+export function status(
+  change: { configured?: boolean; reachable?: boolean | null; queue?: OfflineQueue } = {},
+): HostStatus {
+  return {
+    terminal: { terminalId: 'T-1', version: '0.1.0', locale: 'zh-CN', merchantName: null, currency: 'CNY' },
+    activation: { activated: change.configured ?? false, coreUrl: null },
+    online: {
+      configured: change.configured ?? false,
+      reachable: change.reachable ?? null,
+      syncing: false,
+      lastSyncAt: null,
+      lastError: null,
+    },
+    queue: change.queue ?? queue(),
+    devices: { printer: { uri: null, state: 'none', waiting: 0 } },
+  };
+}
+
+let seq = 0;
+
+export function payment(
+  change: Omit<Partial<PaymentRecord>, 'amount'> & { amount?: number } = {},
+): PaymentRecord {
+  seq += 1;
+  const { amount = 1250, ...rest } = change;
+  return {
+    paymentId: `p-${seq}`,
+    seq,
+    amount: cny(amount),
+    scheme: 'demo',
+    codeMasked: '28************3456',
+    mode: 'offline',
+    status: 'accepted_offline',
+    reason: null,
+    capturedAt: '2030-01-01T10:00:00.000Z',
+    updatedAt: '2030-01-01T10:00:00.000Z',
+    ...rest,
+  };
+}
+
+export function checkout(change: Partial<CheckoutState> = {}): CheckoutState {
+  return { checkoutId: 'c-1', amount: cny(1250), phase: 'waiting_code', ...change };
+}
