@@ -172,7 +172,17 @@ function send(kiosk: Kiosk, event: HostEvent): void {
   kiosk.events?.().send(JSON.stringify(event));
 }
 
+const CHROMIUM = '/usr/bin/chromium';
+/**
+ * Skipped only on a developer's machine without Debian's Chromium; in CI (CI=true) a missing browser
+ * fails the run.
+ */
+const SKIP_BROWSER = !fs.existsSync(CHROMIUM) && process.env.CI !== 'true';
+if (SKIP_BROWSER)
+  console.warn('kiosk browser tests skipped: they need Chromium (install the Debian package chromium)');
+
 beforeAll(async () => {
+  if (SKIP_BROWSER) return;
   await ensureBuilt();
   fs.mkdirSync(artifacts, { recursive: true });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-e2e-'));
@@ -182,7 +192,7 @@ beforeAll(async () => {
     port: 0,
     webRoot: distDir,
   });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 120_000);
 
 afterAll(async () => {
@@ -191,7 +201,7 @@ afterAll(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('the kiosk against a terminal with no core', () => {
+describe.skipIf(SKIP_BROWSER)('the kiosk against a terminal with no core', () => {
   test('opens in Chinese, takes the token out of the address bar, and shows the offline banner', async () => {
     const { page, problems } = await openKiosk();
     expect(page.url()).toBe(`${host.url}/`);
@@ -350,7 +360,7 @@ describe('the kiosk against a terminal with no core', () => {
   });
 });
 
-describe('screens for host events a terminal without a core cannot produce', () => {
+describe.skipIf(SKIP_BROWSER)('screens for host events a terminal without a core cannot produce', () => {
   const cny = (minor: number) => ({ minor, currency: 'CNY' });
   const payment = (change: Record<string, unknown>) => ({
     paymentId: 'injected-payment',
@@ -449,7 +459,7 @@ describe('screens for host events a terminal without a core cannot produce', () 
   });
 });
 
-describe('the link to the host', () => {
+describe.skipIf(SKIP_BROWSER)('the link to the host', () => {
   test('without a token the page says how to open it; with a wrong one, that the terminal refused it', async () => {
     const context = await browser.newContext({ viewport: SIZES[0] });
     const page = await context.newPage();
