@@ -48,10 +48,66 @@ export const EnterCode = z.object({ code: z.string().min(1).max(64) }).strict();
 export const KioskScan = z.object({ data: z.string().min(1).max(4096) }).strict();
 /** `POST /api/payments/:id/void` and `/refund`, and technician actions: the PIN that allows them. */
 export const WithPin = z.object({ pin: z.string().regex(/^[0-9]{4,8}$/) }).strict();
-/** `POST /api/activate` (technician). */
-export const Activate = z
-  .object({ core: z.url(), code: z.string().min(4).max(32), pin: z.string() })
-  .strict();
+/** `POST /api/technician/activate` (with the technician session header). */
+export const Activate = z.object({ core: z.url(), code: z.string().min(4).max(32) }).strict();
+
+/**
+ * Second slice: supervisor and technician actions.
+ *
+ * Supervisor (PIN in the body, `settings.kiosk.supervisorPin`; null in the settings = refused with
+ * 403 PIN_NOT_SET): `POST /api/payments/:id/void` WithPin → `{payment}` · `POST
+ * /api/payments/:id/refund` WithPin → `{payment}`. A wrong PIN → 403 WRONG_PIN with `attemptsLeft`;
+ * after 5 wrong PINs in a row the PIN is locked for 60 s → 423 PIN_LOCKED with `retryAfterS`. A state
+ * the payment cannot leave that way → 409 ILLEGAL_TRANSITION with a sentence for the cashier.
+ *
+ * Cashier: `GET /api/payments/:id/receipt.png` → the receipt drawn as a PNG (the preview) ·
+ * `POST /api/payments/:id/reprint` → PrintOutcome (the receipt marked as a reprint) ·
+ * `POST /api/shift/close` → `{report: ShiftReport, print: PrintOutcome}`.
+ *
+ * Technician: `POST /api/technician/session` WithPin (`settings.kiosk.technicianPin`) →
+ * TechnicianSession; every `/api/technician/*` route below needs its `sessionId` in the header
+ * `x-suanpan-technician` (401 TECHNICIAN_SESSION when missing or expired; sessions last 15 min from
+ * their last use) · `GET /api/technician/overview` → TechnicianOverview · `POST
+ * /api/technician/printer/test` → PrintOutcome · `POST /api/technician/drawer/open` → PrintOutcome
+ * · `POST /api/technician/sync` → 202, then `sync` events until `done` · `POST
+ * /api/technician/activate` Activate → `{activated: true, merchantName}` · `DELETE
+ * /api/technician/session` → 204. While a technician session is open, `scan` events of kind
+ * `activation` carry the code unmasked, so scanning an activation card fills the activation form.
+ */
+export const TECHNICIAN_HEADER = 'x-suanpan-technician';
+/** Wrong PINs in a row before the PIN locks, and for how long. */
+export const PIN_ATTEMPTS = 5;
+export const PIN_LOCK_S = 60;
+
+export interface PrintOutcome {
+  printed: boolean;
+  /** Why not, in words for the cashier (the job waits in the print queue). */
+  problem?: string;
+}
+
+export interface TechnicianSession {
+  sessionId: string;
+  expiresAt: string;
+}
+
+export interface TechnicianOverview {
+  version: string;
+  terminalId: string;
+  activation: { activated: boolean; coreUrl: string | null; merchantName: string | null };
+  /** The offline policy in force, with where each value came from (settings, file, variable). */
+  policy: OfflineQueue['limits'] & { sources: Record<string, string> };
+  sync: {
+    state: 'idle' | 'syncing' | 'waiting' | 'stopped' | 'not_activated';
+    reachable: boolean | null;
+    pending: number;
+    parked: { seq: number; reason: string }[];
+    lastSyncAt: string | null;
+    lastError: { code: string; message: string; at: string } | null;
+  };
+  devices: HostStatus['devices'];
+  /** The latest log lines, newest last, as the log file holds them (codes and keys redacted). */
+  logs: { time: string; level: string; module?: string; msg: string }[];
+}
 
 /** Most payments `GET /api/payments` lists at once: a long day at a busy counter. */
 export const MAX_PAYMENTS_LISTED = 500;
