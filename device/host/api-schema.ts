@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import type { ScannerStatus } from '../../drivers/scanner/scanner.ts';
-import type { PaymentRecord } from '../../sync/journal/journal.ts';
+import type { PaymentRecord, ShiftReport } from '../../sync/journal/journal.ts';
 import type { Money } from '../../sync/protocol/money.ts';
 import type { ScanEvent } from '../scanning/scan-event.ts';
 
@@ -34,6 +34,10 @@ export const ApiError = z.object({
     detail: z.string().optional(),
     /** For a 400: the field that was wrong (`amount`, `code`, `limit`), so a screen can point at it. */
     field: z.string().optional(),
+    /** For a 403 WRONG_PIN: wrong PINs still allowed before the PIN locks. */
+    attemptsLeft: z.number().int().min(0).optional(),
+    /** For a 423 PIN_LOCKED: seconds until the PIN may be tried again (also the Retry-After header). */
+    retryAfterS: z.number().int().min(0).optional(),
   }),
 });
 export type ApiError = z.infer<typeof ApiError>;
@@ -50,6 +54,8 @@ export const KioskScan = z.object({ data: z.string().min(1).max(4096) }).strict(
 export const WithPin = z.object({ pin: z.string().regex(/^[0-9]{4,8}$/) }).strict();
 /** `POST /api/technician/activate` (with the technician session header). */
 export const Activate = z.object({ core: z.url(), code: z.string().min(4).max(32) }).strict();
+export type WithPin = z.infer<typeof WithPin>;
+export type Activate = z.infer<typeof Activate>;
 
 /**
  * Second slice: supervisor and technician actions.
@@ -73,6 +79,17 @@ export const Activate = z.object({ core: z.url(), code: z.string().min(4).max(32
  * /api/technician/activate` Activate → `{activated: true, merchantName}` · `DELETE
  * /api/technician/session` → 204. While a technician session is open, `scan` events of kind
  * `activation` carry the code unmasked, so scanning an activation card fills the activation form.
+ *
+ * As the host implements it (device/host): the fifth wrong PIN in a row is itself answered 423
+ * (attempts 1–4 get 403 with `attemptsLeft` 4…1); while locked every try is 423, the right PIN too,
+ * and is not counted; a right PIN resets the count. Supervisor and technician PINs count apart.
+ * Errors of these routes, beside the ones named above: 404 UNKNOWN_PAYMENT; 409 PAYMENT_BUSY (a void
+ * or refund of that payment is under way), NO_CORE, CORE_REFUSED, REFUND_VIA_OPERATOR, BUSY (a
+ * checkout is in progress: no activation now), NOT_ACTIVATED (sync), ACTIVATION_REFUSED; 503
+ * CORE_UNREACHABLE (nothing reached the core, nothing recorded); 504 CORE_NO_ANSWER (the core may
+ * have acted: nothing recorded, try again, a void is safe to repeat); 503 PREVIEW_UNAVAILABLE.
+ * `POST /api/technician/sync` answers 202 `{syncing: true}`; without a core, 409 NOT_ACTIVATED.
+ * Activation restarts the terminal services in place (device/host/host.ts): a `status` event follows.
  */
 export const TECHNICIAN_HEADER = 'x-suanpan-technician';
 /** Wrong PINs in a row before the PIN locks, and for how long. */
@@ -83,6 +100,23 @@ export interface PrintOutcome {
   printed: boolean;
   /** Why not, in words for the cashier (the job waits in the print queue). */
   problem?: string;
+}
+
+/** `POST /api/payments/:id/void` and `/refund`: the payment as it now stands. */
+export interface PaymentChanged {
+  payment: PaymentRecord;
+}
+
+/** `POST /api/shift/close`. */
+export interface ShiftClosed {
+  report: ShiftReport;
+  print: PrintOutcome;
+}
+
+/** `POST /api/technician/activate`. */
+export interface Activated {
+  activated: true;
+  merchantName: string;
 }
 
 export interface TechnicianSession {

@@ -10,6 +10,10 @@
  *      `suanpan.v1` and `token.<token>`; else 401 UNAUTHENTICATED.
  * `GET /healthz` and the renderer's static files need no token. Every answer carries the security
  * headers; /api and /healthz answers are never cached.
+ *
+ * Beyond the token, two more guards, on the routes that need them: the supervisor PIN in the body
+ * of a void or refund, and an open technician session (header `x-suanpan-technician`) on every
+ * `/api/technician/*` route but the one that opens a session with the technician PIN.
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -23,13 +27,14 @@ import Fastify, {
   type preHandlerAsyncHookHandler,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { PaymentRecord } from '../../sync/journal/journal.ts';
 import { AmountError, type Money, parseAmount } from '../../sync/protocol/money.ts';
 import { describeIssue } from '../../sync/protocol/wire.ts';
 import type { ScanEvent } from '../scanning/scan-event.ts';
-import { maskedScanEvent } from '../scanning/scan-event.ts';
 import {
+  Activate,
+  type Activated,
   API_PREFIX,
   type ApiError,
   type CheckoutState,
@@ -38,14 +43,22 @@ import {
   type HostEvent,
   type HostStatus,
   KioskScan,
+  type PaymentChanged,
   type PaymentList,
   PaymentsQuery,
+  type PrintOutcome,
+  type ShiftClosed,
   StartCheckout,
+  TECHNICIAN_HEADER,
+  type TechnicianOverview,
+  type TechnicianSession,
+  WithPin,
   WS_PATH,
   WS_PROTOCOL,
 } from './api-schema.ts';
 import { ApiProblem, type Locale } from './errors.ts';
 import type { EventHub } from './event-hub.ts';
+import type { PinGuard } from './pin-guard.ts';
 import {
   bearerToken,
   hostOrigin,
@@ -55,6 +68,7 @@ import {
   subprotocolToken,
   tokenMatches,
 } from './security.ts';
+import type { TechnicianSessions } from './technician-sessions.ts';
 
 /** The largest body a route takes: a 4,096-character scan as JSON, with room to spare. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -80,9 +94,33 @@ export interface HostServices {
   };
   /** Routes a scan from the kiosk like any scanner's (ScanDesk.feed) and returns its event. */
   feedScan(data: string, source: string): ScanEvent;
+  /** A scan as the kiosk may see it (masked; an activation card unmasked to a technician). */
+  scanForKiosk(scan: ScanEvent): ScanEvent;
   payments(limit: number): PaymentRecord[];
   hub: EventHub;
+  /** Resolves when the terminal services are up (they restart in place after an activation). */
+  ready(): Promise<void>;
+  pins: Pick<PinGuard, 'check'>;
+  /** Throws ApiProblem (404, 409, 503, 504) with nothing recorded; see supervisor.ts. */
+  voidPayment(paymentId: string): Promise<PaymentRecord>;
+  refundPayment(paymentId: string): Promise<PaymentRecord>;
+  /** The receipt drawn as a PNG; 404 for an unknown payment. */
+  receiptPng(paymentId: string): Buffer;
+  reprint(paymentId: string): Promise<PrintOutcome>;
+  closeShift(): Promise<ShiftClosed>;
+  technician: {
+    sessions: Pick<TechnicianSessions, 'open' | 'use' | 'end'>;
+    overview(): TechnicianOverview;
+    printTest(): Promise<PrintOutcome>;
+    openDrawer(): Promise<PrintOutcome>;
+    /** Starts a sync now (its progress goes out as `sync` events); 409 NOT_ACTIVATED without a core. */
+    syncNow(): void;
+    activate(request: Activate): Promise<Activated>;
+  };
 }
+
+/** `:id` of the payment routes: a payment id (a UUID), checked for size only; unknown ones are 404. */
+const PaymentParams = z.object({ id: z.string().min(1).max(64) }).strict();
 
 export interface HostServerOptions {
   services: HostServices;
@@ -158,8 +196,16 @@ function errorBody(problem: ApiProblem): ApiError {
       message: problem.message,
       ...(problem.detail !== undefined ? { detail: problem.detail } : {}),
       ...(problem.field !== undefined ? { field: problem.field } : {}),
+      ...(problem.attemptsLeft !== undefined ? { attemptsLeft: problem.attemptsLeft } : {}),
+      ...(problem.retryAfterS !== undefined ? { retryAfterS: problem.retryAfterS } : {}),
     },
   };
+}
+
+/** The technician session id a request presents (one header, once). */
+function technicianSessionId(request: FastifyRequest): string | undefined {
+  const value = request.headers[TECHNICIAN_HEADER];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 export async function buildHostServer(options: HostServerOptions): Promise<FastifyInstance> {
@@ -176,7 +222,10 @@ export async function buildHostServer(options: HostServerOptions): Promise<Fasti
   };
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    if (err instanceof ApiProblem) return reply.status(err.status).send(errorBody(err));
+    if (err instanceof ApiProblem) {
+      if (err.retryAfterS !== undefined) reply.header('retry-after', String(err.retryAfterS));
+      return reply.status(err.status).send(errorBody(err));
+    }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own refusals: a body that is not JSON, too large, of another media type.
       return reply
@@ -233,7 +282,11 @@ export async function buildHostServer(options: HostServerOptions): Promise<Fasti
       log.warn({ origin, url: pathOf(request.url) }, 'request from another origin refused');
       throw ApiProblem.of(403, 'FORBIDDEN_ORIGIN', locale, { detail: `Origin "${origin}" is not ${own}` });
     }
-    if (isApi(routeOf(request))) requireToken(request);
+    if (isApi(routeOf(request))) {
+      requireToken(request);
+      // While the terminal services restart (after an activation), wait for them.
+      await services.ready();
+    }
   });
 
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -302,13 +355,82 @@ export async function buildHostServer(options: HostServerOptions): Promise<Fasti
 
   app.post(`${API_PREFIX}/scan`, async (request) => {
     const { data } = parse(KioskScan, request.body);
-    return { scan: maskedScanEvent(services.feedScan(data, SCAN_SOURCE.wedge)) };
+    return { scan: services.scanForKiosk(services.feedScan(data, SCAN_SOURCE.wedge)) };
   });
 
   app.get(`${API_PREFIX}/payments`, async (request): Promise<PaymentList> => {
     const { limit } = parse(PaymentsQuery, request.query);
     return { payments: services.payments(limit ?? DEFAULT_PAYMENTS_LISTED) };
   });
+
+  // --- supervisor: void and refund, behind the supervisor PIN -------------------------------------
+
+  app.post(`${API_PREFIX}/payments/:id/void`, async (request): Promise<PaymentChanged> => {
+    const { id } = parse(PaymentParams, request.params);
+    const { pin } = parse(WithPin, request.body);
+    services.pins.check('supervisor', pin);
+    return { payment: await services.voidPayment(id) };
+  });
+
+  app.post(`${API_PREFIX}/payments/:id/refund`, async (request): Promise<PaymentChanged> => {
+    const { id } = parse(PaymentParams, request.params);
+    const { pin } = parse(WithPin, request.body);
+    services.pins.check('supervisor', pin);
+    return { payment: await services.refundPayment(id) };
+  });
+
+  // --- cashier: receipts and the shift ------------------------------------------------------------
+
+  app.get(`${API_PREFIX}/payments/:id/receipt.png`, async (request, reply) => {
+    const { id } = parse(PaymentParams, request.params);
+    return reply.type('image/png').send(services.receiptPng(id));
+  });
+
+  app.post(
+    `${API_PREFIX}/payments/:id/reprint`,
+    async (request): Promise<PrintOutcome> => services.reprint(parse(PaymentParams, request.params).id),
+  );
+
+  app.post(`${API_PREFIX}/shift/close`, async (): Promise<ShiftClosed> => services.closeShift());
+
+  // --- technician: a session opened with the technician PIN, then its header on every route -------
+
+  const { technician } = services;
+  const TECHNICIAN = `${API_PREFIX}/technician`;
+  /** 401 TECHNICIAN_SESSION unless the request names an open session; each use extends it. */
+  const session = {
+    preHandler: async (request: FastifyRequest) => {
+      technician.sessions.use(technicianSessionId(request));
+    },
+  };
+
+  app.post(`${TECHNICIAN}/session`, async (request): Promise<TechnicianSession> => {
+    const { pin } = parse(WithPin, request.body);
+    services.pins.check('technician', pin);
+    return technician.sessions.open();
+  });
+
+  app.delete(`${TECHNICIAN}/session`, session, async (request, reply) => {
+    technician.sessions.end(technicianSessionId(request) as string);
+    return reply.status(204).send();
+  });
+
+  app.get(`${TECHNICIAN}/overview`, session, async (): Promise<TechnicianOverview> => technician.overview());
+
+  app.post(`${TECHNICIAN}/printer/test`, session, async (): Promise<PrintOutcome> => technician.printTest());
+
+  app.post(`${TECHNICIAN}/drawer/open`, session, async (): Promise<PrintOutcome> => technician.openDrawer());
+
+  app.post(`${TECHNICIAN}/sync`, session, async (_request, reply) => {
+    technician.syncNow();
+    return reply.status(202).send({ syncing: true });
+  });
+
+  app.post(
+    `${TECHNICIAN}/activate`,
+    session,
+    async (request): Promise<Activated> => technician.activate(parse(Activate, request.body)),
+  );
 
   app.get(WS_PATH, { websocket: true }, (socket) => {
     const hello: HostEvent = { type: 'hello', status: services.status() };

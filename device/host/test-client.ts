@@ -10,6 +10,8 @@ import { type HostEvent, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from './api-sch
 export interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The body as received (a PNG, say). */
+  body: Buffer;
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   // biome-ignore lint/suspicious/noExplicitAny: answers of many shapes; tests check them field by field
@@ -43,14 +45,15 @@ export function request(url: string, options: RequestOptions = {}): Promise<Answ
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const bytes = Buffer.concat(chunks);
+        const text = bytes.toString('utf8');
         let json: unknown;
         try {
           json = JSON.parse(text);
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, text, json });
       });
       res.on('error', reject);
     });

@@ -1,0 +1,163 @@
+/**
+ * The second slice against a real core (Fastify on PGlite, one for the whole file: it is slow to
+ * start): activation from the technician screen and the host picking the new core up in place, a
+ * void with the supervisor PIN reversed at the core, a refund sent to the operator, and "sync now"
+ * with its progress events.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openTestDb, startTestCore, type TestDb } from '../../sync/core/testing.ts';
+import type { HostEvent } from './api-schema.ts';
+import { KIOSK_PINS, SUPERVISOR_PIN, TestHost } from './test-host.ts';
+
+let db: TestDb;
+let core: Awaited<ReturnType<typeof startTestCore>>;
+let t: TestHost;
+
+beforeAll(async () => {
+  db = await openTestDb('pglite');
+  core = await startTestCore(db.db);
+}, 120_000);
+afterAll(async () => {
+  await core?.close();
+  await db?.cleanup();
+});
+beforeEach(() => {
+  t = new TestHost().settings(KIOSK_PINS);
+});
+afterEach(() => t.close());
+
+/** A merchant at the core and a one-time code to activate a terminal for it. */
+async function activationCode(name: string): Promise<string> {
+  const { merchantId } = await core.service.createMerchant(name);
+  return (await core.service.createActivationCode(merchantId)).code;
+}
+
+async function walletWith(minor: number) {
+  const { walletId } = await core.service.createWallet({ minor, currency: 'CNY' });
+  return {
+    walletId,
+    code: async () => (await core.service.issueWalletCode(walletId)).code,
+    balance: async () => (await core.service.wallet(walletId)).balance.minor,
+  };
+}
+
+const isSync = (e: HostEvent): e is Extract<HostEvent, { type: 'sync' }> => e.type === 'sync';
+
+describe('with a core', () => {
+  it('activates from the technician screen, pays online at once, voids with the PIN at the core', async () => {
+    await t.start();
+    const client = await t.events();
+    const sessionId = await t.openSession();
+    const code = await activationCode('张记小吃店');
+    const activated = await t.technician('/api/technician/activate', sessionId, {
+      method: 'POST',
+      body: { core: core.url, code },
+    });
+    expect(activated.status).toBe(200);
+    expect(activated.json).toEqual({ activated: true, merchantName: '张记小吃店' });
+    // The host restarted its terminal services on the new core: no restart of the host needed.
+    expect(t.host.terminal.coreClient?.baseUrl).toBe(core.url);
+    await client.next((e) => e.type === 'status' && e.status.online.reachable === true);
+    expect((await t.api('/api/status')).json).toMatchObject({
+      terminal: { merchantName: '张记小吃店' },
+      activation: { activated: true, coreUrl: core.url },
+      online: { configured: true },
+    });
+    // The session outlives the restart.
+    const overview = await t.technician('/api/technician/overview', sessionId);
+    expect(overview.json.activation).toEqual({
+      activated: true,
+      coreUrl: core.url,
+      merchantName: '张记小吃店',
+    });
+    expect(['idle', 'syncing', 'waiting']).toContain(overview.json.sync.state);
+
+    const wallet = await walletWith(10_000);
+    const payment = await t.pay('12.50', await wallet.code());
+    expect(payment).toMatchObject({ status: 'approved', mode: 'online' });
+    expect(await wallet.balance()).toBe(10_000 - 1250);
+
+    const refund = await t.api(`/api/payments/${payment.paymentId}/refund`, {
+      method: 'POST',
+      body: { pin: SUPERVISOR_PIN },
+    });
+    expect(refund.status).toBe(409);
+    expect(refund.json.error.code).toBe('REFUND_VIA_OPERATOR');
+    expect(refund.json.error.message).toContain('运营方');
+
+    const wrong = await t.api(`/api/payments/${payment.paymentId}/void`, {
+      method: 'POST',
+      body: { pin: '9999' },
+    });
+    expect(wrong.status).toBe(403);
+    expect(await wallet.balance()).toBe(10_000 - 1250);
+
+    const voided = await t.api(`/api/payments/${payment.paymentId}/void`, {
+      method: 'POST',
+      body: { pin: SUPERVISOR_PIN },
+    });
+    expect(voided.status).toBe(200);
+    expect(voided.json.payment).toMatchObject({
+      paymentId: payment.paymentId,
+      status: 'voided',
+      mode: 'online',
+    });
+    // Reversed at the core: the money is back in the wallet.
+    expect(await wallet.balance()).toBe(10_000);
+    await client.next((e) => e.type === 'payment' && e.payment.status === 'voided');
+    expect(t.host.terminal.journal.payment(payment.paymentId)?.status).toBe('voided');
+
+    const again = await t.api(`/api/payments/${payment.paymentId}/void`, {
+      method: 'POST',
+      body: { pin: SUPERVISOR_PIN },
+    });
+    expect(again.status).toBe(409);
+    expect(again.json.error).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: '这笔交易已撤销。' });
+    expect(await wallet.balance()).toBe(10_000);
+  });
+
+  it('"sync now" sends what was stored offline, with progress events ending in done', async () => {
+    // Offline payments before activation, and no background sync: this sync is the technician's.
+    await t.start({ backgroundSync: false });
+    const wallet = await walletWith(10_000);
+    const stored = [];
+    for (const amount of ['1.00', '2.00', '3.00']) stored.push(await t.pay(amount, await wallet.code()));
+    expect(stored.map((p) => p.status)).toEqual(['accepted_offline', 'accepted_offline', 'accepted_offline']);
+
+    const sessionId = await t.openSession();
+    const activated = await t.technician('/api/technician/activate', sessionId, {
+      method: 'POST',
+      body: { core: core.url, code: await activationCode('李家早餐') },
+    });
+    expect(activated.status).toBe(200);
+    const client = await t.events();
+    const started = await t.technician('/api/technician/sync', sessionId, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const done = await client.next(
+      (e): e is Extract<HostEvent, { type: 'sync' }> => isSync(e) && e.progress.done,
+    );
+    expect(done.progress).toEqual({ sent: 3, total: 3, done: true });
+    const progress = client.events.filter(isSync).map((e) => e.progress);
+    expect(progress[0]).toEqual({ sent: 0, total: 3, done: false });
+    expect(progress.at(-1)).toEqual(done.progress);
+    expect(progress.filter((p) => p.done)).toHaveLength(1);
+    // Sent counts only grow.
+    expect(progress.map((p) => p.sent)).toEqual([...progress.map((p) => p.sent)].sort((a, b) => a - b));
+
+    expect(await wallet.balance()).toBe(10_000 - 600);
+    expect((await t.api('/api/status')).json.queue.pending).toBe(0);
+    const settled = stored[0] as (typeof stored)[number];
+    expect(t.host.terminal.journal.payment(settled.paymentId)?.status).toBe('settled');
+
+    // Settled through the offline path: the core cancels only what it approved that day, so a void
+    // is refused by the core and nothing is recorded.
+    const voided = await t.api(`/api/payments/${settled.paymentId}/void`, {
+      method: 'POST',
+      body: { pin: SUPERVISOR_PIN },
+    });
+    expect(voided.status).toBe(409);
+    expect(voided.json.error.code).toBe('VOID_TOO_LATE');
+    expect(t.host.terminal.journal.payment(settled.paymentId)?.status).toBe('settled');
+    expect(await wallet.balance()).toBe(10_000 - 600);
+  });
+});

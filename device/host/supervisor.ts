@@ -1,0 +1,188 @@
+/**
+ * Void and refund, the supervisor's actions on a payment (the PIN is checked by the caller). Both
+ * follow the journal's state machine (sync/journal/entry.ts: approved or settled → voided or
+ * refunded); what the payment is in any other state is said in words (`cannotChangeText`).
+ *
+ * Void: the payment is reversed at the core first, with the same `cancel` the in-doubt resolution
+ * uses (sync/client/in-doubt.ts): the core reverses a payment it approved that same day and answers
+ * `too_late` otherwise. Only once the core said `cancelled` is `voided` recorded. If the core refuses
+ * or cannot be reached, nothing is recorded and the cashier is told why. If it did not answer (a
+ * timeout, a broken connection), it may have reversed the payment: nothing is recorded either, and
+ * the cashier voids again, which is safe (a second cancel finds it cancelled and says so).
+ * A payment accepted offline is not at the core yet: it can't be voided until it has been synced.
+ *
+ * Refund: the reference core has no refund route (sync/core/server.ts: authorise, query, cancel,
+ * upload; nothing gives money back after the day of the payment). So a terminal with a core refuses
+ * (REFUND_VIA_OPERATOR: the operator refunds it on their side); a terminal without one (the offline
+ * demo, a till not connected to any core) records `refunded`: the merchant gave the money back
+ * out of the till, and the journal says so.
+ *
+ * One action at a time per payment: a second void of a payment being voided is PAYMENT_BUSY, so two
+ * screens can't both reach the core and then race to record it.
+ */
+import type { Logger } from 'pino';
+import {
+  CoreConnectionLostError,
+  CoreProtocolError,
+  CoreRejectedError,
+  CoreTimeoutError,
+  CoreUnreachableError,
+  isTransient,
+} from '../../sync/client/errors.ts';
+import type { InDoubtCore } from '../../sync/client/in-doubt.ts';
+import { JournalError } from '../../sync/journal/errors.ts';
+import type { Decision, Journal, PaymentRecord, PaymentStatus } from '../../sync/journal/journal.ts';
+import type { CancelResponse } from '../../sync/protocol/wire.ts';
+import { ApiProblem, cannotChangeText, type Locale } from './errors.ts';
+
+/** States a void or refund may leave (sync/journal/entry.ts TRANSITIONS). */
+const REVERSIBLE: ReadonlySet<PaymentStatus> = new Set(['approved', 'settled']);
+
+export interface SupervisorActionsOptions {
+  /** The terminal's journal (read at each call: the host may reopen the terminal). */
+  journal: () => Journal;
+  /** The core this terminal is activated at, or null. */
+  core: () => Pick<InDoubtCore, 'cancel'> | null;
+  locale: () => Locale;
+  log: Logger;
+}
+
+export class SupervisorActions {
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly options: SupervisorActionsOptions) {}
+
+  /** Voids `paymentId`: reversed at the core, then recorded `voided`. See the module comment. */
+  voidPayment(paymentId: string): Promise<PaymentRecord> {
+    return this.exclusive(paymentId, async () => {
+      const { log } = this.options;
+      const locale = this.options.locale();
+      const journal = this.options.journal();
+      const payment = journal.storedPayment(paymentId);
+      if (!payment) throw ApiProblem.of(404, 'UNKNOWN_PAYMENT', locale, { detail: paymentId });
+      this.assertReversible('void', payment.status, locale);
+      const core = this.options.core();
+      if (!core) throw ApiProblem.of(409, 'NO_CORE', locale);
+      let answer: CancelResponse;
+      try {
+        answer = await core.cancel(paymentId, {
+          seq: payment.seq,
+          amount: payment.amount,
+          scheme: payment.scheme,
+          codeHash: payment.codeHash,
+          capturedAt: payment.capturedAt,
+        });
+      } catch (err) {
+        log.warn({ paymentId, err: (err as Error).message }, 'void not done: the core did not cancel');
+        throw coreProblem(err, locale);
+      }
+      if (answer.outcome !== 'cancelled') {
+        log.info({ paymentId, state: answer.state, reason: answer.reason }, 'void refused by the core');
+        throw ApiProblem.of(409, 'VOID_TOO_LATE', locale, {
+          detail: answer.reason ?? `the core holds it as ${answer.state}`,
+        });
+      }
+      try {
+        const voided = this.record(paymentId, {
+          status: 'voided',
+          reason: 'voided at the kiosk with the supervisor PIN; reversed at the core',
+          details: {
+            by: 'supervisor',
+            via: 'kiosk',
+            core: { outcome: answer.outcome, state: answer.state, reason: answer.reason },
+          },
+        });
+        log.info({ paymentId, seq: voided.seq }, 'payment voided');
+        return voided;
+      } catch (err) {
+        if (err instanceof ApiProblem) throw err;
+        // The core has reversed it and the journal did not record it: voiding again records it
+        // (the core answers `cancelled` again). Say so, rather than leave the two disagreeing.
+        log.error({ paymentId, err: (err as Error).message }, 'reversed at the core but not recorded');
+        throw ApiProblem.of(500, 'INTERNAL', locale, {
+          detail: `The core reversed payment ${paymentId}, but the journal could not record it (${(err as Error).message}). Void it again once that is fixed.`,
+        });
+      }
+    });
+  }
+
+  /** Refunds `paymentId`: recorded only on a terminal without a core. See the module comment. */
+  refundPayment(paymentId: string): Promise<PaymentRecord> {
+    return this.exclusive(paymentId, async () => {
+      const locale = this.options.locale();
+      const payment = this.options.journal().payment(paymentId);
+      if (!payment) throw ApiProblem.of(404, 'UNKNOWN_PAYMENT', locale, { detail: paymentId });
+      this.assertReversible('refund', payment.status, locale);
+      if (this.options.core()) {
+        throw ApiProblem.of(409, 'REFUND_VIA_OPERATOR', locale, {
+          detail: 'the payment core has no refund route; the operator refunds payments it holds',
+        });
+      }
+      const refunded = this.record(paymentId, {
+        status: 'refunded',
+        reason: 'refunded at the kiosk with the supervisor PIN; no payment core: paid back by the merchant',
+        details: { by: 'supervisor', via: 'kiosk', core: null },
+      });
+      this.options.log.info({ paymentId, seq: refunded.seq }, 'payment refunded (no core)');
+      return refunded;
+    });
+  }
+
+  private assertReversible(action: 'void' | 'refund', status: PaymentStatus, locale: Locale): void {
+    if (!REVERSIBLE.has(status)) {
+      throw new ApiProblem(409, 'ILLEGAL_TRANSITION', cannotChangeText(action, status, locale), {
+        detail: `the payment is ${status}`,
+      });
+    }
+  }
+
+  /** Records the change; a payment moved on meanwhile (the journal refuses) is a 409 in words. */
+  private record(paymentId: string, decision: Decision & { status: 'voided' | 'refunded' }): PaymentRecord {
+    const journal = this.options.journal();
+    try {
+      return journal.transition(paymentId, decision);
+    } catch (err) {
+      if (err instanceof JournalError && err.code === 'ILLEGAL_TRANSITION') {
+        const now = journal.payment(paymentId)?.status ?? 'captured';
+        const action = decision.status === 'refunded' ? 'refund' : 'void';
+        throw new ApiProblem(
+          409,
+          'ILLEGAL_TRANSITION',
+          cannotChangeText(action, now, this.options.locale()),
+          {
+            detail: err.message,
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async exclusive<T>(paymentId: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy.has(paymentId)) throw ApiProblem.of(409, 'PAYMENT_BUSY', this.options.locale());
+    this.busy.add(paymentId);
+    try {
+      return await work();
+    } finally {
+      this.busy.delete(paymentId);
+    }
+  }
+}
+
+/** What a failed call to the core means for the cashier: nothing recorded, and why. */
+function coreProblem(err: unknown, locale: Locale): unknown {
+  if (err instanceof CoreUnreachableError) return ApiProblem.of(503, 'CORE_UNREACHABLE', locale);
+  if (err instanceof CoreTimeoutError || err instanceof CoreConnectionLostError) {
+    return ApiProblem.of(504, 'CORE_NO_ANSWER', locale, { detail: err.message });
+  }
+  if (err instanceof CoreRejectedError) {
+    // A 5xx or a replayed request: the core may have acted; else it refused, and said why.
+    return isTransient(err)
+      ? ApiProblem.of(504, 'CORE_NO_ANSWER', locale, { detail: err.message })
+      : ApiProblem.of(409, 'CORE_REFUSED', locale, { detail: `${err.code}: ${err.message}` });
+  }
+  if (err instanceof CoreProtocolError) {
+    return ApiProblem.of(504, 'CORE_NO_ANSWER', locale, { detail: err.message });
+  }
+  return err;
+}
