@@ -7,69 +7,32 @@
  * after sync; those screens are fed the host's own event messages on the page's real WebSocket
  * (Playwright's routeWebSocket), and say so.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { type Browser, chromium, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HostStatus } from '../../../device/host/api-schema.ts';
 import { type RunningHost, startHost } from '../../../device/host/host.ts';
 import { formatMoney } from '../../../sync/protocol/money.ts';
 import type { HostEvent } from '../src/api/contract.ts';
-import { type MessageKey, translate } from '../src/i18n/dictionary.ts';
-
-const webDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(webDir, '../..');
-const distDir = path.join(webDir, 'dist');
-const artifacts = path.join(repoRoot, 'test-artifacts/kiosk');
-
-const SIZES = [
-  { width: 800, height: 480 },
-  { width: 1024, height: 600 },
-  { width: 1280, height: 800 },
-  { width: 1920, height: 1080 },
-] as const;
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const zh = (key: MessageKey) => translate('zh-CN', key);
-const en = (key: MessageKey) => translate('en', key);
-
-/** Builds the renderer unless dist/ is newer than every source file (a fresh clone has no dist/). */
-async function ensureBuilt(): Promise<void> {
-  const built = path.join(distDir, 'index.html');
-  const builtAt = fs.existsSync(built) ? fs.statSync(built).mtimeMs : 0;
-  const srcDir = path.join(webDir, 'src');
-  const sources = [
-    path.join(webDir, 'index.html'),
-    path.join(webDir, 'vite.config.ts'),
-    ...fs.readdirSync(srcDir, { recursive: true }).map((f) => path.join(srcDir, String(f))),
-  ];
-  if (builtAt > 0 && sources.every((f) => fs.statSync(f).mtimeMs < builtAt)) return;
-  await promisify(execFile)(
-    path.join(repoRoot, 'node_modules/.bin/vite'),
-    ['build', webDir, '--logLevel', 'warn'],
-    {
-      cwd: repoRoot,
-    },
-  );
-}
+import { translate } from '../src/i18n/dictionary.ts';
+import {
+  buildRenderer,
+  en,
+  launchChromium,
+  SIZES,
+  type Size,
+  SKIP_BROWSER,
+  screenshotAtEverySize,
+  text,
+  zh,
+} from './kiosk-browser.ts';
 
 let host: RunningHost;
 let browser: Browser;
 let dataDir: string;
+let web: Awaited<ReturnType<typeof buildRenderer>>;
 
 async function hostStatus(): Promise<HostStatus> {
   const response = await fetch(`${host.url}/api/status`, {
@@ -86,9 +49,7 @@ interface Kiosk {
   events?: () => WebSocketRoute;
 }
 
-async function openKiosk(
-  options: { size?: (typeof SIZES)[number]; routeEvents?: boolean } = {},
-): Promise<Kiosk> {
+async function openKiosk(options: { size?: Size; routeEvents?: boolean } = {}): Promise<Kiosk> {
   const context = await browser.newContext({ viewport: options.size ?? SIZES[0] });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -120,12 +81,6 @@ async function touchAmount(page: Page, amount: string): Promise<void> {
   }
 }
 
-/** The text as shown (Playwright's Locator.innerText: layout-aware, unlike textContent). */
-function text(locator: Locator): Promise<string> {
-  // biome-ignore lint/performance/useDomNodeTextContent: this is Playwright's Locator.innerText, not the DOM property; the rendered text is what the cashier reads.
-  return locator.innerText();
-}
-
 function banner(page: Page) {
   return page.locator('.offline-banner');
 }
@@ -134,71 +89,28 @@ async function bannerStat(page: Page, stat: string): Promise<string> {
   return (await text(banner(page).locator(`[data-stat="${stat}"] dd`))).replace(/\s+/g, ' ').trim();
 }
 
-/** Asserts nothing sticks out of the screen sideways and every control is a 48 px target. */
-async function checkLayout(page: Page, what: string): Promise<void> {
-  const report = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide = [...document.querySelectorAll<HTMLElement>('body *')]
-      .filter((el) => el.getClientRects().length > 0 && el.getBoundingClientRect().right > width + 1)
-      .map((el) => `${el.tagName}.${el.className}`);
-    const small = [...document.querySelectorAll<HTMLElement>('button, input')]
-      .filter((el) => el.getClientRects().length > 0)
-      .map((el) => ({ el, box: el.getBoundingClientRect() }))
-      .filter(({ box }) => box.height < 48 || box.width < 48)
-      .map(
-        ({ el, box }) => `${el.tagName}.${el.className} ${Math.round(box.width)}×${Math.round(box.height)}`,
-      );
-    return { wide, small, scrollWidth: document.documentElement.scrollWidth, width };
-  });
-  expect(report.wide, `${what}: wider than the screen`).toEqual([]);
-  expect(report.scrollWidth, `${what}: horizontal scroll`).toBeLessThanOrEqual(report.width);
-  expect(report.small, `${what}: touch targets under 48 px`).toEqual([]);
-}
-
-/** A screenshot of the current screen at every size, each checked for layout. */
-async function screenshotAtEverySize(page: Page, name: string): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await page.evaluate(
-      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-    );
-    await checkLayout(page, `${name} at ${size.width}×${size.height}`);
-    await page.screenshot({ path: path.join(artifacts, `${size.width}x${size.height}-${name}.png`) });
-  }
-  await page.setViewportSize(SIZES[0]);
-}
-
 function send(kiosk: Kiosk, event: HostEvent): void {
   kiosk.events?.().send(JSON.stringify(event));
 }
 
-const CHROMIUM = '/usr/bin/chromium';
-/**
- * Skipped only on a developer's machine without Debian's Chromium; in CI (CI=true) a missing browser
- * fails the run.
- */
-const SKIP_BROWSER = !fs.existsSync(CHROMIUM) && process.env.CI !== 'true';
-if (SKIP_BROWSER)
-  console.warn('kiosk browser tests skipped: they need Chromium (install the Debian package chromium)');
-
 beforeAll(async () => {
   if (SKIP_BROWSER) return;
-  await ensureBuilt();
-  fs.mkdirSync(artifacts, { recursive: true });
+  web = await buildRenderer();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-e2e-'));
   host = await startHost({
     dataDir,
     env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' },
     port: 0,
-    webRoot: distDir,
+    webRoot: web.dir,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await host?.close();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  web?.remove();
 });
 
 describe.skipIf(SKIP_BROWSER)('the kiosk against a terminal with no core', () => {
@@ -489,7 +401,7 @@ describe.skipIf(SKIP_BROWSER)('the link to the host', () => {
       env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' },
       port,
       token,
-      webRoot: distDir,
+      webRoot: web.dir,
     });
     await lost.waitFor({ state: 'detached', timeout: 15_000 });
     expect(await page.locator('.key--charge').isEnabled()).toBe(true);
