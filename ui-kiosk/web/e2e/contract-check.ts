@@ -7,6 +7,8 @@
  */
 import type { z } from 'zod';
 import type * as Host from '../../../device/host/api-schema.ts';
+import type { ScanKind } from '../../../device/scanning/scan-event.ts';
+import type { ScannerState } from '../../../drivers/scanner/scanner.ts';
 import type * as View from '../src/api/contract.ts';
 
 type Holds<T extends true> = T;
@@ -14,6 +16,7 @@ type Assignable<From, To> = [From] extends [To] ? true : false;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 type HostPayment = NonNullable<Host.CheckoutState['payment']>;
+type HostScan = Extract<Host.HostEvent, { type: 'scan' }>['scan'];
 
 export type ContractChecks = [
   Holds<Assignable<Host.HostStatus, View.HostStatus>>,
@@ -35,4 +38,20 @@ export type ContractChecks = [
   Holds<Same<typeof Host.WS_PROTOCOL, typeof View.WS_PROTOCOL>>,
   Holds<Same<typeof Host.WS_TOKEN_PREFIX, typeof View.WS_TOKEN_PREFIX>>,
   Holds<Same<typeof Host.MAX_PAYMENTS_LISTED, typeof View.MAX_PAYMENTS_LISTED>>,
+  // Second slice: scans, devices, supervisor and technician actions, receipts, shift close.
+  Holds<Assignable<HostScan, View.ScanSummary>>,
+  Holds<Same<ScanKind, View.ScanKind>>,
+  Holds<Same<ScannerState, View.ScannerState>>,
+  Holds<Assignable<Host.PrintOutcome, View.PrintOutcome>>,
+  Holds<Assignable<Host.ShiftClosed, View.ShiftClosed>>,
+  Holds<Assignable<Host.PaymentChanged, View.PaymentChanged>>,
+  Holds<Assignable<Host.Activated, View.Activated>>,
+  Holds<Assignable<Host.TechnicianSession, View.TechnicianSession>>,
+  Holds<Assignable<Host.TechnicianOverview, View.TechnicianOverview>>,
+  Holds<Same<Host.TechnicianOverview['sync']['state'], View.SyncState>>,
+  Holds<Assignable<View.PinBody, z.input<typeof Host.WithPin>>>,
+  Holds<Assignable<View.ActivateBody, z.input<typeof Host.Activate>>>,
+  Holds<Same<typeof Host.TECHNICIAN_HEADER, typeof View.TECHNICIAN_HEADER>>,
+  Holds<Same<typeof Host.PIN_ATTEMPTS, typeof View.PIN_ATTEMPTS>>,
+  Holds<Same<typeof Host.PIN_LOCK_S, typeof View.PIN_LOCK_S>>,
 ];

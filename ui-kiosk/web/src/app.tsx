@@ -1,11 +1,12 @@
 /**
  * The kiosk: the frame (header with navigation, language and online state; the connection and
- * offline banners) around one screen at a time. Checkout is the first screen; the navigation is a
- * list of routes so void and refund, shift close and the technician screens slot in beside it.
+ * offline banners) around one screen at a time. The navigation leads to the checkout, today's
+ * payments (and from one payment to its receipt, void and refund), shift close and the technician
+ * screens; a checkout under way takes the screen whatever was open, and holds the navigation.
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import { type HostApi, HostApiError } from './api/client.ts';
-import { MAX_PAYMENTS_LISTED } from './api/contract.ts';
+import { type HostApi, HostApiError, type SupervisorAction } from './api/client.ts';
+import { type HostEvent, MAX_PAYMENTS_LISTED, type PaymentRecord } from './api/contract.ts';
 import type { HostEvents, HostEventsOptions } from './api/events.ts';
 import {
   type AmountEntry,
@@ -26,18 +27,46 @@ import {
   translator,
 } from './i18n/dictionary.ts';
 import { minorDigits } from './i18n/money.ts';
+import { refusalMessage } from './i18n/refusal.ts';
 import { initialKioskState, isActive, kioskReducer } from './kiosk-state.ts';
 import { KeypadScreen } from './screens/keypad-screen.tsx';
 import { PaymentsScreen } from './screens/payments-screen.tsx';
+import { ReceiptScreen } from './screens/receipt-screen.tsx';
 import { ResultScreen } from './screens/result-screen.tsx';
+import { ShiftScreen } from './screens/shift-screen.tsx';
+import { SupervisorScreen } from './screens/supervisor-screen.tsx';
+import { type SubscribeEvents, TechnicianScreen } from './screens/technician/technician-screen.tsx';
 import { WaitingScreen } from './screens/waiting-screen.tsx';
 
-/** The screens reachable from the navigation. Next: void/refund, shift close, technician. */
-export type Route = 'checkout' | 'payments';
+/** The sections of the navigation. */
+export type Section = 'checkout' | 'payments' | 'shift' | 'technician';
 
-const NAVIGATION: readonly { route: Route; label: MessageKey }[] = [
-  { route: 'checkout', label: 'nav.checkout' },
-  { route: 'payments', label: 'nav.payments' },
+/** What the screen shows, under a section. */
+export type View =
+  | { route: 'checkout' }
+  | { route: 'payments' }
+  /** A payment's receipt, from the result screen (`checkout`) or from today's payments. */
+  | { route: 'receipt'; paymentId: string; from: 'checkout' | 'payments' }
+  | { route: 'supervisor'; paymentId: string; action: SupervisorAction }
+  | { route: 'shift' }
+  | { route: 'technician' };
+
+function sectionOf(view: View): Section {
+  switch (view.route) {
+    case 'receipt':
+      return view.from;
+    case 'supervisor':
+      return 'payments';
+    default:
+      return view.route;
+  }
+}
+
+const NAVIGATION: readonly { section: Section; label: MessageKey }[] = [
+  { section: 'checkout', label: 'nav.checkout' },
+  { section: 'payments', label: 'nav.payments' },
+  { section: 'shift', label: 'nav.shift' },
+  { section: 'technician', label: 'nav.technician' },
 ];
 
 export const LANGUAGE_STORAGE_KEY = 'suanpan.language';
@@ -51,17 +80,6 @@ function savedLanguage(): Language | null {
   }
 }
 
-/** A refusal in words for the cashier: the host's message is already in the terminal's language. */
-function problemMessage(err: unknown, t: ReturnType<typeof translator>): string {
-  if (err instanceof HostApiError) {
-    if (err.code === 'UNREACHABLE') return t('host.unreachable');
-    if (err.code === 'NOT_A_PAYMENT_CODE') return t('reason.invalidCode');
-    if (err.code === 'INVALID_AMOUNT') return t('reason.invalidAmount');
-    return err.message;
-  }
-  return (err as Error).message;
-}
-
 export interface AppProps {
   api: HostApi;
   createEvents: (handlers: Pick<HostEventsOptions, 'onEvent' | 'onState'>) => HostEvents;
@@ -73,7 +91,7 @@ export function App({ api, createEvents }: AppProps) {
   const language = chosenLanguage ?? state.status?.terminal.locale ?? DEFAULT_LANGUAGE;
   const i18n = useMemo(() => ({ language, t: translator(language) }), [language]);
   const { t } = i18n;
-  const [route, setRoute] = useState<Route>('checkout');
+  const [view, setView] = useState<View>({ route: 'checkout' });
   const [entry, setEntry] = useState<AmountEntry>(() => emptyAmount());
   const [busy, setBusy] = useState<'start' | 'code' | 'cancel' | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -89,6 +107,13 @@ export function App({ api, createEvents }: AppProps) {
     );
   }, [api]);
 
+  // Screens that follow the events themselves (the technician's scan test, a sync's progress).
+  const listeners = useRef(new Set<(event: HostEvent) => void>());
+  const subscribe: SubscribeEvents = useCallback((listener) => {
+    listeners.current.add(listener);
+    return () => listeners.current.delete(listener);
+  }, []);
+
   // The event stream, for as long as the app is shown.
   const tRef = useRef(t);
   tRef.current = t;
@@ -96,6 +121,7 @@ export function App({ api, createEvents }: AppProps) {
     const events = createEvents({
       onEvent: (event) => {
         dispatch({ type: 'event', event });
+        for (const listener of listeners.current) listener(event);
         // After a (re)connect, events may have been missed: ask for the checkout as it stands.
         if (event.type === 'hello') {
           api.currentCheckout().then(
@@ -131,6 +157,10 @@ export function App({ api, createEvents }: AppProps) {
 
   const checkout = state.checkout;
   const active = isActive(checkout);
+  // A checkout under way takes the screen; its result then shows under the checkout section.
+  useEffect(() => {
+    if (active) setView({ route: 'checkout' });
+  }, [active]);
 
   const run = async (kind: 'start' | 'code' | 'cancel', call: () => Promise<void>) => {
     setBusy(kind);
@@ -138,7 +168,7 @@ export function App({ api, createEvents }: AppProps) {
     try {
       await call();
     } catch (err) {
-      setError(problemMessage(err, tRef.current));
+      setError(refusalMessage(err, tRef.current));
     } finally {
       setBusy(null);
     }
@@ -173,13 +203,18 @@ export function App({ api, createEvents }: AppProps) {
     }
   };
 
+  /** A payment as the kiosk knows it now (today's list, the checkout on screen). */
+  const paymentById = (paymentId: string): PaymentRecord | undefined =>
+    state.payments?.find((p) => p.paymentId === paymentId) ??
+    (checkout?.payment?.paymentId === paymentId ? checkout.payment : undefined);
+  const changed = (payment: PaymentRecord) =>
+    dispatch({ type: 'event', event: { type: 'payment', payment } });
+
   let screen: preact.ComponentChild;
   if (state.tokenRefused) {
     screen = <HostProblem title={t('host.badToken.title')} detail={t('host.badToken.detail')} />;
   } else if (!state.status) {
     screen = <HostProblem title={t('host.connecting')} detail="" busy />;
-  } else if (route === 'payments' && !active) {
-    screen = <PaymentsScreen payments={state.payments} error={paymentsError} onRefresh={loadPayments} />;
   } else if (checkout && active) {
     screen = (
       <WaitingScreen
@@ -191,23 +226,93 @@ export function App({ api, createEvents }: AppProps) {
         onCancel={cancel}
       />
     );
-  } else if (checkout) {
-    screen = <ResultScreen checkout={checkout} queueAtStart={state.queueAtStart} onNext={next} />;
   } else {
-    screen = (
-      <KeypadScreen
-        entry={entry}
-        status={state.status}
-        starting={busy === 'start'}
-        connected={state.stream === 'open'}
-        error={error}
-        onKey={(key: AmountKey) => {
-          setError(null);
-          setEntry((e) => editAmount(e, key));
-        }}
-        onCharge={charge}
-      />
-    );
+    screen = renderView(view);
+  }
+
+  function renderView(current: View): preact.ComponentChild {
+    const status = state.status;
+    if (!status) return null;
+    switch (current.route) {
+      case 'payments':
+        return (
+          <PaymentsScreen
+            payments={state.payments}
+            error={paymentsError}
+            onRefresh={loadPayments}
+            onOpen={(payment) =>
+              setView({ route: 'receipt', paymentId: payment.paymentId, from: 'payments' })
+            }
+          />
+        );
+      case 'receipt': {
+        const payment = paymentById(current.paymentId);
+        if (!payment) return renderView({ route: current.from });
+        return (
+          <ReceiptScreen
+            api={api}
+            payment={payment}
+            onBack={() => setView({ route: current.from })}
+            {...(current.from === 'payments'
+              ? {
+                  onSupervisor: (action: SupervisorAction) =>
+                    setView({ route: 'supervisor', paymentId: payment.paymentId, action }),
+                }
+              : {})}
+          />
+        );
+      }
+      case 'supervisor': {
+        const payment = paymentById(current.paymentId);
+        if (!payment) return renderView({ route: 'payments' });
+        return (
+          <SupervisorScreen
+            api={api}
+            payment={payment}
+            action={current.action}
+            onChanged={changed}
+            onCancel={() => setView({ route: 'receipt', paymentId: payment.paymentId, from: 'payments' })}
+            onDone={() => setView({ route: 'payments' })}
+          />
+        );
+      }
+      case 'shift':
+        return <ShiftScreen api={api} currency={currency} onDone={() => setView({ route: 'checkout' })} />;
+      case 'technician':
+        return (
+          <TechnicianScreen
+            api={api}
+            status={status}
+            subscribe={subscribe}
+            onLeave={() => setView({ route: 'checkout' })}
+          />
+        );
+      case 'checkout':
+        return checkout ? (
+          <ResultScreen
+            checkout={checkout}
+            queueAtStart={state.queueAtStart}
+            onNext={next}
+            onReceipt={() =>
+              checkout.payment &&
+              setView({ route: 'receipt', paymentId: checkout.payment.paymentId, from: 'checkout' })
+            }
+          />
+        ) : (
+          <KeypadScreen
+            entry={entry}
+            status={status}
+            starting={busy === 'start'}
+            connected={state.stream === 'open'}
+            error={error}
+            onKey={(key: AmountKey) => {
+              setError(null);
+              setEntry((e) => editAmount(e, key));
+            }}
+            onCharge={charge}
+          />
+        );
+    }
   }
 
   const online = state.status ? connectivity(state.status) : null;
@@ -217,14 +322,15 @@ export function App({ api, createEvents }: AppProps) {
         <header class="topbar">
           <span class="topbar__brand">{t('app.name')}</span>
           <nav class="topbar__nav" aria-label={t('nav.label')}>
-            {NAVIGATION.map(({ route: r, label }) => (
+            {NAVIGATION.map(({ section, label }) => (
               <button
                 type="button"
-                key={r}
+                key={section}
                 class="nav-button"
-                aria-current={route === r ? 'page' : undefined}
-                disabled={active && r !== 'checkout'}
-                onClick={() => setRoute(r)}
+                data-section={section}
+                aria-current={sectionOf(view) === section ? 'page' : undefined}
+                disabled={active && section !== 'checkout'}
+                onClick={() => setView({ route: section })}
               >
                 {t(label)}
               </button>

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { HostEvent } from './api/contract.ts';
 import { initialKioskState, type KioskAction, type KioskState, kioskReducer } from './kiosk-state.ts';
-import { checkout, payment, queue, status } from './testing/builders.ts';
+import { checkout, payment, queue, scan, status } from './testing/builders.ts';
 
 const run = (actions: KioskAction[], from: KioskState = initialKioskState) =>
   actions.reduce(kioskReducer, from);
@@ -88,11 +88,8 @@ describe('the kiosk state', () => {
   });
 
   test('notes a scan that is not a payment code while a checkout waits', () => {
-    const state = run([
-      { type: 'checkout', checkout: checkout() },
-      event({ type: 'scan', scan: { kind: 'product' } }),
-    ]);
-    expect(state.strayScan).toEqual({ kind: 'product' });
-    expect(run([event({ type: 'scan', scan: { kind: 'product' } })]).strayScan).toBeNull();
+    const state = run([{ type: 'checkout', checkout: checkout() }, event({ type: 'scan', scan: scan() })]);
+    expect(state.strayScan).toEqual(scan());
+    expect(run([event({ type: 'scan', scan: scan() })]).strayScan).toBeNull();
   });
 });

@@ -93,13 +93,43 @@ export interface HostStatus {
   queue: OfflineQueue;
   devices: {
     printer: { uri: string | null; state: 'ready' | 'problem' | 'none'; problem?: string; waiting: number };
+    scanners: ScannerSummary[];
   };
 }
 
-/** What the renderer reads of a scan: its kind (the code itself is masked by the host anyway). */
-export interface ScanSummary {
-  kind: string;
+export type ScannerState = 'connecting' | 'ready' | 'reconnecting' | 'unavailable' | 'stopped';
+
+/** One scanner as the technician screens show it. */
+export interface ScannerSummary {
+  uri: string;
+  state: ScannerState;
+  /** Why it is not ready, in words for a technician. */
+  reason?: string;
+  /** The Debian package that would make an unavailable driver work. */
+  package?: string;
+  since: string;
+  scans: number;
+  suppressed: number;
+  disconnects: number;
 }
+
+export type ScanKind = 'payment_code' | 'wifi' | 'activation' | 'product' | 'unknown';
+
+interface ScanCommon {
+  /** The text scanned, masked by the host where it could be a secret (payment codes, passwords). */
+  data: string;
+  /** The scanner it came from (`hid:…`, `serial:…`, `kiosk:wedge`). */
+  source: string;
+  at: string;
+}
+
+/**
+ * What the renderer reads of a scan. An activation card's code is unmasked only while a technician
+ * session is open (the activation form is filled from it); a masked one has `*` in it.
+ */
+export type ScanSummary =
+  | (ScanCommon & { kind: 'activation'; activation: { coreUrl: string; code: string } })
+  | (ScanCommon & { kind: Exclude<ScanKind, 'activation'>; reason?: string });
 
 export interface SyncProgress {
   sent: number;
@@ -119,7 +149,16 @@ export type HostEvent =
 
 /** An error answer: a code for programs, a message for people. */
 export interface ApiErrorBody {
-  error: { code: string; message: string; detail?: string; field?: string };
+  error: {
+    code: string;
+    message: string;
+    detail?: string;
+    field?: string;
+    /** WRONG_PIN: tries left before the PIN locks. */
+    attemptsLeft?: number;
+    /** PIN_LOCKED: seconds until the PIN may be tried again. */
+    retryAfterS?: number;
+  };
 }
 
 /** `GET /api/payments`. */
@@ -138,6 +177,94 @@ export interface StartCheckoutBody {
 /** Body of `POST /api/checkout/code`. */
 export interface EnterCodeBody {
   code: string;
+}
+
+/** Body of `POST /api/payments/:id/void` and `/refund`, and of `POST /api/technician/session`. */
+export interface PinBody {
+  pin: string;
+}
+
+/** A PIN is 4 to 8 digits (the host's WithPin). */
+export const PIN_MIN_DIGITS = 4;
+export const PIN_MAX_DIGITS = 8;
+/** Wrong PINs in a row before the PIN locks, and for how many seconds. */
+export const PIN_ATTEMPTS = 5;
+export const PIN_LOCK_S = 60;
+
+/** Answer of a void or a refund: the payment in its new state. */
+export interface PaymentChanged {
+  payment: PaymentRecord;
+}
+
+/** A print job's fate: printed, or why not (the job then waits in the print queue). */
+export interface PrintOutcome {
+  printed: boolean;
+  problem?: string;
+}
+
+/** Payments counted and their totals (minor units per currency), under one status or scheme. */
+export interface ShiftGroup {
+  count: number;
+  totals: Record<string, number>;
+}
+
+/** The report of a closed shift: the payments captured since the previous close. */
+export interface ShiftReport {
+  shiftNo: number;
+  openedAt: string | null;
+  closedAt: string;
+  payments: number;
+  byStatus: Record<string, ShiftGroup>;
+  byScheme: Record<string, ShiftGroup>;
+}
+
+/** Answer of `POST /api/shift/close`. */
+export interface ShiftClosed {
+  report: ShiftReport;
+  print: PrintOutcome;
+}
+
+/** Sent in this header on every `/api/technician/*` call but the one that opens the session. */
+export const TECHNICIAN_HEADER = 'x-suanpan-technician';
+
+/** Answer of `POST /api/technician/session`: kept in memory only, never stored. */
+export interface TechnicianSession {
+  sessionId: string;
+  expiresAt: string;
+}
+
+export type SyncState = 'idle' | 'syncing' | 'waiting' | 'stopped' | 'not_activated';
+
+/** `GET /api/technician/overview`. */
+export interface TechnicianOverview {
+  version: string;
+  terminalId: string;
+  activation: { activated: boolean; coreUrl: string | null; merchantName: string | null };
+  /** The offline policy in force, and where each value came from. */
+  policy: OfflineQueue['limits'] & { sources: Record<string, string> };
+  sync: {
+    state: SyncState;
+    reachable: boolean | null;
+    pending: number;
+    parked: { seq: number; reason: string }[];
+    lastSyncAt: string | null;
+    lastError: { code: string; message: string; at: string } | null;
+  };
+  devices: HostStatus['devices'];
+  /** The latest log lines, newest last. */
+  logs: { time: string; level: string; module?: string; msg: string }[];
+}
+
+/** Body of `POST /api/technician/activate`. */
+export interface ActivateBody {
+  core: string;
+  code: string;
+}
+
+/** Answer of `POST /api/technician/activate`. */
+export interface Activated {
+  activated: true;
+  merchantName: string | null;
 }
 
 export const API_PREFIX = '/api';

@@ -24,6 +24,18 @@ export function formatTime(iso: string, language: Language): string {
   return date.toLocaleTimeString(language, { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
+/** "14:05:09": a time of day to the second (scans, log lines). */
+export function formatClock(iso: string, language: Language): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleTimeString(language, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  });
+}
+
 /** "6/3 14:05": a moment in the next days, short enough for a banner cell. */
 export function formatDateTime(iso: string, language: Language): string {
   const date = new Date(iso);

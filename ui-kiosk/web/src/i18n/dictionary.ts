@@ -27,6 +27,10 @@ export const MESSAGES = {
   'nav.label': { 'zh-CN': '主菜单', en: 'Main menu' },
   'nav.checkout': { 'zh-CN': '收银', en: 'Checkout' },
   'nav.payments': { 'zh-CN': '今日收款', en: "Today's payments" },
+  'nav.shift': { 'zh-CN': '交班', en: 'Close shift' },
+  'nav.technician': { 'zh-CN': '技术员', en: 'Technician' },
+  'common.back': { 'zh-CN': '返回', en: 'Back' },
+  'common.backHint': { 'zh-CN': 'Esc 返回', en: 'Esc goes back' },
   'language.switch': { 'zh-CN': '切换语言：中文 / English', en: 'Switch language: 中文 / English' },
   'status.online': { 'zh-CN': '在线', en: 'Online' },
   'status.offline': { 'zh-CN': '离线', en: 'Offline' },
@@ -212,6 +216,7 @@ export const MESSAGES = {
     en: ({ problem }) => `Receipt not printed: ${problem}`,
   }),
   'result.cancelled': { 'zh-CN': '已取消收款。', en: 'The payment was cancelled.' },
+  'result.receipt': { 'zh-CN': '查看小票', en: 'Show receipt' },
 
   // Why a payment was declined or could not be taken, in a cashier's words.
   'reason.offlineLimit': {
@@ -279,6 +284,339 @@ export const MESSAGES = {
   'payments.col.amount': { 'zh-CN': '金额', en: 'Amount' },
   'payments.col.status': { 'zh-CN': '状态', en: 'State' },
   'payments.col.code': { 'zh-CN': '付款码', en: 'Payment code' },
+  'payments.col.actions': { 'zh-CN': '操作', en: 'Actions' },
+  'payments.open': { 'zh-CN': '查看', en: 'Open' },
+  'payments.openLabel': withParams<{ amount: string; time: string }>({
+    'zh-CN': ({ amount, time }) => `查看 ${time} 的收款 ${amount}`,
+    en: ({ amount, time }) => `Open the payment of ${amount} at ${time}`,
+  }),
+
+  // Payment schemes (wallets), as on the printed receipt.
+  'scheme.alipay': { 'zh-CN': '支付宝', en: 'Alipay' },
+  'scheme.wechat': { 'zh-CN': '微信支付', en: 'WeChat Pay' },
+  'scheme.unionpay': { 'zh-CN': '银联', en: 'UnionPay' },
+  'scheme.demo': { 'zh-CN': '演示钱包', en: 'Demo wallet' },
+
+  // A payment's receipt: the picture, reprint, and the supervisor's actions.
+  'receipt.title': { 'zh-CN': '收款小票', en: 'Receipt' },
+  'receipt.loading': { 'zh-CN': '正在生成小票图片…', en: 'Drawing the receipt…' },
+  'receipt.failed': withParams<{ message: string }>({
+    'zh-CN': ({ message }) => `无法显示小票：${message}`,
+    en: ({ message }) => `Could not show the receipt: ${message}`,
+  }),
+  'receipt.alt': withParams<{ amount: string }>({
+    'zh-CN': ({ amount }) => `${amount} 的收款小票`,
+    en: ({ amount }) => `Receipt for ${amount}`,
+  }),
+  'receipt.scheme': { 'zh-CN': '支付方式', en: 'Scheme' },
+  'receipt.seq': { 'zh-CN': '流水号', en: 'Number' },
+  'receipt.reprint': { 'zh-CN': '重打小票', en: 'Reprint receipt' },
+  'receipt.reprinting': { 'zh-CN': '正在打印小票…', en: 'Printing the receipt…' },
+  'receipt.void': { 'zh-CN': '撤销收款', en: 'Void' },
+  'receipt.refund': { 'zh-CN': '退款', en: 'Refund' },
+  'receipt.supervisorHint': {
+    'zh-CN': '撤销和退款需要主管密码。',
+    en: 'Void and refund need the supervisor PIN.',
+  },
+
+  // What became of a print job.
+  'print.printed': { 'zh-CN': '已打印。', en: 'Printed.' },
+  'print.notPrinted': withParams<{ problem: string }>({
+    'zh-CN': ({ problem }) => `未打印：${problem}`,
+    en: ({ problem }) => `Not printed: ${problem}`,
+  }),
+  'print.queued': {
+    'zh-CN': '已留在打印队列中，打印机恢复后会自动打印。',
+    en: 'Kept in the print queue: it prints when the printer is back.',
+  },
+  'print.failed': withParams<{ message: string }>({
+    'zh-CN': ({ message }) => `打印请求失败：${message}`,
+    en: ({ message }) => `The print request failed: ${message}`,
+  }),
+
+  // The PIN pad (supervisor and technician).
+  'pin.label': { 'zh-CN': '密码', en: 'PIN' },
+  'pin.entered': withParams<{ count: number }>({
+    'zh-CN': ({ count }) => `已输入 ${count} 位`,
+    en: ({ count }) => `${count} ${plural(count, 'digit', 'digits')} entered`,
+  }),
+  'pin.ok': { 'zh-CN': '确定', en: 'OK' },
+  'pin.cancel': { 'zh-CN': '取消', en: 'Cancel' },
+  'pin.keyHint': {
+    'zh-CN': '键盘：数字、退格、回车确认、Esc 取消',
+    en: 'Keyboard: digits, Backspace, Enter to confirm, Esc to cancel',
+  },
+  'pin.checking': { 'zh-CN': '正在核对密码…', en: 'Checking the PIN…' },
+  'pin.wrong': withParams<{ left: number }>({
+    'zh-CN': ({ left }) => `密码错误，还可以再试 ${left} 次。`,
+    en: ({ left }) => `Wrong PIN: ${left} ${plural(left, 'try', 'tries')} left.`,
+  }),
+  'pin.wrongNoCount': { 'zh-CN': '密码错误。', en: 'Wrong PIN.' },
+  'pin.wrongNone': {
+    'zh-CN': '密码错误，已没有重试机会：密码将被锁定。',
+    en: 'Wrong PIN, and no tries left: the PIN is locked now.',
+  },
+  'pin.locked': withParams<{ seconds: number }>({
+    'zh-CN': ({ seconds }) => `错误次数过多，密码已锁定。请 ${seconds} 秒后再试。`,
+    en: ({ seconds }) => `Too many wrong PINs: the PIN is locked. Try again in ${seconds} s.`,
+  }),
+  'pin.refused': withParams<{ message: string }>({
+    'zh-CN': ({ message }) => `未能完成：${message}`,
+    en: ({ message }) => `Not done: ${message}`,
+  }),
+
+  // Void and refund behind the supervisor PIN.
+  'supervisor.title.void': withParams<{ amount: string }>({
+    'zh-CN': ({ amount }) => `撤销收款 ${amount}`,
+    en: ({ amount }) => `Void ${amount}`,
+  }),
+  'supervisor.title.refund': withParams<{ amount: string }>({
+    'zh-CN': ({ amount }) => `退款 ${amount}`,
+    en: ({ amount }) => `Refund ${amount}`,
+  }),
+  'supervisor.explain': { 'zh-CN': '请主管输入密码确认。', en: 'A supervisor enters the PIN to confirm.' },
+  'supervisor.notSet': {
+    'zh-CN': '本终端没有设置主管密码，不能在收银界面撤销或退款。请技术人员在设置中设置 kiosk.supervisorPin。',
+    en: 'This terminal has no supervisor PIN, so void and refund are disabled at the kiosk. A technician sets kiosk.supervisorPin in the settings.',
+  },
+  'supervisor.done': withParams<{ amount: string }>({
+    'zh-CN': ({ amount }) => `已完成：这笔 ${amount} 的收款现在是`,
+    en: ({ amount }) => `Done: the payment of ${amount} is now`,
+  }),
+  'supervisor.backToPayments': { 'zh-CN': '返回今日收款', en: "Back to today's payments" },
+
+  // Shift close.
+  'shift.title': { 'zh-CN': '交班', en: 'Close the shift' },
+  'shift.explain': {
+    'zh-CN': '交班会统计自上次交班以来的全部收款，并打印交班报表。之后的收款计入下一班。',
+    en: 'Closing the shift counts every payment since the last close and prints the shift report. Later payments count in the next shift.',
+  },
+  'shift.confirm': { 'zh-CN': '交班并打印报表', en: 'Close the shift and print the report' },
+  'shift.closing': { 'zh-CN': '正在交班并打印报表…', en: 'Closing the shift and printing the report…' },
+  'shift.failed': withParams<{ message: string }>({
+    'zh-CN': ({ message }) => `交班失败：${message}`,
+    en: ({ message }) => `The shift was not closed: ${message}`,
+  }),
+  'shift.reportTitle': withParams<{ no: number }>({
+    'zh-CN': ({ no }) => `第 ${no} 班交班报表`,
+    en: ({ no }) => `Shift ${no} report`,
+  }),
+  'shift.period': withParams<{ from: string; to: string }>({
+    'zh-CN': ({ from, to }) => `${from} 至 ${to}`,
+    en: ({ from, to }) => `${from} to ${to}`,
+  }),
+  'shift.periodFirst': withParams<{ to: string }>({
+    'zh-CN': ({ to }) => `首个班次，至 ${to}`,
+    en: ({ to }) => `First shift, to ${to}`,
+  }),
+  'shift.payments': withParams<{ count: number }>({
+    'zh-CN': ({ count }) => `共 ${count} 笔收款`,
+    en: ({ count }) => `${count} ${plural(count, 'payment', 'payments')}`,
+  }),
+  'shift.byStatus': { 'zh-CN': '按状态', en: 'By state' },
+  'shift.byScheme': { 'zh-CN': '按支付方式', en: 'By scheme' },
+  'shift.col.count': { 'zh-CN': '笔数', en: 'Count' },
+  'shift.col.total': { 'zh-CN': '金额', en: 'Total' },
+  'shift.taken': { 'zh-CN': '实收合计', en: 'Money taken' },
+  'shift.takenExplain': {
+    'zh-CN': '已收款、离线已收和已结算的收款之和。',
+    en: 'Approved, accepted offline and settled payments added up.',
+  },
+  'shift.lost': withParams<{ count: number }>({
+    'zh-CN': ({ count }) => `其中 ${count} 笔在同步后被拒，没有收到款。`,
+    en: ({ count }) =>
+      `${count} ${plural(count, 'payment was', 'payments were')} declined after sync: that money was not received.`,
+  }),
+  'shift.noPayments': { 'zh-CN': '本班没有收款。', en: 'No payments in this shift.' },
+  'shift.print': { 'zh-CN': '报表打印', en: 'Report printout' },
+  'shift.done': { 'zh-CN': '完成', en: 'Done' },
+
+  // The technician screens.
+  'tech.pinTitle': { 'zh-CN': '技术员登录', en: 'Technician sign-in' },
+  'tech.pinExplain': {
+    'zh-CN': '请输入技术员密码。技术员页面用于激活终端、测试设备和同步。',
+    en: 'Enter the technician PIN. The technician screens activate the terminal, test devices and sync.',
+  },
+  'tech.notSet': {
+    'zh-CN':
+      '本终端没有设置技术员密码，收银界面的技术员页面已停用。请在终端上使用 suanpan 命令，或在设置中设置 kiosk.technicianPin。',
+    en: 'This terminal has no technician PIN, so the technician screens are disabled at the kiosk. Use the suanpan command on the terminal, or set kiosk.technicianPin in the settings.',
+  },
+  'tech.expired': {
+    'zh-CN': '技术员会话已结束（一段时间未操作），请重新输入密码。',
+    en: 'The technician session has ended (unused for a while). Enter the PIN again.',
+  },
+  'tech.title': { 'zh-CN': '技术员', en: 'Technician' },
+  'tech.leave': { 'zh-CN': '退出技术员页面', en: 'Sign out' },
+  'tech.refresh': { 'zh-CN': '刷新', en: 'Refresh' },
+  'tech.loading': { 'zh-CN': '正在读取终端状态…', en: "Reading the terminal's state…" },
+  'tech.loadFailed': withParams<{ message: string }>({
+    'zh-CN': ({ message }) => `读取终端状态失败：${message}`,
+    en: ({ message }) => `Could not read the terminal's state: ${message}`,
+  }),
+  'tech.tabs': { 'zh-CN': '技术员页面', en: 'Technician screens' },
+  'tech.tab.activation': { 'zh-CN': '激活', en: 'Activation' },
+  'tech.tab.devices': { 'zh-CN': '设备', en: 'Devices' },
+  'tech.tab.sync': { 'zh-CN': '同步', en: 'Sync' },
+  'tech.tab.policy': { 'zh-CN': '离线策略', en: 'Offline policy' },
+  'tech.tab.logs': { 'zh-CN': '日志', en: 'Logs' },
+  'tech.tab.about': { 'zh-CN': '版本', en: 'Version' },
+
+  'activation.title': { 'zh-CN': '激活终端', en: 'Activate the terminal' },
+  'activation.explain': {
+    'zh-CN': '输入支付平台地址和激活码，或扫描激活卡自动填写。',
+    en: "Enter the payment core's address and the activation code, or scan an activation card to fill them in.",
+  },
+  'activation.active': withParams<{ merchant: string; core: string }>({
+    'zh-CN': ({ merchant, core }) => `已激活：${merchant}（支付平台 ${core}）`,
+    en: ({ merchant, core }) => `Activated: ${merchant} (payment core ${core})`,
+  }),
+  'activation.inactive': {
+    'zh-CN': '尚未激活：所有收款都走离线流程。',
+    en: 'Not activated: every payment takes the offline path.',
+  },
+  'activation.core': { 'zh-CN': '支付平台地址', en: 'Payment core address' },
+  'activation.code': { 'zh-CN': '激活码', en: 'Activation code' },
+  'activation.submit': { 'zh-CN': '激活', en: 'Activate' },
+  'activation.working': { 'zh-CN': '正在向支付平台激活…', en: 'Activating at the payment core…' },
+  'activation.done': withParams<{ merchant: string }>({
+    'zh-CN': ({ merchant }) => `激活成功，商户：${merchant}`,
+    en: ({ merchant }) => `Activated for ${merchant}`,
+  }),
+  'activation.failed': withParams<{ message: string }>({
+    'zh-CN': ({ message }) => `激活失败：${message}`,
+    en: ({ message }) => `Activation failed: ${message}`,
+  }),
+  'activation.scanned': {
+    'zh-CN': '已从激活卡填入，请核对后按“激活”。',
+    en: 'Filled in from the activation card: check it, then press Activate.',
+  },
+  'activation.masked': {
+    'zh-CN': '扫到了激活卡，但激活码被遮盖了：请重新登录技术员页面后再扫。',
+    en: 'An activation card was scanned, but its code came masked: sign in again and scan it again.',
+  },
+
+  'devices.printer': { 'zh-CN': '小票打印机', en: 'Receipt printer' },
+  'devices.printer.none': { 'zh-CN': '未配置打印机', en: 'No printer set up' },
+  'devices.printer.ready': { 'zh-CN': '就绪', en: 'Ready' },
+  'devices.printer.problem': withParams<{ problem: string }>({
+    'zh-CN': ({ problem }) => `故障：${problem}`,
+    en: ({ problem }) => `Problem: ${problem}`,
+  }),
+  'devices.printer.waiting': withParams<{ count: number }>({
+    'zh-CN': ({ count }) => `打印队列中有 ${count} 张`,
+    en: ({ count }) => `${count} waiting in the print queue`,
+  }),
+  'devices.printTest': { 'zh-CN': '打印测试页', en: 'Print test page' },
+  'devices.openDrawer': { 'zh-CN': '打开钱箱', en: 'Open drawer' },
+  'devices.sending': { 'zh-CN': '正在发送到打印机…', en: 'Sending to the printer…' },
+  'devices.drawerOpened': { 'zh-CN': '已发出开钱箱信号。', en: 'The drawer was told to open.' },
+  'devices.scanners': { 'zh-CN': '扫码枪', en: 'Scanners' },
+  'devices.scanners.none': {
+    'zh-CN': '未配置扫码枪（键盘式扫码枪仍可直接输入到收银界面）。',
+    en: 'No scanner set up (a keyboard-wedge scanner still types into the kiosk).',
+  },
+  'devices.scans': withParams<{ count: number }>({
+    'zh-CN': ({ count }) => `已扫 ${count} 次`,
+    en: ({ count }) => `${count} ${plural(count, 'scan', 'scans')}`,
+  }),
+  'devices.package': withParams<{ name: string }>({
+    'zh-CN': ({ name }) => `需要安装软件包 ${name}`,
+    en: ({ name }) => `Install the package ${name}`,
+  }),
+  'devices.scanTest': { 'zh-CN': '扫码测试', en: 'Scan test' },
+  'devices.scanTestStop': { 'zh-CN': '结束扫码测试', en: 'End the scan test' },
+  'devices.scanTestWaiting': {
+    'zh-CN': '正在等待扫码：请用扫码枪扫任意条码，结果显示在下面。',
+    en: 'Waiting for a scan: scan any code, and it shows below.',
+  },
+  'scanner.connecting': { 'zh-CN': '连接中', en: 'Connecting' },
+  'scanner.ready': { 'zh-CN': '就绪', en: 'Ready' },
+  'scanner.reconnecting': { 'zh-CN': '重新连接中', en: 'Reconnecting' },
+  'scanner.unavailable': { 'zh-CN': '不可用', en: 'Unavailable' },
+  'scanner.stopped': { 'zh-CN': '已停止', en: 'Stopped' },
+  'scanKind.payment_code': { 'zh-CN': '付款码', en: 'Payment code' },
+  'scanKind.wifi': { 'zh-CN': 'Wi-Fi 配置码', en: 'Wi-Fi code' },
+  'scanKind.activation': { 'zh-CN': '激活卡', en: 'Activation card' },
+  'scanKind.product': { 'zh-CN': '商品条码', en: 'Product barcode' },
+  'scanKind.unknown': { 'zh-CN': '无法识别', en: 'Not recognised' },
+
+  'syncPanel.title': { 'zh-CN': '与支付平台同步', en: 'Sync with the payment core' },
+  'syncPanel.state': { 'zh-CN': '状态', en: 'State' },
+  'syncPanel.reachable': { 'zh-CN': '支付平台', en: 'Payment core' },
+  'syncPanel.pending': { 'zh-CN': '待上传', en: 'To send' },
+  'syncPanel.lastSync': { 'zh-CN': '上次同步', en: 'Last sync' },
+  'syncPanel.lastError': { 'zh-CN': '上次错误', en: 'Last error' },
+  'syncPanel.parked': { 'zh-CN': '搁置的记录', en: 'Parked entries' },
+  'syncPanel.never': { 'zh-CN': '从未同步', en: 'Never' },
+  'syncPanel.none': { 'zh-CN': '无', en: 'None' },
+  'syncPanel.count': withParams<{ count: number }>({
+    'zh-CN': ({ count }) => `${count} 笔`,
+    en: ({ count }) => `${count} ${plural(count, 'entry', 'entries')}`,
+  }),
+  'syncPanel.parkedLine': withParams<{ seq: number; reason: string }>({
+    'zh-CN': ({ seq, reason }) => `第 ${seq} 笔：${reason}`,
+    en: ({ seq, reason }) => `No. ${seq}: ${reason}`,
+  }),
+  'syncPanel.now': { 'zh-CN': '立即同步', en: 'Sync now' },
+  'syncPanel.starting': { 'zh-CN': '正在开始同步…', en: 'Starting the sync…' },
+  'syncPanel.done': withParams<{ sent: number }>({
+    'zh-CN': ({ sent }) => `同步完成：上传了 ${sent} 笔。`,
+    en: ({ sent }) => `Sync done: ${sent} sent.`,
+  }),
+  'syncPanel.failed': withParams<{ error: string }>({
+    'zh-CN': ({ error }) => `同步失败：${error}`,
+    en: ({ error }) => `Sync failed: ${error}`,
+  }),
+  'syncPanel.notActivated': {
+    'zh-CN': '终端尚未激活，没有可同步的支付平台。',
+    en: 'The terminal is not activated: there is no payment core to sync with.',
+  },
+  'syncState.idle': { 'zh-CN': '空闲', en: 'Idle' },
+  'syncState.syncing': { 'zh-CN': '正在同步', en: 'Syncing' },
+  'syncState.waiting': { 'zh-CN': '等待重试', en: 'Waiting to retry' },
+  'syncState.stopped': { 'zh-CN': '已停止', en: 'Stopped' },
+  'syncState.not_activated': { 'zh-CN': '未激活，不同步', en: 'Not activated: no sync' },
+  'reachable.yes': { 'zh-CN': '连得上', en: 'Reachable' },
+  'reachable.no': { 'zh-CN': '连不上', en: 'Not reachable' },
+  'reachable.unknown': { 'zh-CN': '尚未尝试', en: 'Not tried yet' },
+
+  'policy.title': { 'zh-CN': '当前生效的离线策略', en: 'The offline policy in force' },
+  'policy.col.limit': { 'zh-CN': '限额', en: 'Limit' },
+  'policy.col.value': { 'zh-CN': '值', en: 'Value' },
+  'policy.col.source': { 'zh-CN': '来源', en: 'Set by' },
+  'policy.perPayment': { 'zh-CN': '离线单笔最多', en: 'Largest offline payment' },
+  'policy.totalStored': { 'zh-CN': '离线存储总额', en: 'Total stored offline' },
+  'policy.maxStoredCount': { 'zh-CN': '离线最多存储笔数', en: 'Most payments stored offline' },
+  'policy.maxHoursSinceSync': { 'zh-CN': '最长不同步时间', en: 'Longest time without a sync' },
+  'source.default': { 'zh-CN': '默认值', en: 'Default' },
+  'source.file': withParams<{ file: string }>({
+    'zh-CN': ({ file }) => `设置文件 ${file}`,
+    en: ({ file }) => `Settings file ${file}`,
+  }),
+  'source.env': withParams<{ variable: string }>({
+    'zh-CN': ({ variable }) => `环境变量 ${variable}`,
+    en: ({ variable }) => `Environment variable ${variable}`,
+  }),
+  'source.unknown': { 'zh-CN': '未说明', en: 'Not stated' },
+
+  'logs.title': { 'zh-CN': '最近日志', en: 'Recent logs' },
+  'logs.empty': { 'zh-CN': '没有日志。', en: 'No log lines.' },
+  'logs.col.time': { 'zh-CN': '时间', en: 'Time' },
+  'logs.col.level': { 'zh-CN': '级别', en: 'Level' },
+  'logs.col.message': { 'zh-CN': '内容', en: 'Message' },
+  'level.trace': { 'zh-CN': '跟踪', en: 'Trace' },
+  'level.debug': { 'zh-CN': '调试', en: 'Debug' },
+  'level.info': { 'zh-CN': '信息', en: 'Info' },
+  'level.warn': { 'zh-CN': '警告', en: 'Warning' },
+  'level.error': { 'zh-CN': '错误', en: 'Error' },
+  'level.fatal': { 'zh-CN': '严重错误', en: 'Fatal' },
+
+  'about.version': { 'zh-CN': '软件版本', en: 'Software version' },
+  'about.terminal': { 'zh-CN': '终端编号', en: 'Terminal ID' },
+  'about.merchant': { 'zh-CN': '商户', en: 'Merchant' },
+  'about.core': { 'zh-CN': '支付平台', en: 'Payment core' },
+  'about.notSet': { 'zh-CN': '未设置', en: 'Not set' },
 
   // Payment states, as a cashier reads them.
   'payment.captured': { 'zh-CN': '处理中', en: 'Processing' },

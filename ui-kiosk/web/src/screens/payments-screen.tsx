@@ -13,6 +13,8 @@ interface Props {
   payments: PaymentRecord[] | null;
   error: string | null;
   onRefresh: () => void;
+  /** Opens a payment: its receipt, reprint, void and refund. */
+  onOpen: (payment: PaymentRecord) => void;
 }
 
 /** Whether `iso` falls on the same local day as `now`. */
@@ -25,7 +27,7 @@ export function isSameDay(iso: string, now: Date): boolean {
   );
 }
 
-export function PaymentsScreen({ payments, error, onRefresh }: Props) {
+export function PaymentsScreen({ payments, error, onRefresh, onOpen }: Props) {
   const { t, language } = useI18n();
   useEffect(onRefresh, []);
 
@@ -63,6 +65,9 @@ export function PaymentsScreen({ payments, error, onRefresh }: Props) {
               </th>
               <th scope="col">{t('payments.col.status')}</th>
               <th scope="col">{t('payments.col.code')}</th>
+              <th scope="col" class="payments-table__actions">
+                <span class="visually-hidden">{t('payments.col.actions')}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -76,6 +81,19 @@ export function PaymentsScreen({ payments, error, onRefresh }: Props) {
                     coreReason(p.reason, t) && <span class="payment-reason">{coreReason(p.reason, t)}</span>}
                 </td>
                 <td class="code">{p.codeMasked}</td>
+                <td class="payments-table__actions">
+                  <button
+                    type="button"
+                    class="button"
+                    aria-label={t('payments.openLabel', {
+                      amount: formatMoney(p.amount),
+                      time: formatTime(p.capturedAt, language),
+                    })}
+                    onClick={() => onOpen(p)}
+                  >
+                    {t('payments.open')}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>

@@ -14,6 +14,8 @@ interface Props {
   checkout: CheckoutState;
   queueAtStart: OfflineQueue | null;
   onNext: () => void;
+  /** Shows the payment's receipt (picture and reprint). */
+  onReceipt: () => void;
 }
 
 /** Keys pressed this soon after the result appears are not taken as "next payment": a double Enter. */
@@ -27,7 +29,7 @@ const SYMBOL: Record<ResultTone, string> = {
   failed: '!',
 };
 
-export function ResultScreen({ checkout, queueAtStart, onNext }: Props) {
+export function ResultScreen({ checkout, queueAtStart, onNext, onReceipt }: Props) {
   const { t } = useI18n();
   const shownAt = useRef(performance.now());
   const view = describeResult(checkout, queueAtStart, t);
@@ -71,6 +73,11 @@ export function ResultScreen({ checkout, queueAtStart, onNext }: Props) {
         >
           {t('result.next')}
         </button>
+        {payment && (view.tone === 'approved' || view.tone === 'offline') && (
+          <button type="button" class="button" onClick={onReceipt}>
+            {t('result.receipt')}
+          </button>
+        )}
         {!view.pending && <span class="key-hint">{t('result.nextHint')}</span>}
       </div>
     </div>

@@ -1,5 +1,12 @@
 /** Small builders for the renderer's tests: a host status, a payment, a checkout, with defaults. */
-import type { CheckoutState, HostStatus, OfflineQueue, PaymentRecord } from '../api/contract.ts';
+import type {
+  CheckoutState,
+  HostStatus,
+  OfflineQueue,
+  PaymentRecord,
+  ScanSummary,
+  ShiftReport,
+} from '../api/contract.ts';
 
 const cny = (minor: number) => ({ minor, currency: 'CNY' });
 
@@ -35,7 +42,7 @@ export function status(
       lastError: null,
     },
     queue: change.queue ?? queue(),
-    devices: { printer: { uri: null, state: 'none', waiting: 0 } },
+    devices: { printer: { uri: null, state: 'none', waiting: 0 }, scanners: [] },
   };
 }
 
@@ -63,4 +70,34 @@ export function payment(
 
 export function checkout(change: Partial<CheckoutState> = {}): CheckoutState {
   return { checkoutId: 'c-1', amount: cny(1250), phase: 'waiting_code', ...change };
+}
+
+/** A scan as the host sends it (masked), of a kind other than an activation card. */
+export function scan(kind: Exclude<ScanSummary['kind'], 'activation'> = 'product'): ScanSummary {
+  return { kind, data: '6901234567892', source: 'kiosk:wedge', at: '2030-01-01T10:00:00.000Z' };
+}
+
+/** A closed shift's report: `groups` as [status, scheme, currency, count, total minor]. */
+export function shiftReport(groups: [string, string, string, number, number][], shiftNo = 3): ShiftReport {
+  const report: ShiftReport = {
+    shiftNo,
+    openedAt: '2030-01-01T08:00:00.000Z',
+    closedAt: '2030-01-01T17:30:00.000Z',
+    payments: 0,
+    byStatus: {},
+    byScheme: {},
+  };
+  for (const [status, scheme, currency, count, total] of groups) {
+    report.payments += count;
+    for (const [group, key] of [
+      [report.byStatus, status],
+      [report.byScheme, scheme],
+    ] as const) {
+      const g = group[key] ?? { count: 0, totals: {} };
+      g.count += count;
+      g.totals[currency] = (g.totals[currency] ?? 0) + total;
+      group[key] = g;
+    }
+  }
+  return report;
 }
