@@ -533,5 +533,5 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 300_000); // about 20 processes and a PGlite core: minutes on a loaded 2-core machine
 });
