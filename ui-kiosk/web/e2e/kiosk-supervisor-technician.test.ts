@@ -239,6 +239,35 @@ describe.skipIf(SKIP_BROWSER)('receipts, void, shift close and the technician sc
     await page.context().close();
   });
 
+  test('a void the host accepts: the payment’s new state, and back to today’s payments', async () => {
+    // An offline terminal can void nothing (see above): the host's answer for an approved payment
+    // is given in its place, as the host sends it.
+    const { page } = await openKiosk();
+    await page.route('**/api/payments/*/void', async (route) => {
+      const { payments } = await api<PaymentList>('GET', '/payments?limit=1');
+      const payment = { ...payments[0], status: 'voided', updatedAt: new Date().toISOString() };
+      await route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ payment }),
+      });
+    });
+    await openFirstPayment(page);
+    await page.getByRole('button', { name: zh('receipt.void') }).click();
+    await page.keyboard.type(SUPERVISOR_PIN);
+    await page.keyboard.press('Enter');
+    const done = page.locator('.supervisor-done');
+    await done.waitFor();
+    expect(await text(done)).toContain(translate('zh-CN', 'supervisor.done', { amount: '¥12.50' }));
+    expect(await done.locator('.state-badge').getAttribute('data-status')).toBe('voided');
+    await screenshotAtEverySize(page, 'void-done');
+    // The focus is on the way back: Enter takes it. (The list is read again from the host, which
+    // voided nothing here.)
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: zh('payments.title') }).waitFor();
+    await page.context().close();
+  });
+
   test('shift close: a confirmation, then the report by state and scheme, printed', async () => {
     const { page, problems } = await openKiosk();
     await page.getByRole('button', { name: zh('nav.shift') }).click();
