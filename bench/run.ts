@@ -12,8 +12,10 @@
  * 3. Printing: receipt build and payment commit to first receipt byte: see printing.ts.
  * 4. Scanning: last byte of a code to its ScanEvent, in process and over a real PTY: see scanning.ts.
  * 5. Sync to the core on PostgreSQL: see sync.ts.
+ * 6. The kiosk's budgets: renderer size, host start, first paint, scan to screen, host memory after
+ *    10,000 payments: see kiosk.ts.
  *
- * `npm run bench -- capture` (or any of capture, verify, printing, scanning, sync) runs only the sections named.
+ * `npm run bench -- capture` (or any of capture, verify, printing, scanning, sync, kiosk) runs only the sections named.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,12 +26,13 @@ import { Checkout } from '../device/checkout/checkout.ts';
 import { silentLogger } from '../device/log.ts';
 import { Journal } from '../sync/journal/journal.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
+import { benchKiosk } from './kiosk.ts';
 import { benchPrinting } from './printing.ts';
 import { benchScanning } from './scanning.ts';
 import { benchSync } from './sync.ts';
 
 /** The sections, in the order they run; `npm run bench -- capture verify` runs only those named. */
-const SECTIONS = ['capture', 'verify', 'printing', 'scanning', 'sync'] as const;
+const SECTIONS = ['capture', 'verify', 'printing', 'scanning', 'sync', 'kiosk'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = selectSections(process.argv.slice(2));
 
@@ -255,3 +258,4 @@ try {
   fs.rmSync(root, { recursive: true, force: true });
 }
 if (only.has('sync')) await benchSync();
+if (only.has('kiosk')) await benchKiosk();
