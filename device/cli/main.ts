@@ -5,39 +5,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.ts';
-import { activateCommand } from './commands/activate.ts';
-import { configShow } from './commands/config.ts';
-import {
-  activationCreate,
-  corePayments,
-  coreRevoke,
-  coreServe,
-  merchantCreate,
-  walletCode,
-  walletCreate,
-  walletShow,
-} from './commands/core.ts';
-import { demo } from './commands/demo.ts';
-import { init } from './commands/init.ts';
-import { exportJournal, verify } from './commands/journal.ts';
-import { kioskDemo } from './commands/kiosk-demo.ts';
-import { pay } from './commands/pay.ts';
-import { payments } from './commands/payments.ts';
-import {
-  drawerOpen,
-  printerFlush,
-  printerStatus,
-  printQueue,
-  printTest,
-  receipt,
-  reprintLast,
-} from './commands/printer.ts';
-import { queue } from './commands/queue.ts';
-import { scanners, scanTest } from './commands/scanners.ts';
-import { shiftClose } from './commands/shift.ts';
-import { simPrinter, simScanner } from './commands/sim.ts';
-import { start } from './commands/start.ts';
-import { syncCommand } from './commands/sync.ts';
 import { type CliIO, type CommandResult, classifyCliError, EXIT_OK, EXIT_USAGE, jsonLine } from './output.ts';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -90,30 +57,42 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     program,
     'init',
     'set up the terminal in the data folder (key and journal), or show the one there',
-  ).action(run((o) => init(o, io)));
+  ).action(run(async (o) => (await import('./commands/init.ts')).init(o, io)));
 
   command(program, 'pay', "take a payment: amount and the customer's payment code (付款码)")
     .requiredOption('--amount <amount>', 'amount, e.g. 12.50')
     .requiredOption('--code <code>', "payment code scanned from the customer's wallet")
     .option('--currency <code>', 'ISO 4217 currency (default: the terminal currency, CNY)')
-    .action(run<Common & { amount: string; code: string; currency?: string }>((o) => pay(o, io)));
+    .action(
+      run<Common & { amount: string; code: string; currency?: string }>(async (o) =>
+        (await import('./commands/pay.ts')).pay(o, io),
+      ),
+    );
 
   command(program, 'queue', 'show payments stored offline and the offline room left').action(
-    run((o) => queue(o, io)),
+    run(async (o) => (await import('./commands/queue.ts')).queue(o, io)),
   );
 
   command(program, 'payments', 'list the latest payments with their current state')
     .option('--status <status>', 'only payments in this state (e.g. accepted_offline, declined_after_sync)')
     .option('--limit <n>', 'how many (default 20)')
-    .action(run<Common & { status?: string; limit?: string }>((o) => payments(o, io)));
+    .action(
+      run<Common & { status?: string; limit?: string }>(async (o) =>
+        (await import('./commands/payments.ts')).payments(o, io),
+      ),
+    );
 
   command(program, 'activate', 'bind this terminal to a merchant at a payment core, with a one-time code')
     .requiredOption('--core <url>', 'the core, e.g. http://127.0.0.1:7430')
     .requiredOption('--code <code>', 'activation code from the operator, e.g. ABCD-EFGH-JKLM')
-    .action(run<Common & { core: string; code: string }>((o) => activateCommand(o, io)));
+    .action(
+      run<Common & { core: string; code: string }>(async (o) =>
+        (await import('./commands/activate.ts')).activateCommand(o, io),
+      ),
+    );
 
   command(program, 'sync', 'send stored payments to the core now and record what it decided').action(
-    run((o) => syncCommand(o, io)),
+    run(async (o) => (await import('./commands/sync.ts')).syncCommand(o, io)),
   );
 
   const core = program
@@ -127,33 +106,65 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   coreCommand(core, 'serve', 'run the core')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '7430')
-    .action(run<Common & { db?: string; host: string; port: string }>((o) => coreServe(o, io)));
+    .action(
+      run<Common & { db?: string; host: string; port: string }>(async (o) =>
+        (await import('./commands/core.ts')).coreServe(o, io),
+      ),
+    );
   const merchant = core.command('merchant').description('merchants');
   coreCommand(merchant, 'create', 'create a merchant')
     .requiredOption('--name <name>', "the merchant's name")
-    .action(run<Common & { db?: string; name: string }>((o) => merchantCreate(o, io)));
+    .action(
+      run<Common & { db?: string; name: string }>(async (o) =>
+        (await import('./commands/core.ts')).merchantCreate(o, io),
+      ),
+    );
   const activation = core.command('activation').description('activation codes');
   coreCommand(activation, 'create', 'issue a one-time activation code for a merchant (valid 24 h)')
     .requiredOption('--merchant <id>', 'merchant id')
-    .action(run<Common & { db?: string; merchant: string }>((o) => activationCreate(o, io)));
+    .action(
+      run<Common & { db?: string; merchant: string }>(async (o) =>
+        (await import('./commands/core.ts')).activationCreate(o, io),
+      ),
+    );
   const wallet = core.command('wallet').description('demo wallets');
   coreCommand(wallet, 'create', 'create a demo wallet with a balance')
     .requiredOption('--balance <amount>', 'starting balance, e.g. 100.00')
     .option('--currency <code>', 'ISO 4217 currency', 'CNY')
-    .action(run<Common & { db?: string; balance: string; currency?: string }>((o) => walletCreate(o, io)));
+    .action(
+      run<Common & { db?: string; balance: string; currency?: string }>(async (o) =>
+        (await import('./commands/core.ts')).walletCreate(o, io),
+      ),
+    );
   coreCommand(wallet, 'code', 'issue a fresh single-use payment code (付款码) for the wallet, valid 60 s')
     .requiredOption('--wallet <id>', 'wallet id')
-    .action(run<Common & { db?: string; wallet: string }>((o) => walletCode(o, io)));
+    .action(
+      run<Common & { db?: string; wallet: string }>(async (o) =>
+        (await import('./commands/core.ts')).walletCode(o, io),
+      ),
+    );
   coreCommand(wallet, 'show', "show a wallet's balance")
     .requiredOption('--wallet <id>', 'wallet id')
-    .action(run<Common & { db?: string; wallet: string }>((o) => walletShow(o, io)));
+    .action(
+      run<Common & { db?: string; wallet: string }>(async (o) =>
+        (await import('./commands/core.ts')).walletShow(o, io),
+      ),
+    );
   coreCommand(core, 'payments', 'list the payments the core holds, with their state')
     .option('--terminal <id>', 'only this terminal')
     .option('--limit <n>', 'how many (default 100)')
-    .action(run<Common & { db?: string; terminal?: string; limit?: string }>((o) => corePayments(o, io)));
+    .action(
+      run<Common & { db?: string; terminal?: string; limit?: string }>(async (o) =>
+        (await import('./commands/core.ts')).corePayments(o, io),
+      ),
+    );
   coreCommand(core, 'revoke', 'revoke a terminal: the core refuses its requests')
     .requiredOption('--terminal <id>', 'terminal id')
-    .action(run<Common & { db?: string; terminal: string }>((o) => coreRevoke(o, io)));
+    .action(
+      run<Common & { db?: string; terminal: string }>(async (o) =>
+        (await import('./commands/core.ts')).coreRevoke(o, io),
+      ),
+    );
 
   const printerCmd = program.command('printer').description('the receipt printer');
   command(printerCmd, 'status', "read the printer's real-time status")
@@ -161,9 +172,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       '--printer <uri>',
       'tcp://HOST[:PORT], serial:PATH?baud=N, usb:VID:PID[:SERIAL] or lp:PATH (default: printer.uri)',
     )
-    .action(run<Common & { printer?: string }>((o) => printerStatus(o, io)));
+    .action(
+      run<Common & { printer?: string }>(async (o) =>
+        (await import('./commands/printer.ts')).printerStatus(o, io),
+      ),
+    );
   command(printerCmd, 'queue', 'list the receipts waiting to be printed').action(
-    run((o) => printQueue(o, io)),
+    run(async (o) => (await import('./commands/printer.ts')).printQueue(o, io)),
   );
   command(
     printerCmd,
@@ -171,30 +186,50 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     'print what waits in the queue now (after loading paper or plugging the printer in)',
   )
     .option('--printer <uri>', 'printer address (default: printer.uri)')
-    .action(run<Common & { printer?: string }>((o) => printerFlush(o, io)));
+    .action(
+      run<Common & { printer?: string }>(async (o) =>
+        (await import('./commands/printer.ts')).printerFlush(o, io),
+      ),
+    );
   command(
     program,
     'print-test',
     "print the technician's test page (profile, status bits, characters, Chinese, QR)",
   )
     .option('--printer <uri>', 'printer address (default: printer.uri)')
-    .action(run<Common & { printer?: string }>((o) => printTest(o, io)));
+    .action(
+      run<Common & { printer?: string }>(async (o) =>
+        (await import('./commands/printer.ts')).printTest(o, io),
+      ),
+    );
   command(program, 'receipt', "print a payment's receipt (again), or draw it to a PNG")
     .requiredOption('--payment <id>', 'payment id')
     .option('--printer <uri>', 'printer address (default: printer.uri)')
     .option('--png <file>', 'draw the receipt to this PNG instead of printing')
-    .action(run<Common & { payment: string; printer?: string; png?: string }>((o) => receipt(o, io)));
+    .action(
+      run<Common & { payment: string; printer?: string; png?: string }>(async (o) =>
+        (await import('./commands/printer.ts')).receipt(o, io),
+      ),
+    );
   const drawer = program.command('drawer').description('the cash drawer');
   command(drawer, 'open', 'pulse the cash drawer (both pins) through the printer')
     .option('--printer <uri>', 'printer address (default: printer.uri)')
-    .action(run<Common & { printer?: string }>((o) => drawerOpen(o, io)));
+    .action(
+      run<Common & { printer?: string }>(async (o) =>
+        (await import('./commands/printer.ts')).drawerOpen(o, io),
+      ),
+    );
   const reprint = program.command('reprint').description('print a receipt again');
   command(reprint, 'last', 'reprint the last printed receipt, marked as a reprint')
     .option('--printer <uri>', 'printer address (default: printer.uri)')
-    .action(run<Common & { printer?: string }>((o) => reprintLast(o, io)));
+    .action(
+      run<Common & { printer?: string }>(async (o) =>
+        (await import('./commands/printer.ts')).reprintLast(o, io),
+      ),
+    );
 
   command(program, 'scanners', 'list the barcode scanners found, and why a driver cannot run').action(
-    run((o) => scanners(o, io)),
+    run(async (o) => (await import('./commands/scanners.ts')).scanners(o, io)),
   );
   command(program, 'scan-test', 'read codes from a scanner and print what each one is (Ctrl-C stops)')
     .requiredOption(
@@ -203,13 +238,21 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     )
     .option('--count <n>', 'stop after this many scans')
     .option('--timeout <seconds>', 'stop after this long, failing if nothing was scanned')
-    .action(run<Common & { scanner: string; count?: string; timeout?: string }>((o) => scanTest(o, io)));
+    .action(
+      run<Common & { scanner: string; count?: string; timeout?: string }>(async (o) =>
+        (await import('./commands/scanners.ts')).scanTest(o, io),
+      ),
+    );
 
   const sim = program.command('sim').description('simulated devices, for trying Suanpan without hardware');
   command(sim, 'printer', 'run a simulated ESC/POS receipt printer on a TCP port')
     .requiredOption('--tcp <host:port>', 'address to listen on, e.g. 127.0.0.1:9100')
     .option('--png-dir <dir>', 'draw each receipt it prints to a PNG in this folder')
-    .action(run<Common & { tcp: string; pngDir?: string }>((o) => simPrinter(o, io)));
+    .action(
+      run<Common & { tcp: string; pngDir?: string }>(async (o) =>
+        (await import('./commands/sim.ts')).simPrinter(o, io),
+      ),
+    );
   command(sim, 'scanner', 'run a simulated serial scanner on a PTY pair; it scans each line typed on stdin')
     .option('--pty', 'make a PTY pair (socat) and print the path the driver opens')
     .addOption(
@@ -218,25 +261,37 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         .default('cr'),
     )
     .option('--char-delay <ms>', 'milliseconds between bytes (1 is about 9600 baud)', '1')
-    .action(run<Common & { pty?: boolean; suffix?: string; charDelay?: string }>((o) => simScanner(o, io)));
+    .action(
+      run<Common & { pty?: boolean; suffix?: string; charDelay?: string }>(async (o) =>
+        (await import('./commands/sim.ts')).simScanner(o, io),
+      ),
+    );
 
   const journal = program.command('journal').description('check and export the payment journal');
   command(journal, 'verify', 'check the hash chain, the signatures and the payments table')
     .option('--all-signatures', "check every entry's signature, not only checkpoints (slower)")
-    .action(run<Common & { allSignatures?: boolean }>((o) => verify(o, io)));
+    .action(
+      run<Common & { allSignatures?: boolean }>(async (o) =>
+        (await import('./commands/journal.ts')).verify(o, io),
+      ),
+    );
   command(journal, 'export', 'write every entry as JSON lines or CSV, payment codes masked')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('--out <file>', 'write to this file instead of standard output')
-    .action(run<Common & { format?: string; out?: string }>((o) => exportJournal(o, io)));
+    .action(
+      run<Common & { format?: string; out?: string }>(async (o) =>
+        (await import('./commands/journal.ts')).exportJournal(o, io),
+      ),
+    );
 
   const config = program.command('config').description('terminal settings');
   command(config, 'show', 'print the effective settings and where each came from').action(
-    run((o) => configShow(o, io)),
+    run(async (o) => (await import('./commands/config.ts')).configShow(o, io)),
   );
 
   const shift = program.command('shift').description('cashier shifts');
   command(shift, 'close', 'close the shift: record it in the journal and print its report').action(
-    run((o) => shiftClose(o, io)),
+    run(async (o) => (await import('./commands/shift.ts')).shiftClose(o, io)),
   );
 
   command(program, 'start', 'run the terminal host and the kiosk API on 127.0.0.1 (Ctrl-C stops it)')
@@ -244,7 +299,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       '--port <port>',
       'port of the kiosk API (default: the kiosk.port setting, 7420; 0: any free port)',
     )
-    .action(run<Common & { port?: string }>((o) => start(o, io)));
+    .action(run<Common & { port?: string }>(async (o) => (await import('./commands/start.ts')).start(o, io)));
 
   command(
     program,
@@ -254,10 +309,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--port <port>', 'kiosk port on 127.0.0.1 (default: any free port)')
     .option('--headless', 'instead, a short walk through offline checkout in a new folder, printed')
     .action(
-      run<Common & { port?: string; headless?: boolean }>((o) =>
+      run<Common & { port?: string; headless?: boolean }>(async (o) =>
         o.headless
-          ? demo({ dataDir: o.dataDirGiven }, io)
-          : kioskDemo({ dataDir: o.dataDirGiven, port: o.port }, io),
+          ? (await import('./commands/demo.ts')).demo({ dataDir: o.dataDirGiven }, io)
+          : (await import('./commands/kiosk-demo.ts')).kioskDemo(
+              { dataDir: o.dataDirGiven, port: o.port },
+              io,
+            ),
       ),
     );
 

@@ -3,11 +3,11 @@
  * receipt preview, and people reviewing a layout. Draws the document, not ESC/POS bytes (the printer
  * simulator in test-hardware/ renders what a printer received).
  */
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { SKRSContext2D } from '@napi-rs/canvas';
 import QRCode from 'qrcode';
 import type { PrintDocument } from './document.ts';
 import { type Block, pairLines, wrap } from './document.ts';
-import { cjkFontFamily } from './escpos/raster-text.ts';
+import { cjkFontFamily, napiCanvas } from './escpos/raster-text.ts';
 import type { PrinterProfile } from './profiles.ts';
 
 const LINE = 28;
@@ -85,7 +85,7 @@ export function renderDocumentPng(
     }
   }
   const height = ops.reduce((a, o) => a + o.h, 0) + 2 * MARGIN + (doc.cut ? LINE : 0);
-  const canvas = createCanvas(width, Math.ceil(height));
+  const canvas = napiCanvas().createCanvas(width, Math.ceil(height));
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, width, height);

@@ -14,8 +14,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+// Types only: each driver is loaded when a database of its kind is opened (PGlite alone adds about
+// 40 MB to a process), so the terminal host and the CLI's other commands never load them.
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -47,12 +49,14 @@ export const TRANSACTION_RETRIES = 5;
 const RETRYABLE = new Set(['40001', '40P01']);
 
 /** pg returns int8 as strings to be safe; every int8 here (minor units, seqs) is a safe integer. */
-const pgTypes = {
-  getTypeParser(oid: number, format?: string) {
-    if (oid === 20) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
+function pgTypes(types: typeof pg.types) {
+  return {
+    getTypeParser(oid: number, format?: string) {
+      if (oid === 20) return (v: string) => Number(v);
+      return types.getTypeParser(oid, format as 'text');
+    },
+  };
+}
 
 export class CoreDbError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -198,16 +202,17 @@ export const DEFAULT_POOL_SIZE = 8;
 
 export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
   if (options.url) {
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
-      types: pgTypes,
+      types: pgTypes(pg.types),
       application_name: 'suanpan-core',
     });
     const relaxed = new pg.Pool({
       connectionString: options.url,
       max: 2,
-      types: pgTypes,
+      types: pgTypes(pg.types),
       application_name: 'suanpan-core-bookkeeping',
       options: '-c synchronous_commit=off',
     });
@@ -232,6 +237,7 @@ export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
     throw new CoreDbError('No database URL and no data folder for the embedded database.');
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   try {
+    const { PGlite } = await import('@electric-sql/pglite');
     const db = new PGlite(options.dataDir);
     await db.waitReady;
     return new PgliteDb(db, path.resolve(options.dataDir));

@@ -4,7 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { createRequire } from 'node:module';
+
+/** @napi-rs/canvas (a native module, about 25 MB) is loaded on the first drawing, not at import. */
+let canvasModule: typeof import('@napi-rs/canvas') | undefined;
+export function napiCanvas(): typeof import('@napi-rs/canvas') {
+  canvasModule ??= createRequire(import.meta.url)('@napi-rs/canvas') as typeof import('@napi-rs/canvas');
+  return canvasModule;
+}
+
 import type { Align } from '../document.ts';
 import { PrinterError } from '../errors.ts';
 
@@ -37,6 +45,7 @@ export function cjkFontFamily(fontPath?: string): string {
     );
   }
   const family = `Suanpan CJK ${createHash('sha256').update(path).digest('hex').slice(0, 12)}`;
+  const { GlobalFonts } = napiCanvas();
   if (!GlobalFonts.has(family) && !GlobalFonts.registerFromPath(path, family)) {
     throw new PrinterError(
       'FONT_MISSING',
@@ -65,7 +74,7 @@ type TextStyle = {
 function drawText(text: string, style: TextStyle) {
   const family = cjkFontFamily(style.fontPath);
   const height = LINE_DOTS * style.size;
-  const canvas = createCanvas(style.widthDots, height);
+  const canvas = napiCanvas().createCanvas(style.widthDots, height);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, style.widthDots, height);
