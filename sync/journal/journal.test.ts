@@ -137,6 +137,19 @@ describe('journal', () => {
     expect(journal.verify({ publicKey: signer.publicKey, mac: signer.mac }).ok).toBe(true);
   });
 
+  test('a checkpoint while another process holds the write lock leaves the WAL restart to it', ({
+    journal,
+    tmpDir,
+  }) => {
+    journal.capture(payment(), accept);
+    const other = new Database(path.join(tmpDir, 'journal.sqlite'));
+    other.exec('BEGIN IMMEDIATE');
+    expect(() => journal.checkpoint()).not.toThrow();
+    other.exec('ROLLBACK');
+    other.close();
+    expect(journal.capture(payment(), accept).seq).toBe(2);
+  });
+
   test('checkpoints between payments keep the WAL bounded', async ({ journal, tmpDir }) => {
     const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
     const walPages = () => (fs.statSync(path.join(tmpDir, 'journal.sqlite-wal')).size - 32) / (24 + 4096);

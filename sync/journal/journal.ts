@@ -831,7 +831,7 @@ export class Journal {
         this.db.pragma(`user_version = ${version}`);
       });
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY')
+      if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY'))
         throw classifyJournalError(err, this.file, 'restarting the WAL');
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
