@@ -53,6 +53,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>演示钱包 · Demo wallet</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/demo/wallet.css">
 <script type="module" src="/demo/wallet.js"></script>
 </head>
