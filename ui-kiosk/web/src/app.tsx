@@ -183,6 +183,11 @@ export function App({ api, createEvents }: AppProps) {
       const answer = await api.enterCode(code);
       if (answer) dispatch({ type: 'checkout', checkout: answer });
     });
+  /** A keyboard-wedge scan: the host routes it; its effect (a payment started) comes as events. */
+  const scan = (data: string) => {
+    setError(null);
+    api.scan(data).catch((err: unknown) => setError(refusalMessage(err, tRef.current)));
+  };
   const cancel = () =>
     run('cancel', async () => {
       const answer = await api.cancelCheckout();
@@ -224,6 +229,7 @@ export function App({ api, createEvents }: AppProps) {
         error={error}
         onCode={enterCode}
         onCancel={cancel}
+        onScan={scan}
       />
     );
   } else {
@@ -310,6 +316,7 @@ export function App({ api, createEvents }: AppProps) {
               setEntry((e) => editAmount(e, key));
             }}
             onCharge={charge}
+            onScan={scan}
           />
         );
     }

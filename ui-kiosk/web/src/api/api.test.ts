@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { HostApi } from './client.ts';
 import { eventsUrl, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, reconnectDelay } from './events.ts';
 import { pickToken } from './token.ts';
 
@@ -31,5 +32,26 @@ describe('the event stream', () => {
 
   test('connects to the host it came from', () => {
     expect(eventsUrl('http://127.0.0.1:7420')).toBe('ws://127.0.0.1:7420/api/events');
+  });
+});
+
+describe('a keyboard-wedge scan', () => {
+  test('goes to POST /api/scan with the token, and the answer is the scan as the host routed it', async () => {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    const scan = { kind: 'payment_code', data: '28************3456', source: 'kiosk:wedge', at: 'now' };
+    const fetch = async (url: RequestInfo | URL, init?: RequestInit) => {
+      calls.push({ url: String(url), init });
+      return new Response(JSON.stringify({ scan }), { status: 200 });
+    };
+    const api = new HostApi({ origin: 'http://127.0.0.1:7420', token: 't0k', fetch });
+    expect(await api.scan('281234567890123456')).toEqual(scan);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.url).toBe('http://127.0.0.1:7420/api/scan');
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(calls[0]?.init?.headers).toMatchObject({
+      authorization: 'Bearer t0k',
+      'content-type': 'application/json',
+    });
+    expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ data: '281234567890123456' });
   });
 });

@@ -12,11 +12,14 @@ import {
   type CheckoutState,
   type EnterCodeBody,
   type HostStatus,
+  type KioskScanAnswer,
+  type KioskScanBody,
   type PaymentChanged,
   type PaymentList,
   type PaymentRecord,
   type PinBody,
   type PrintOutcome,
+  type ScanSummary,
   type ShiftClosed,
   type StartCheckoutBody,
   TECHNICIAN_HEADER,
@@ -83,6 +86,15 @@ export class HostApi {
   /** `POST /api/checkout/code`: the payment code typed by the cashier. */
   enterCode(code: string): Promise<CheckoutState> {
     return this.call<CheckoutState>('POST', '/checkout/code', { code } satisfies EnterCodeBody);
+  }
+
+  /**
+   * `POST /api/scan`: what a keyboard-wedge scanner typed, told from typing by the kiosk. The host
+   * routes it like any scanner's scan (a payment code while a checkout waits pays it); the answer
+   * is the scan as routed, masked.
+   */
+  async scan(data: string): Promise<ScanSummary> {
+    return (await this.call<KioskScanAnswer>('POST', '/scan', { data } satisfies KioskScanBody)).scan;
   }
 
   /** `DELETE /api/checkout`: cancels the payment waiting for a code. */

@@ -179,6 +179,16 @@ export interface EnterCodeBody {
   code: string;
 }
 
+/** Body of `POST /api/scan`: a keyboard-wedge scan the kiosk told from typing. */
+export interface KioskScanBody {
+  data: string;
+}
+
+/** Answer of `POST /api/scan`: the scan as the host routed it (masked). */
+export interface KioskScanAnswer {
+  scan: ScanSummary;
+}
+
 /** Body of `POST /api/payments/:id/void` and `/refund`, and of `POST /api/technician/session`. */
 export interface PinBody {
   pin: string;

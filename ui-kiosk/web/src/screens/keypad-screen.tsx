@@ -2,7 +2,9 @@
  * The amount keypad: digits, 00, point, clear and backspace as large touch targets, and the same
  * from a physical keyboard (digits, Backspace, Enter to charge, Escape to clear). When the terminal
  * is offline, the offline limits the amount would break are named before the customer's code is
- * spent; with no core at all the payment can't be taken, so Charge is held back.
+ * spent; with no core at all the payment can't be taken, so Charge is held back. A keyboard-wedge
+ * scanner's burst (use-wedge.ts) goes to the host as a scan and never into the amount; a person's
+ * keys, held back while they might have been one, come to the same key handling as any other.
  */
 import type { HostStatus } from '../api/contract.ts';
 import {
@@ -17,6 +19,7 @@ import { describeLimit } from '../checkout/outcome.ts';
 import { useI18n } from '../i18n/context.ts';
 import { formatTypedAmount, minorDigits } from '../i18n/money.ts';
 import { useKeys } from '../use-keys.ts';
+import { useWedge } from '../wedge/use-wedge.ts';
 
 interface Props {
   entry: AmountEntry;
@@ -28,6 +31,8 @@ interface Props {
   error: string | null;
   onKey: (key: AmountKey) => void;
   onCharge: () => void;
+  /** A keyboard-wedge scan told from typing: for the host, never an amount. */
+  onScan: (data: string) => void;
 }
 
 const DIGIT_ROWS = [
@@ -36,7 +41,7 @@ const DIGIT_ROWS = [
   ['1', '2', '3'],
 ] as const;
 
-export function KeypadScreen({ entry, status, starting, connected, error, onKey, onCharge }: Props) {
+export function KeypadScreen({ entry, status, starting, connected, error, onKey, onCharge, onScan }: Props) {
   const { t } = useI18n();
   const state = connectivity(status);
   const minor = amountMinor(entry);
@@ -45,16 +50,19 @@ export function KeypadScreen({ entry, status, starting, connected, error, onKey,
   const blocked = broken.length > 0 && state === 'offline_only';
   const chargeable = canCharge(entry) && !blocked && !starting && connected;
 
-  useKeys((event) => {
-    if (event.key === 'Enter') {
+  /** A physical key (`KeyboardEvent.key`): whether the keypad used it. */
+  const keyboardKey = (name: string): boolean => {
+    if (name === 'Enter') {
       if (chargeable) onCharge();
       return true;
     }
-    const key = keyFromKeyboard(event.key);
+    const key = keyFromKeyboard(name);
     if (!key) return false;
     onKey(key);
     return true;
-  });
+  };
+  useKeys((event) => keyboardKey(event.key));
+  useWedge(true, { onScan, onTyped: keyboardKey });
 
   const press = (key: AmountKey) => () => onKey(key);
   return (

@@ -1,14 +1,16 @@
 /**
  * A checkout waiting for the customer's payment code, then being taken. Says what is happening and
- * shows the amount; the code can be typed into the field (a keyboard-wedge scanner types there
- * too); Cancel (or Escape) gives up while no code is in. Once a code is in, the payment can no
- * longer be cancelled, and the screen says the customer must not pay again.
+ * shows the amount; the code can be typed into the field; a keyboard-wedge scanner's burst is told
+ * from typing (use-wedge.ts) and goes to the host as a scan, never into the field, while a person's
+ * keys reach the field as usual. Cancel (or Escape) gives up while no code is in. Once a code is
+ * in, the payment can no longer be cancelled, and the screen says the customer must not pay again.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CheckoutState, ScanSummary } from '../api/contract.ts';
 import { useI18n } from '../i18n/context.ts';
 import { formatMoney } from '../i18n/money.ts';
 import { useKeys } from '../use-keys.ts';
+import { useWedge } from '../wedge/use-wedge.ts';
 
 interface Props {
   checkout: CheckoutState;
@@ -18,9 +20,11 @@ interface Props {
   error: string | null;
   onCode: (code: string) => void;
   onCancel: () => void;
+  /** A keyboard-wedge scan told from typing: the host routes it (a payment code pays). */
+  onScan: (data: string) => void;
 }
 
-export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCancel }: Props) {
+export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCancel, onScan }: Props) {
   const { t } = useI18n();
   const [code, setCode] = useState('');
   const input = useRef<HTMLInputElement>(null);
@@ -30,6 +34,7 @@ export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCanc
     if (!working) input.current?.focus();
   }, [working]);
 
+  useWedge(!working, { onScan });
   useKeys((event) => {
     if (event.key !== 'Escape' || working) return false;
     if (!busy) onCancel();
@@ -38,7 +43,8 @@ export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCanc
 
   const submit = (event: Event) => {
     event.preventDefault();
-    const typed = code.trim();
+    // The field itself: keys released by the wedge detector just before this Enter are in it.
+    const typed = (input.current?.value ?? code).trim();
     if (typed === '' || busy || working) return;
     // The code is a one-time credential: it leaves the field as soon as it is sent.
     setCode('');
