@@ -48,9 +48,12 @@ describe.skipIf(SKIP_PTY)(`scan-test against sim scanner --pty (${PTY_SKIP_REASO
     await sim.until(() => sim.out.stdout.includes('\n'), 'the PTY path');
     const pty = sim.out.stdout.split('\n')[0] as string;
     expect(fs.existsSync(pty)).toBe(true);
-    const test = start(['scan-test', '--scanner', `serial:${pty}?suffix=cr`, '--count', '4', '--json'], {
-      SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true',
-    });
+    const test = start(
+      ['scan-test', '--scanner', `serial:${pty}?suffix=cr&timeout=500`, '--count', '4', '--json'],
+      {
+        SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true',
+      },
+    );
     await test.until(() => test.out.stderr.includes('Ready'), 'scan-test to be ready');
     sim.child.stdin.write(
       '281234567890123456\n134567890123456789\nWIFI:T:WPA;S:Shop\\;1;P:secret99;;\n6901234567890\n',
@@ -67,7 +70,7 @@ describe.skipIf(SKIP_PTY)(`scan-test against sim scanner --pty (${PTY_SKIP_REASO
       ['unknown', 'The EAN-13 check digit is wron'],
     ]);
     expect(events[0]).toMatchObject({ data: '28************3456', symbology: 'unknown' });
-    expect(events[0].source).toBe(`serial:${pty}?baud=9600&suffix=cr`);
+    expect(events[0].source).toBe(`serial:${pty}?baud=9600&suffix=cr&timeout=500`);
     expect(events[2].wifi.password).toBe('********');
     sim.child.stdin.end();
     expect(await sim.exited).toBe(0);

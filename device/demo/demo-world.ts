@@ -122,7 +122,9 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
         return (await core.service.wallet(walletId)).balance;
       },
       present: async (code) => {
-        await scanner.simulator.type(code, { suffix: 'cr' });
+        // In one write: the simulator shares this process with the core, whose work could stall
+        // byte-by-byte typing past the driver's inter-byte timeout and cut the code in two.
+        await scanner.simulator.type(code, { suffix: 'cr', charDelayMs: 0 });
       },
       close: async () => {
         for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
