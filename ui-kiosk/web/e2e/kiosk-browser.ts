@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { type RunningHost, startHost } from '../../../device/host/host.ts';
 import { type MessageKey, translate } from '../src/i18n/dictionary.ts';
 
 export const webDir = fileURLToPath(new URL('..', import.meta.url));
@@ -61,6 +62,47 @@ export async function buildRenderer(): Promise<{ dir: string; remove: () => void
     { cwd: repoRoot },
   );
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface KioskWorld {
+  /** The host now serving (a new one after `restartHost`). */
+  host: RunningHost;
+  browser: Browser;
+  dataDir: string;
+  /** Starts the host again on the same folder and renderer (after the test closed it). */
+  restartHost(options: { port: number; token: string }): Promise<RunningHost>;
+  /** Closes the browser and the host, removes the data folder and the built renderer. */
+  close(): Promise<void>;
+}
+
+/**
+ * What each browser test file starts: the renderer built for it, a terminal with no core in a
+ * fresh data folder (its `suanpan.json` written first when `settings` are given; demo wallet codes
+ * recognised), the host serving that renderer on a free port, and Chromium.
+ */
+export async function startKioskWorld(options: { name: string; settings?: unknown }): Promise<KioskWorld> {
+  const web = await buildRenderer();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `kiosk-${options.name}-`));
+  if (options.settings !== undefined)
+    fs.writeFileSync(path.join(dataDir, 'suanpan.json'), JSON.stringify(options.settings));
+  const serve = (more: { port: number; token?: string }) =>
+    startHost({ dataDir, env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' }, webRoot: web.dir, ...more });
+  const world: KioskWorld = {
+    host: await serve({ port: 0 }),
+    browser: await launchChromium(),
+    dataDir,
+    restartHost: async (again) => {
+      world.host = await serve(again);
+      return world.host;
+    },
+    close: async () => {
+      await world.browser.close();
+      await world.host.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      web.remove();
+    },
+  };
+  return world;
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -1,31 +1,17 @@
-/**
- * The kiosk's second slice in Chromium against a real terminal host (in process, a fresh data
- * folder, no core, so every payment is accepted offline) with the kiosk PINs set in its suanpan.json
- * (supervisor 1234, technician 9999) and a receipt printer: the printer simulator on a real TCP
- * port. Receipt preview and reprint, void behind the supervisor PIN, shift close, the technician
- * screens, both languages; screenshots at the four sizes into test-artifacts/kiosk/.
- *
- * An offline terminal's payments are accepted offline, which the host will not void (409
- * ILLEGAL_TRANSITION: only an approved or settled payment can be): the void test checks the wrong
- * PIN, the refusal in the host's words, and that the payment stands.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PaymentList } from '../../../device/host/api-schema.ts';
-import { type RunningHost, startHost } from '../../../device/host/host.ts';
+import type { RunningHost } from '../../../device/host/host.ts';
 import { PrinterSimulator } from '../../../test-hardware/printer-sim/simulator.ts';
 import { type HostEvent, PIN_ATTEMPTS } from '../src/api/contract.ts';
 import { translate } from '../src/i18n/dictionary.ts';
 import {
-  buildRenderer,
   en,
-  launchChromium,
+  type KioskWorld,
   SIZES,
   SKIP_BROWSER,
   screenshotAtEverySize,
+  startKioskWorld,
   text,
   zh,
 } from './kiosk-browser.ts';
@@ -36,38 +22,26 @@ const TECHNICIAN_PIN = '9999';
 let host: RunningHost;
 let browser: Browser;
 let printer: PrinterSimulator;
-let dataDir: string;
-let web: Awaited<ReturnType<typeof buildRenderer>>;
+let world: KioskWorld | undefined;
 
 beforeAll(async () => {
   if (SKIP_BROWSER) return;
-  web = await buildRenderer();
   printer = new PrinterSimulator();
   await printer.start();
   const { port } = await printer.listenTcp({ host: '127.0.0.1', port: 0 });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-e2e-pins-'));
-  fs.writeFileSync(
-    path.join(dataDir, 'suanpan.json'),
-    JSON.stringify({
+  world = await startKioskWorld({
+    name: 'pins',
+    settings: {
       kiosk: { supervisorPin: SUPERVISOR_PIN, technicianPin: TECHNICIAN_PIN },
       printer: { uri: `tcp://127.0.0.1:${port}` },
-    }),
-  );
-  host = await startHost({
-    dataDir,
-    env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' },
-    port: 0,
-    webRoot: web.dir,
+    },
   });
-  browser = await launchChromium();
+  ({ host, browser } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.close();
+  await world?.close();
   await printer?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  web?.remove();
 });
 
 const REFUSALS_EXPECTED = /^Failed to load resource: the server responded with a status of (403|409|423)\b/;

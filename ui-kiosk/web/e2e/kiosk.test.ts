@@ -1,38 +1,25 @@
-/**
- * The kiosk in Chromium against a real terminal host (in process, a fresh data folder, no core: the
- * terminal is offline and its offline policy decides every payment). Screenshots at the four screen
- * sizes of issue 6 go to test-artifacts/kiosk/.
- *
- * The host without a core can't produce a payment in doubt, an online decline or a payment declined
- * after sync; those screens are fed the host's own event messages on the page's real WebSocket
- * (Playwright's routeWebSocket), and say so.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HostStatus } from '../../../device/host/api-schema.ts';
-import { type RunningHost, startHost } from '../../../device/host/host.ts';
+import type { RunningHost } from '../../../device/host/host.ts';
 import { formatMoney } from '../../../sync/protocol/money.ts';
 import type { HostEvent } from '../src/api/contract.ts';
 import { translate } from '../src/i18n/dictionary.ts';
 import {
-  buildRenderer,
   en,
-  launchChromium,
+  type KioskWorld,
   SIZES,
   type Size,
   SKIP_BROWSER,
   screenshotAtEverySize,
+  startKioskWorld,
   text,
   zh,
 } from './kiosk-browser.ts';
 
 let host: RunningHost;
 let browser: Browser;
-let dataDir: string;
-let web: Awaited<ReturnType<typeof buildRenderer>>;
+let world: KioskWorld | undefined;
 
 async function hostStatus(): Promise<HostStatus> {
   const response = await fetch(`${host.url}/api/status`, {
@@ -95,22 +82,12 @@ function send(kiosk: Kiosk, event: HostEvent): void {
 
 beforeAll(async () => {
   if (SKIP_BROWSER) return;
-  web = await buildRenderer();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-e2e-'));
-  host = await startHost({
-    dataDir,
-    env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' },
-    port: 0,
-    webRoot: web.dir,
-  });
-  browser = await launchChromium();
+  world = await startKioskWorld({ name: 'e2e' });
+  ({ host, browser } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  web?.remove();
+  await world?.close();
 });
 
 describe.skipIf(SKIP_BROWSER)('the kiosk against a terminal with no core', () => {
@@ -396,13 +373,7 @@ describe.skipIf(SKIP_BROWSER)('the link to the host', () => {
     expect(await page.locator('.key--charge').isDisabled()).toBe(true);
     await screenshotAtEverySize(page, 'connection-lost');
 
-    host = await startHost({
-      dataDir,
-      env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' },
-      port,
-      token,
-      webRoot: web.dir,
-    });
+    host = await (world as KioskWorld).restartHost({ port, token });
     await lost.waitFor({ state: 'detached', timeout: 15_000 });
     expect(await page.locator('.key--charge').isEnabled()).toBe(true);
     expect(await bannerStat(page, 'stored')).toBe('2 笔 · ¥21.30');

@@ -1,21 +1,10 @@
-/**
- * A keyboard-wedge scanner the operating system owns, in Chromium against a real terminal host (in
- * process, no core: offline, demo wallet codes on). Its keystrokes reach the page as key events, as
- * Playwright's keyboard makes them: `delay: 8` is a scanner (7–8 ms a key), `delay: 150` a person.
- * The kiosk tells them apart with the shared detector (drivers/scanner/codec/wedge-detector.ts):
- * a scan goes to `POST /api/scan` and into no field; a person's keys edit the amount and the code
- * field as they always did.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { z } from 'zod';
 import type { HostEvent, HostStatus, KioskScan } from '../../../device/host/api-schema.ts';
-import { type RunningHost, startHost } from '../../../device/host/host.ts';
+import type { RunningHost } from '../../../device/host/host.ts';
 import type { KioskScanAnswer, KioskScanBody } from '../src/api/contract.ts';
-import { buildRenderer, launchChromium, SIZES, SKIP_BROWSER, text, zh } from './kiosk-browser.ts';
+import { type KioskWorld, SIZES, SKIP_BROWSER, startKioskWorld, text, zh } from './kiosk-browser.ts';
 
 // The body the renderer sends is one the host takes, and the answer is what the host sends.
 type Holds<T extends true> = T;
@@ -31,8 +20,7 @@ const PERSON = { delay: 150 } as const;
 
 let host: RunningHost;
 let browser: Browser;
-let dataDir: string;
-let web: Awaited<ReturnType<typeof buildRenderer>>;
+let world: KioskWorld | undefined;
 
 async function hostStatus(): Promise<HostStatus> {
   const response = await fetch(`${host.url}/api/status`, {
@@ -94,22 +82,12 @@ async function watchCodeField(page: Page): Promise<() => Promise<string[]>> {
 
 beforeAll(async () => {
   if (SKIP_BROWSER) return;
-  web = await buildRenderer();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-wedge-'));
-  host = await startHost({
-    dataDir,
-    env: { SUANPAN_SCANNER_DEMO_WALLET_CODES: 'true' },
-    port: 0,
-    webRoot: web.dir,
-  });
-  browser = await launchChromium();
+  world = await startKioskWorld({ name: 'wedge' });
+  ({ host, browser } = world);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  web?.remove();
+  await world?.close();
 });
 
 describe.skipIf(SKIP_BROWSER)('a keyboard-wedge scanner at the kiosk', () => {
