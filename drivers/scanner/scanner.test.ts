@@ -234,11 +234,14 @@ describe.skipIf(SKIP_PTY)(`serial scanner on a real PTY (${PTY_SKIP_REASON})`, (
     const scanner = new Scanner({ address: `serial:${p.driverEnd}?suffix=cr&timeout=150`, ...fast });
     const w = watch(scanner);
     await scanner.start();
-    await sim.type('281234567890123456', { dropSuffix: true });
+    // Each code in one write: the 150 ms timeout under test must not be raced by a stall of this
+    // process between two bytes (the simulator types here).
+    const oneWrite = { charDelayMs: 0 };
+    await sim.type('281234567890123456', { dropSuffix: true, ...oneWrite });
     await w.until(() => w.scans.length === 1);
-    await sim.type(Uint8Array.of(0x00, 0xff), { suffix: 'none' });
+    await sim.type(Uint8Array.of(0x00, 0xff), { suffix: 'none', ...oneWrite });
     await new Promise((r) => setTimeout(r, 400));
-    await sim.type('6901234567892');
+    await sim.type('6901234567892', oneWrite);
     await w.until(() => w.scans.length === 3);
     expect(w.texts()).toEqual(['281234567890123456', '\x00\xff', '6901234567892']);
   });
