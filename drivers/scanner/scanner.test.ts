@@ -16,7 +16,7 @@ import {
   rolloverReport,
 } from '../../test-hardware/scanner-sim/hid-reports.ts';
 import { SerialScannerSimulator } from '../../test-hardware/scanner-sim/serial-scanner.ts';
-import { TransportError } from '../transport/transport.ts';
+import { BaseTransport, TransportError } from '../transport/transport.ts';
 import type { RawScan } from './raw-scan.ts';
 import { Scanner, type ScannerStatus } from './scanner.ts';
 
@@ -191,6 +191,40 @@ describe('keyboard-wedge scanner through HID', () => {
     expect(w.texts().slice(0, 2)).toEqual(['WIFI:T:WPA;S:Shop;P:Pa$$w0rd!;;', '6901234567892']);
     expect(w.scans[1]?.symbology).toBe('ean-13');
     expect(w.scans[2]?.fault).toMatch(/keys without a character/);
+  });
+});
+
+/** A serial line through the transport seam: the test hands the driver bytes as the OS would. */
+class SeamSerial extends BaseTransport {
+  readonly description = 'serial:seam';
+  protected async doOpen(): Promise<void> {}
+  protected async doWrite(): Promise<void> {}
+  protected async doClose(): Promise<void> {}
+  feed(text: string) {
+    this.received(Buffer.from(text, 'latin1'));
+  }
+}
+
+describe('serial scanner timing', () => {
+  it('still ends a code without its suffix when the timer fires before its time by the clock', async () => {
+    // libuv rounds its clock to whole milliseconds, so a timer may run a little before
+    // performance.now() reaches the deadline. Here the clock stands still for the first firing.
+    let now = 0;
+    const line = new SeamSerial();
+    const scanner = new Scanner({
+      address: 'serial:/dev/seam?suffix=cr&timeout=20',
+      openSerial: () => line,
+      clock: () => now,
+      ...fast,
+    });
+    const w = watch(scanner);
+    expect((await scanner.start()).state).toBe('ready');
+    line.feed('281234567890123456');
+    await new Promise((r) => setTimeout(r, 60)); // the timer fired while the clock said 0 ms
+    expect(w.scans).toEqual([]);
+    now = 1_000;
+    await w.until(() => w.scans.length === 1, 2_000);
+    expect(w.texts()).toEqual(['281234567890123456']);
   });
 });
 

@@ -201,8 +201,14 @@ export class Scanner extends EventEmitter<{ scan: [RawScan]; status: [ScannerSta
       timer = null;
       const deadline = framer.deadline();
       if (deadline === undefined) return;
+      // libuv may fire a timer up to a millisecond before its time by this clock: then nothing has
+      // expired yet, and the timer is armed again rather than leaving the code waiting for the
+      // next byte.
       timer = setTimeout(
-        () => emitFrames(framer.expire(this.clock())),
+        () => {
+          emitFrames(framer.expire(this.clock()));
+          arm();
+        },
         Math.max(0, deadline - this.clock()) + 1,
       );
     };
