@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreClient } from './core-client.ts';
-import { CoreConnectionLostError, CoreUnreachableError } from './errors.ts';
+import { CoreConnectionLostError, CoreProtocolError, CoreUnreachableError } from './errors.ts';
 
 const { privateKey } = crypto.generateKeyPairSync('ed25519');
 const STATE = JSON.stringify({
@@ -74,5 +74,71 @@ describe('core client connections', () => {
     await new Promise((resolve) => server?.close(resolve));
     server = undefined;
     await expect(clientAt(url).syncState()).rejects.toBeInstanceOf(CoreUnreachableError);
+  });
+});
+
+describe('core client: orders and refunds', () => {
+  const paymentId = crypto.randomUUID();
+  const order = {
+    paymentId,
+    seq: 7,
+    amount: { minor: 1250, currency: 'CNY' },
+    scheme: 'alipay',
+    codeHash: 'a'.repeat(64),
+    capturedAt: '2026-11-25T09:30:00.000Z',
+  };
+
+  /** A server answering `answer` to every request, recording what it was sent. */
+  async function answering(answer: unknown) {
+    const seen: { method?: string; url?: string; body: string }[] = [];
+    const url = await serve((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString('utf8') });
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(answer));
+      });
+    });
+    return { url, seen };
+  }
+
+  it('creates an order at /v1/orders and checks the answer against the protocol', async () => {
+    const answer = {
+      paymentId,
+      qr: `suanpan://order/${paymentId}`,
+      expiresAt: '2026-11-25T09:32:00.000Z',
+      duplicate: false,
+    };
+    const { url, seen } = await answering(answer);
+    expect(await clientAt(url).createOrder(order)).toEqual(answer);
+    expect(seen).toEqual([{ method: 'POST', url: '/v1/orders', body: JSON.stringify(order) }]);
+  });
+
+  it('refuses an order answer whose QR is not an order', async () => {
+    const { url } = await answering({
+      paymentId,
+      qr: 'https://example.com/',
+      expiresAt: '2026-11-25T09:32:00.000Z',
+      duplicate: false,
+    });
+    await expect(clientAt(url).createOrder(order)).rejects.toBeInstanceOf(CoreProtocolError);
+  });
+
+  it('refunds at /v1/payments/:id/refund; an answer that is not "refunded" is refused', async () => {
+    const body = { amount: { minor: 1250, currency: 'CNY' }, reason: 'returned goods' };
+    const ok = await answering({ paymentId, state: 'refunded', duplicate: false });
+    expect(await clientAt(ok.url).refund(paymentId, body)).toEqual({
+      paymentId,
+      state: 'refunded',
+      duplicate: false,
+    });
+    expect(ok.seen).toEqual([
+      { method: 'POST', url: `/v1/payments/${paymentId}/refund`, body: JSON.stringify(body) },
+    ]);
+    client?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    const wrong = await answering({ paymentId, state: 'approved', duplicate: false });
+    await expect(clientAt(wrong.url).refund(paymentId, body)).rejects.toBeInstanceOf(CoreProtocolError);
   });
 });

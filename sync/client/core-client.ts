@@ -19,8 +19,12 @@ import {
   type CancelRequest,
   CancelResponse,
   ErrorResponse,
+  type OrderRequest,
+  OrderResponse,
   PATHS,
   QueryResponse,
+  type RefundRequest,
+  RefundResponse,
   ResultsResponse,
   SyncStateResponse,
   type UploadRequest,
@@ -134,6 +138,16 @@ export class CoreClient {
 
   cancel(paymentId: string, body: CancelRequest, options?: CallOptions) {
     return this.call('POST', PATHS.cancel(paymentId), body, CancelResponse, options);
+  }
+
+  /** A merchant-presented QR order; the customer's wallet pays it, the terminal queries or cancels it. */
+  createOrder(body: OrderRequest, options?: CallOptions) {
+    return this.call('POST', PATHS.orders, body, OrderResponse, options);
+  }
+
+  /** Refunds a whole approved or settled payment to the customer's wallet. */
+  refund(paymentId: string, body: RefundRequest, options?: CallOptions) {
+    return this.call('POST', PATHS.refund(paymentId), body, RefundResponse, options);
   }
 
   syncState(options?: CallOptions) {

@@ -4,6 +4,7 @@
  */
 import type { CoreDb } from './db.ts';
 import { migration as m0001 } from './migrations/0001-core.ts';
+import { migration as m0002 } from './migrations/0002-orders-and-refunds.ts';
 
 export interface CoreMigration {
   version: number;
@@ -11,12 +12,18 @@ export interface CoreMigration {
   sql: string;
 }
 
-export const CORE_MIGRATIONS: readonly CoreMigration[] = [m0001];
+export const CORE_MIGRATIONS: readonly CoreMigration[] = [m0001, m0002];
 
 /** Any number; it only has to be the same in every core process. ("SP" + port.) */
 const MIGRATION_LOCK = 0x5350_1d06;
 
-export async function migrateCore(db: CoreDb): Promise<number> {
+export interface MigrateOptions {
+  /** Stop after this version (a migration's test seeds the database as its predecessor left it). */
+  to?: number;
+}
+
+/** Applies the migrations not applied yet, up to `options.to` (default: all); returns that version. */
+export async function migrateCore(db: CoreDb, options: MigrateOptions = {}): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(
@@ -32,11 +39,12 @@ export async function migrateCore(db: CoreDb): Promise<number> {
         `The core database has migration ${Math.max(...unknown)}, newer than this Suanpan knows (${latest}): run the newer version.`,
       );
     }
+    const target = options.to ?? latest;
     for (const m of CORE_MIGRATIONS) {
-      if (applied.has(m.version)) continue;
+      if (applied.has(m.version) || m.version > target) continue;
       await tx.exec(m.sql);
       await tx.query('INSERT INTO core_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }
-    return latest;
+    return target;
   });
 }

@@ -17,7 +17,9 @@ import {
   CancelRequest,
   describeIssue,
   type ErrorCode,
+  OrderRequest,
   PATHS,
+  RefundRequest,
   TerminalId,
   UploadRequest,
 } from '../protocol/wire.ts';
@@ -192,6 +194,16 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
       parse(CancelRequest, request.body),
     ),
   );
+  app.post('/v1/payments/:paymentId/refund', signed, async (request) =>
+    service.refund(
+      terminal(request),
+      parse(PaymentParams, request.params).paymentId,
+      parse(RefundRequest, request.body),
+    ),
+  );
+  app.post(PATHS.orders, signed, async (request) =>
+    service.createOrder(terminal(request), parse(OrderRequest, request.body)),
+  );
 
   app.get(PATHS.syncState, signed, async (request) => service.syncState(terminal(request)));
   app.post(PATHS.upload, signed, async (request) =>
@@ -246,6 +258,13 @@ function registerAdmin(app: FastifyInstance, service: CoreService, token: string
     service.issueWalletCode(parse(Id, r.params).id),
   );
   app.get('/admin/v1/wallets/:id', guarded, async (r) => service.wallet(parse(Id, r.params).id));
+  // The wallet provider's backend, paying an order whose QR the customer scanned with this wallet.
+  app.post('/admin/v1/wallets/:id/pay-order', guarded, async (r) =>
+    service.payOrder(
+      parse(Id, r.params).id,
+      parse(z.object({ paymentId: z.uuid() }).strict(), r.body).paymentId,
+    ),
+  );
   app.get('/admin/v1/payments', guarded, async (r) => {
     const q = parse(
       z

@@ -2,12 +2,14 @@
  * The reference payment core's operations, over its database. The HTTP server (server.ts) and the
  * `suanpan core` commands call these; nothing here knows about HTTP.
  *
- * Exactly once: every write for a terminal's payments happens in a transaction that first locks
+ * Exactly once: every new payment of a terminal is written in a transaction that first locks
  * that terminal's row, then relies on the unique keys (terminal_id, payment_id) and
  * (terminal_id, seq). A retry, a duplicate or a late copy of a request finds the payment there and
  * gets the outcome it got the first time; other facts under the same paymentId or seq are a
- * conflict, never an overwrite. Codes and wallets are locked in a fixed order (codes by code,
- * wallets by id) so two core processes can't deadlock for long (and a deadlock is retried, db.ts).
+ * conflict, never an overwrite. A change to a payment the core holds (cancel, refund, a wallet
+ * paying an order) is made under that payment's row lock and only from the state it was judged in.
+ * Locks are taken in a fixed order (terminal, then payment, then wallets by id; codes by code) so
+ * two core processes can't deadlock for long (and a deadlock is retried, db.ts).
  */
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
@@ -21,21 +23,32 @@ import type {
   CancelResponse,
   Conflict,
   CorePaymentState,
+  HeldPaymentState,
+  OrderRequest,
+  OrderResponse,
   PaymentFacts,
   PaymentResult,
   QueryResponse,
+  RefundRequest,
+  RefundResponse,
   ResultsResponse,
   SyncStateResponse,
   UploadedPayment,
   UploadRequest,
   UploadResponse,
 } from '../protocol/wire.ts';
+import { ORDER_QR_PREFIX } from '../protocol/wire.ts';
 import type { CoreDb, Queryable } from './db.ts';
 import { CoreError, conflict, notFound, unauthenticated } from './errors.ts';
-import { type CodeRow, judge, type WalletRow, walletCode } from './wallet-codes.ts';
+import { type CodeRow, judge, judgeFunds, type WalletRow, walletCode } from './wallet-codes.ts';
 
 /** A technician has a day to enter an activation code. */
 export const DEFAULT_ACTIVATION_TTL_MS = 24 * 3_600_000;
+/**
+ * How long a wallet may pay a merchant-presented QR order: the cashier waits for the customer at
+ * most two minutes, then cancels the order and asks for another way to pay.
+ */
+export const ORDER_VALID_S = 120;
 /** Nonces are kept a little longer than a request stays fresh (±300 s). */
 export const NONCE_RETENTION_S = 900;
 const ACTIVATION_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -56,10 +69,12 @@ interface PaymentRow {
   scheme: string;
   code_hash: Buffer;
   captured_at: Date;
-  state: CorePaymentState;
+  state: HeldPaymentState;
   reason: string | null;
   mode: 'online' | 'offline';
   received_at: Date;
+  /** Set on an order only: a wallet can't pay it after this. */
+  expires_at: Date | null;
 }
 
 export interface CorePayment {
@@ -69,10 +84,17 @@ export interface CorePayment {
   amount: Money;
   scheme: string;
   mode: 'online' | 'offline';
-  state: CorePaymentState;
+  state: HeldPaymentState;
   reason: string | null;
   capturedAt: string;
   receivedAt: string;
+}
+
+/** A wallet's payment of an order, as its provider's backend is answered. */
+export interface PayOrderResponse {
+  paymentId: string;
+  outcome: 'approved';
+  amount: Money;
 }
 
 export interface CoreServiceOptions {
@@ -116,7 +138,7 @@ function differences(row: PaymentRow, p: PaymentFacts): string {
 }
 
 const PAYMENT_COLUMNS =
-  'payment_id, seq, amount_minor, currency, scheme, code_hash, captured_at, state, reason, mode, received_at';
+  'payment_id, seq, amount_minor, currency, scheme, code_hash, captured_at, state, reason, mode, received_at, expires_at';
 
 export class CoreService {
   private readonly keys = new Map<string, crypto.KeyObject>();
@@ -393,6 +415,10 @@ export class CoreService {
       if (mine) {
         if (!sameFacts(mine, req))
           throw conflict(`Payment ${req.paymentId} is held with other facts: ${differences(mine, req)}.`);
+        if (mine.expires_at)
+          throw conflict(
+            `Payment ${req.paymentId} is a QR order: the customer's wallet pays it, not a code.`,
+          );
         const approved = mine.state === 'approved' || mine.state === 'settled';
         return {
           paymentId: req.paymentId,
@@ -433,11 +459,7 @@ export class CoreService {
   }
 
   async query(t: TerminalRow, paymentId: string): Promise<QueryResponse> {
-    const r = await this.db.query<{ state: CorePaymentState; reason: string | null }>(
-      'SELECT state, reason FROM payments WHERE terminal_id = $1 AND payment_id = $2',
-      [t.terminal_id, paymentId],
-    );
-    const row = r.rows[0];
+    const row = await heldState(this.db, t.terminal_id, paymentId);
     if (!row) return { paymentId, state: 'not_found' };
     return { paymentId, state: row.state, ...(row.reason ? { reason: row.reason } : {}) };
   }
@@ -466,27 +488,42 @@ export class CoreService {
       }
       if (!sameFacts(mine, facts))
         throw conflict(`Payment ${paymentId} is held with other facts: ${differences(mine, facts)}.`);
-      if (mine.state === 'declined' || mine.state === 'cancelled') {
+      // `mine` was read before this transaction held the terminal's lock (one statement, one
+      // snapshot): another cancel, a refund or a wallet paying the order may have changed it since.
+      // Each change below is made under the row's lock and only from the state judged; when it
+      // finds another state, the payment is read again as it now stands.
+      let held: { state: HeldPaymentState; reason: string | null } = mine;
+      if (held.state === 'pending') {
+        const reason = 'cancelled before the customer paid';
+        const flipped = await tx.query(
+          `UPDATE payments SET state = 'cancelled', reason = $3
+           WHERE terminal_id = $1 AND payment_id = $2 AND state = 'pending'`,
+          [t.terminal_id, paymentId, reason],
+        );
+        if (flipped.rowCount === 1) return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
+        // A wallet paid it meanwhile: reversed below, as any payment approved today.
+        held = (await heldState(tx, t.terminal_id, paymentId)) ?? held;
+      }
+      if (held.state === 'declined' || held.state === 'cancelled') {
         return {
           paymentId,
           outcome: 'cancelled',
-          state: mine.state,
-          ...(mine.reason ? { reason: mine.reason } : {}),
+          state: held.state,
+          ...(held.reason ? { reason: held.reason } : {}),
         };
       }
       const sameDay = mine.received_at.toISOString().slice(0, 10) === this.now().toISOString().slice(0, 10);
-      if (mine.state !== 'approved' || !sameDay) {
+      if (held.state !== 'approved' || !sameDay) {
         return {
           paymentId,
           outcome: 'too_late',
-          state: mine.state,
+          state: afterCancel(held.state),
           reason: 'a payment can be cancelled only on the day it was approved',
         };
       }
-      // `mine` was read before this transaction held the terminal's lock (one statement, one
-      // snapshot): another cancel may have reversed it since. Flip the state first, under a row
-      // lock and only from 'approved', and reverse only if this transaction did the flip.
-      const reason = 'cancelled and reversed: no answer reached the terminal in time';
+      const reason = mine.expires_at
+        ? 'cancelled and reversed: the order was cancelled after the customer paid'
+        : 'cancelled and reversed: no answer reached the terminal in time';
       const flipped = await tx.query<{ wallet_id: string }>(
         `UPDATE payments SET state = 'cancelled', reason = $3
          WHERE terminal_id = $1 AND payment_id = $2 AND state = 'approved' RETURNING wallet_id`,
@@ -494,31 +531,180 @@ export class CoreService {
       );
       const walletId = flipped.rows[0]?.wallet_id;
       if (!walletId) {
-        const now = await tx.query<{ state: CorePaymentState; reason: string | null }>(
-          'SELECT state, reason FROM payments WHERE terminal_id = $1 AND payment_id = $2',
-          [t.terminal_id, paymentId],
-        );
-        const row = now.rows[0] as { state: CorePaymentState; reason: string | null };
+        const row = (await heldState(tx, t.terminal_id, paymentId)) ?? held;
         return {
           paymentId,
           outcome: row.state === 'cancelled' ? 'cancelled' : 'too_late',
-          state: row.state,
+          state: afterCancel(row.state),
           ...(row.reason ? { reason: row.reason } : {}),
         };
       }
-      await tx.query('UPDATE wallets SET balance_minor = balance_minor + $2 WHERE wallet_id = $1', [
+      await moveMoney(tx, t, {
+        paymentId,
         walletId,
-        mine.amount_minor,
-      ]);
-      await postLedger(tx, t, [
-        {
-          paymentId,
-          walletId,
-          amount: { minor: mine.amount_minor, currency: mine.currency },
-          kind: 'reversal',
-        },
-      ]);
+        amount: { minor: mine.amount_minor, currency: mine.currency },
+        kind: 'reversal',
+      });
       return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
+    });
+  }
+
+  /**
+   * A whole payment of this terminal refunded to the wallet it came from. The payment's row is
+   * locked first, so a cancel or another refund at the same moment waits, then finds it refunded.
+   * A payment stored offline and not uploaded yet is not found: the terminal syncs first.
+   */
+  async refund(t: TerminalRow, paymentId: string, req: RefundRequest): Promise<RefundResponse> {
+    return this.db.transaction(async (tx) => {
+      const r = await tx.query<{
+        terminal_id: string;
+        merchant_id: string;
+        state: HeldPaymentState;
+        amount_minor: number;
+        currency: string;
+        wallet_id: string | null;
+      }>(
+        `SELECT terminal_id, merchant_id, state, amount_minor, currency, wallet_id FROM payments
+         WHERE terminal_id = $1 AND payment_id = $2 FOR UPDATE`,
+        [t.terminal_id, paymentId],
+      );
+      const p = r.rows[0];
+      if (!p) {
+        throw notFound(
+          `The core has no payment ${paymentId} from this terminal: a payment stored offline is refunded once it has synced.`,
+        );
+      }
+      if (p.state !== 'approved' && p.state !== 'settled' && p.state !== 'refunded') {
+        throw new CoreError(
+          409,
+          'NOT_REFUNDABLE',
+          `Payment ${paymentId} is ${p.state}: only an approved or settled payment can be refunded.`,
+        );
+      }
+      if (p.amount_minor !== req.amount.minor || p.currency !== req.amount.currency) {
+        throw new CoreError(
+          409,
+          'PARTIAL_REFUND',
+          `Payment ${paymentId} is ${p.amount_minor} ${p.currency}, the refund asks ${req.amount.minor} ${req.amount.currency}: only whole payments are refunded at the terminal; the operator does partial refunds.`,
+          'amount',
+        );
+      }
+      if (p.state === 'refunded') return { paymentId, state: 'refunded', duplicate: true };
+      // Approved online or settled from a code, so a wallet paid it (records of approvals the core
+      // never made are refused at upload).
+      if (!p.wallet_id) throw new Error(`payment ${paymentId} is ${p.state} without a wallet`);
+      await tx.query(
+        `UPDATE payments SET state = 'refunded', reason = $3 WHERE terminal_id = $1 AND payment_id = $2`,
+        [t.terminal_id, paymentId, req.reason ?? 'refunded at the terminal'],
+      );
+      // Back from the merchant the payment went to (the row's, should the terminal have moved since).
+      await moveMoney(tx, p, {
+        paymentId,
+        walletId: p.wallet_id,
+        amount: { minor: p.amount_minor, currency: p.currency },
+        kind: 'refund',
+      });
+      return { paymentId, state: 'refunded', duplicate: false };
+    });
+  }
+
+  // --- merchant-presented QR orders ----------------------------------------------------------------
+
+  /**
+   * An order the merchant shows as a QR: held `pending` under the terminal's seq (which counts for
+   * the contiguous seq as any online payment's does) until a wallet pays it ({@link payOrder}) or
+   * the terminal cancels it. A retry gets the answer it got the first time.
+   */
+  async createOrder(t: TerminalRow, req: OrderRequest): Promise<OrderResponse> {
+    return this.db.transaction(async (tx) => {
+      const { existing } = await lockTerminal(tx, t.terminal_id, [req.paymentId], [req.seq]);
+      const mine = existing.find((p) => p.payment_id === req.paymentId);
+      if (mine) {
+        if (!sameFacts(mine, req))
+          throw conflict(`Payment ${req.paymentId} is held with other facts: ${differences(mine, req)}.`);
+        if (!mine.expires_at)
+          throw conflict(
+            `Payment ${req.paymentId} is held already as a payment (${mine.state}), not as an order.`,
+          );
+        return orderAnswer(req.paymentId, mine.expires_at, true);
+      }
+      if (existing.length > 0)
+        throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
+      // The QR names the paymentId alone, so an order's is unique across terminals
+      // (payments_order_id): a copy at another terminal is refused here, not retried into a 500.
+      const elsewhere = await tx.query(ORDER_BY_ID, [req.paymentId]);
+      if (elsewhere.rowCount > 0)
+        throw conflict(`Payment ${req.paymentId} is already an order of another terminal.`);
+      const expiresAt = new Date(this.now().getTime() + ORDER_VALID_S * 1000);
+      await recordOnlinePayment(tx, t, {
+        facts: req,
+        state: 'pending',
+        reason: null,
+        walletId: null,
+        walletCode: null,
+        expiresAt,
+      });
+      return orderAnswer(req.paymentId, expiresAt, false);
+    });
+  }
+
+  /**
+   * A wallet pays an order from its QR (this stands in for the wallet provider's backend). The
+   * order's row is locked first, then the wallet: a cancel at the same moment either finds the
+   * order paid and reverses it, or cancels it first and this is refused. A refusal for the wallet's
+   * currency or balance leaves the order pending: the customer may top up or pay from another wallet.
+   */
+  async payOrder(walletId: string, paymentId: string): Promise<PayOrderResponse> {
+    return this.db.transaction(async (tx) => {
+      const o = await tx.query<{
+        terminal_id: string;
+        merchant_id: string;
+        amount_minor: number;
+        currency: string;
+        state: HeldPaymentState;
+        expires_at: Date;
+      }>(LOCK_ORDER_SQL, [paymentId]);
+      const order = o.rows[0];
+      if (!order) throw notFound(`No order ${paymentId}.`);
+      if (order.state !== 'pending') {
+        throw new CoreError(
+          409,
+          'ORDER_NOT_PENDING',
+          `Order ${paymentId} is ${order.state}: only an order waiting for payment can be paid.`,
+        );
+      }
+      if (order.expires_at.getTime() <= this.now().getTime()) {
+        throw new CoreError(
+          409,
+          'ORDER_EXPIRED',
+          `Order ${paymentId} expired at ${order.expires_at.toISOString()}: the merchant shows a new one.`,
+        );
+      }
+      const w = await tx.query<WalletRow>(
+        'SELECT wallet_id, currency, balance_minor FROM wallets WHERE wallet_id = $1 FOR UPDATE',
+        [walletId],
+      );
+      const wallet = w.rows[0];
+      if (!wallet) throw notFound(`No wallet ${walletId}.`);
+      const amount = { minor: order.amount_minor, currency: order.currency };
+      const verdict = judgeFunds(
+        { amountMinor: amount.minor, currency: amount.currency },
+        wallet,
+        wallet.balance_minor,
+      );
+      if (!verdict.ok) {
+        throw new CoreError(
+          409,
+          'PAYMENT_REFUSED',
+          `Wallet ${walletId} can't pay order ${paymentId}: ${verdict.reason}. The order still waits for payment.`,
+        );
+      }
+      await tx.query(
+        `UPDATE payments SET state = 'approved', wallet_id = $3 WHERE terminal_id = $1 AND payment_id = $2`,
+        [order.terminal_id, paymentId, walletId],
+      );
+      await moveMoney(tx, order, { paymentId, walletId, amount, kind: 'payment' });
+      return { paymentId, outcome: 'approved', amount };
     });
   }
 
@@ -633,13 +819,13 @@ export class CoreService {
         if (p.state !== 'accepted_offline') {
           rows.push({
             facts: p,
-            state: p.state as CorePaymentState,
+            state: p.state,
             mode: p.mode,
             reason: p.reason ?? null,
             walletId: null,
             walletCode: null,
           });
-          results.push(result(p, p.state as CorePaymentState, p.reason ?? null, false));
+          results.push(result(p, p.state, p.reason ?? null, false));
           continue;
         }
         const code = codes.get(p.code);
@@ -689,7 +875,7 @@ export class CoreService {
     const r = await this.db.query<{
       payment_id: string;
       seq: number;
-      state: CorePaymentState;
+      state: HeldPaymentState;
       reason: string | null;
     }>(
       'SELECT payment_id, seq, state, reason FROM payments WHERE terminal_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
@@ -709,7 +895,7 @@ export class CoreService {
 
 function result(
   p: { paymentId: string; seq: number },
-  state: CorePaymentState,
+  state: HeldPaymentState,
   reason: string | null,
   duplicate: boolean,
 ): PaymentResult {
@@ -740,7 +926,7 @@ async function lockTerminal(
        SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
        FROM terminals WHERE terminal_id = $1 FOR UPDATE)
      SELECT t.*, p.payment_id AS p_payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_hash,
-            p.captured_at, p.state, p.reason, p.mode, p.received_at
+            p.captured_at, p.state, p.reason, p.mode, p.received_at, p.expires_at
      FROM t LEFT JOIN payments p ON p.terminal_id = $1
        AND (p.payment_id = ANY($2::uuid[]) OR p.seq = ANY($3::bigint[]))`,
     [terminalId, ids, seqs],
@@ -770,6 +956,7 @@ async function lockTerminal(
       reason: row.reason,
       mode: row.mode,
       received_at: row.received_at,
+      expires_at: row.expires_at,
     }));
   return { terminal, existing };
 }
@@ -810,7 +997,7 @@ async function lockCodesAndWallets(
 
 interface NewPayment {
   facts: PaymentFacts;
-  state: CorePaymentState;
+  state: HeldPaymentState;
   mode: 'online' | 'offline';
   reason: string | null;
   walletId: string | null;
@@ -898,8 +1085,11 @@ interface LedgerMovement {
   paymentId: string;
   walletId: string;
   amount: Money;
-  kind: 'payment' | 'reversal';
+  kind: 'payment' | 'reversal' | 'refund';
 }
+
+/** Whose books a movement is in: the payment's terminal and merchant. */
+type LedgerOwner = Pick<TerminalRow, 'terminal_id' | 'merchant_id'>;
 
 /**
  * An online payment's writes in one statement (one round trip): the payment, and when approved the
@@ -911,18 +1101,20 @@ async function recordOnlinePayment(
   t: TerminalRow,
   p: {
     facts: PaymentFacts;
-    state: 'approved' | 'declined' | 'cancelled';
+    state: 'approved' | 'declined' | 'cancelled' | 'pending';
     reason: string | null;
     walletId: string | null;
     walletCode: string | null;
+    /** An order's expiry; absent for a payment by code. */
+    expiresAt?: Date;
   },
 ): Promise<void> {
   const { facts } = p;
   const r = await tx.query<{ inserted: number }>(
     `WITH ins AS (
        INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
-                             captured_at, mode, state, reason, wallet_id, wallet_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'online', $10, $11, $12, $13)
+                             captured_at, mode, state, reason, wallet_id, wallet_code, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'online', $10, $11, $12, $13, $14)
        ON CONFLICT DO NOTHING RETURNING seq),
      bal AS (
        UPDATE wallets SET balance_minor = balance_minor - $5
@@ -951,14 +1143,18 @@ async function recordOnlinePayment(
       p.reason,
       p.walletId,
       p.walletCode,
+      p.expiresAt ?? null,
     ],
   );
   if (r.rows[0]?.inserted !== 1)
     throw Object.assign(new Error('payment inserted concurrently'), { code: '40001' });
 }
 
-/** Two rows per movement, summing to zero: wallet → merchant for a payment, back for a reversal. */
-async function postLedger(tx: Queryable, t: TerminalRow, moves: LedgerMovement[]): Promise<void> {
+/**
+ * Two rows per movement, summing to zero: wallet → merchant for a payment, back for a reversal or a
+ * refund.
+ */
+async function postLedger(tx: Queryable, t: LedgerOwner, moves: LedgerMovement[]): Promise<void> {
   if (moves.length === 0) return;
   const pid: string[] = [];
   const account: string[] = [];
@@ -978,6 +1174,47 @@ async function postLedger(tx: Queryable, t: TerminalRow, moves: LedgerMovement[]
      SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[])`,
     [t.terminal_id, pid, account, amount, currency, kind],
   );
+}
+
+/** One movement of a payment held already: the wallet's balance and its ledger rows. */
+async function moveMoney(tx: Queryable, t: LedgerOwner, move: LedgerMovement): Promise<void> {
+  const delta = move.kind === 'payment' ? -move.amount.minor : move.amount.minor;
+  await tx.query('UPDATE wallets SET balance_minor = balance_minor + $2 WHERE wallet_id = $1', [
+    move.walletId,
+    delta,
+  ]);
+  await postLedger(tx, t, [move]);
+}
+
+/** A payment's state as it stands (committed), or undefined when the core doesn't hold it. */
+async function heldState(
+  q: Queryable,
+  terminalId: string,
+  paymentId: string,
+): Promise<{ state: HeldPaymentState; reason: string | null } | undefined> {
+  const r = await q.query<{ state: HeldPaymentState; reason: string | null }>(
+    'SELECT state, reason FROM payments WHERE terminal_id = $1 AND payment_id = $2',
+    [terminalId, paymentId],
+  );
+  return r.rows[0];
+}
+
+/** What a cancel leaves a payment as: never pending (a pending order is cancelled first). */
+function afterCancel(state: HeldPaymentState): CancelResponse['state'] {
+  if (state === 'pending') throw new Error('a cancelled order is still pending');
+  return state;
+}
+
+/**
+ * An order by its paymentId alone (the QR's), locked; the predicate matches the partial unique
+ * index payments_order_id, so this is one index probe (0002-orders-and-refunds.ts).
+ */
+const ORDER_BY_ID = `SELECT terminal_id, merchant_id, amount_minor, currency, state, expires_at
+  FROM payments WHERE payment_id = $1 AND expires_at IS NOT NULL`;
+export const LOCK_ORDER_SQL = `${ORDER_BY_ID} FOR UPDATE`;
+
+function orderAnswer(paymentId: string, expiresAt: Date, duplicate: boolean): OrderResponse {
+  return { paymentId, qr: `${ORDER_QR_PREFIX}${paymentId}`, expiresAt: expiresAt.toISOString(), duplicate };
 }
 
 /**

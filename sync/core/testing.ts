@@ -105,6 +105,7 @@ export class TestClock {
 export async function startTestCore(
   db: CoreDb,
   clock = new TestClock(),
+  options: { adminToken?: string } = {},
 ): Promise<RunningCore & { clock: TestClock }> {
   const service = new CoreService({ db, log: silentLog(), now: clock.now });
   const core = await startCore({
@@ -112,6 +113,7 @@ export async function startTestCore(
     db,
     log: silentLog(),
     now: clock.now,
+    adminToken: options.adminToken ?? null,
     version: 'test',
     host: '127.0.0.1',
     port: 0,

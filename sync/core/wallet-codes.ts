@@ -64,6 +64,18 @@ export function judge(
   if (code.used || alreadyUsed) return { ok: false, reason: REASONS.codeReused };
   const age = (atMs - code.issued_at_ms) / 1000;
   if (age > CODE_VALID_S || age < -CODE_EARLY_TOLERANCE_S) return { ok: false, reason: REASONS.codeExpired };
+  return judgeFunds(payment, wallet, balance);
+}
+
+/**
+ * The wallet's part of {@link judge}: its currency and its balance. On its own for an order the
+ * wallet pays from its QR: there is no code to judge.
+ */
+export function judgeFunds(
+  payment: { amountMinor: number; currency: string },
+  wallet: WalletRow,
+  balance: number,
+): Verdict {
   if (wallet.currency !== payment.currency) return { ok: false, reason: REASONS.currency };
   if (balance < payment.amountMinor) return { ok: false, reason: REASONS.balance };
   return { ok: true };

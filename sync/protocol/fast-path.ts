@@ -12,7 +12,7 @@
  */
 import { isKnownCurrency } from './money.ts';
 import {
-  CORE_PAYMENT_STATES,
+  HELD_PAYMENT_STATES,
   ISO_TIME_PATTERN,
   PATTERNS,
   REASON_MAX,
@@ -25,7 +25,7 @@ import {
 
 const { uuid: UUID, hex32: HEX32, signature: SIGNATURE, paymentCode: CODE, scheme: SCHEME } = PATTERNS;
 const RECORD_STATES = new Set<string>(RECORDED_STATES);
-const RESULT_STATES = new Set<string>(CORE_PAYMENT_STATES);
+const RESULT_STATES = new Set<string>(HELD_PAYMENT_STATES);
 
 type Obj = Record<string, unknown>;
 

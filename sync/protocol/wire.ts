@@ -14,6 +14,8 @@ export const PATHS = {
   authorise: '/v1/payments/authorise',
   payment: (paymentId: string) => `/v1/payments/${paymentId}`,
   cancel: (paymentId: string) => `/v1/payments/${paymentId}/cancel`,
+  refund: (paymentId: string) => `/v1/payments/${paymentId}/refund`,
+  orders: '/v1/orders',
   syncState: '/v1/sync/state',
   upload: '/v1/sync/upload',
   results: '/v1/sync/results',
@@ -115,10 +117,18 @@ export const CORE_PAYMENT_STATES = [
 ] as const;
 export type CorePaymentState = (typeof CORE_PAYMENT_STATES)[number];
 
+/**
+ * Everything the core may hold a payment as: its own outcomes above, an order waiting for the
+ * customer's wallet (`pending`), and a payment voided or refunded after approval (refunded through
+ * the core, or recorded so by the terminal). A query and the results of a sync answer any of these.
+ */
+export const HELD_PAYMENT_STATES = [...CORE_PAYMENT_STATES, 'pending', 'voided', 'refunded'] as const;
+export type HeldPaymentState = (typeof HELD_PAYMENT_STATES)[number];
+
 export const QueryResponse = z
   .object({
     paymentId: Uuid,
-    state: z.enum([...CORE_PAYMENT_STATES, 'pending', 'not_found']),
+    state: z.enum([...HELD_PAYMENT_STATES, 'not_found']),
     reason: Reason.optional(),
   })
   .strict();
@@ -132,12 +142,53 @@ export const CancelResponse = z
   .object({
     paymentId: Uuid,
     outcome: z.enum(['cancelled', 'too_late']),
-    /** What the payment is at the core afterwards. */
-    state: z.enum(CORE_PAYMENT_STATES),
+    /** What the payment is at the core afterwards: never `pending` (a pending order is cancelled). */
+    state: z.enum([...CORE_PAYMENT_STATES, 'voided', 'refunded']),
     reason: Reason.optional(),
   })
   .strict();
 export type CancelResponse = z.infer<typeof CancelResponse>;
+
+// --- merchant-presented QR orders -----------------------------------------------------------
+
+/**
+ * An order the merchant shows as a QR for the customer's wallet to scan and pay (Alipay's
+ * "precreate"): a payment's facts without a code. The terminal then queries it and cancels it
+ * when it expires.
+ */
+export const OrderRequest = PaymentFacts;
+export type OrderRequest = z.infer<typeof OrderRequest>;
+
+/** The text of an order's QR: this prefix and the paymentId. */
+export const ORDER_QR_PREFIX = 'suanpan://order/';
+
+export const OrderResponse = z
+  .object({
+    paymentId: Uuid,
+    qr: z.string().startsWith(ORDER_QR_PREFIX),
+    /** By the core's clock: a wallet can't pay the order after this. */
+    expiresAt: IsoTime,
+    /** True when the core had this order already (a retry): the answer is the one it gave then. */
+    duplicate: z.boolean(),
+  })
+  .strict();
+export type OrderResponse = z.infer<typeof OrderResponse>;
+
+// --- refunds --------------------------------------------------------------------------------
+
+/** A whole payment refunded to the customer's wallet; partial refunds are the operator's. */
+export const RefundRequest = z.object({ amount: PaymentAmount, reason: Reason.optional() }).strict();
+export type RefundRequest = z.infer<typeof RefundRequest>;
+
+export const RefundResponse = z
+  .object({
+    paymentId: Uuid,
+    state: z.literal('refunded'),
+    /** True when the payment was refunded already: nothing was refunded twice. */
+    duplicate: z.boolean(),
+  })
+  .strict();
+export type RefundResponse = z.infer<typeof RefundResponse>;
 
 // --- store and forward ----------------------------------------------------------------------
 
@@ -224,7 +275,7 @@ export const PaymentResult = z
   .object({
     paymentId: Uuid,
     seq: Seq,
-    state: z.enum(CORE_PAYMENT_STATES),
+    state: z.enum(HELD_PAYMENT_STATES),
     reason: Reason.optional(),
     duplicate: z.boolean(),
   })
@@ -267,6 +318,11 @@ export const ERROR_CODES = [
   'CONFLICT',
   'JOURNAL_DIVERGED',
   'NOT_FOUND',
+  'ORDER_NOT_PENDING',
+  'ORDER_EXPIRED',
+  'PAYMENT_REFUSED',
+  'PARTIAL_REFUND',
+  'NOT_REFUNDABLE',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
