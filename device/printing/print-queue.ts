@@ -98,10 +98,22 @@ function processAlive(owner: string): boolean {
 }
 
 export class PrintQueue {
+  /** Each statement prepared once, on first use, rather than on every call. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(
     private readonly db: Database.Database,
     private readonly now: () => Date,
   ) {}
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   static open(dataDir: string, options: { now?: () => Date } = {}): PrintQueue {
     const db = new Database(path.join(dataDir, PRINT_QUEUE_FILE), { timeout: 5_000 });
@@ -139,47 +151,43 @@ export class PrintQueue {
     return this.db
       .transaction(() => {
         if (job.kind === 'receipt' && job.paymentId) {
-          const existing = this.db
-            .prepare("SELECT * FROM print_jobs WHERE kind = 'receipt' AND payment_id = ?")
-            .get(job.paymentId) as Row | undefined;
+          const existing = this.sql("SELECT * FROM print_jobs WHERE kind = 'receipt' AND payment_id = ?").get(
+            job.paymentId,
+          ) as Row | undefined;
           if (existing) return toJob(existing);
         }
-        const r = this.db
-          .prepare(
-            `INSERT INTO print_jobs (kind, payment_id, document, state, created_at, updated_at, reprint_of)
+        const r = this.sql(
+          `INSERT INTO print_jobs (kind, payment_id, document, state, created_at, updated_at, reprint_of)
              VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-          )
-          .run(job.kind, job.paymentId ?? null, JSON.stringify(job.document), at, at, job.reprintOf ?? null);
+        ).run(job.kind, job.paymentId ?? null, JSON.stringify(job.document), at, at, job.reprintOf ?? null);
         return this.get(Number(r.lastInsertRowid)) as PrintJob;
       })
       .immediate();
   }
 
   get(id: number): PrintJob | undefined {
-    const row = this.db.prepare('SELECT * FROM print_jobs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM print_jobs WHERE id = ?').get(id) as Row | undefined;
     return row && toJob(row);
   }
 
   pending(): PrintJob[] {
-    return (
-      this.db.prepare("SELECT * FROM print_jobs WHERE state = 'queued' ORDER BY id").all() as Row[]
-    ).map(toJob);
+    return (this.sql("SELECT * FROM print_jobs WHERE state = 'queued' ORDER BY id").all() as Row[]).map(
+      toJob,
+    );
   }
 
   /** The last receipt (or reprint) that printed, for "reprint last". */
   lastPrintedReceipt(): PrintJob | undefined {
-    const row = this.db
-      .prepare(
-        "SELECT * FROM print_jobs WHERE state = 'printed' AND kind IN ('receipt', 'reprint') ORDER BY printed_at DESC, id DESC LIMIT 1",
-      )
-      .get() as Row | undefined;
+    const row = this.sql(
+      "SELECT * FROM print_jobs WHERE state = 'printed' AND kind IN ('receipt', 'reprint') ORDER BY printed_at DESC, id DESC LIMIT 1",
+    ).get() as Row | undefined;
     return row && toJob(row);
   }
 
   receiptFor(paymentId: string): PrintJob | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM print_jobs WHERE kind = 'receipt' AND payment_id = ?")
-      .get(paymentId) as Row | undefined;
+    const row = this.sql("SELECT * FROM print_jobs WHERE kind = 'receipt' AND payment_id = ?").get(
+      paymentId,
+    ) as Row | undefined;
     return row && toJob(row);
   }
 
@@ -190,26 +198,24 @@ export class PrintQueue {
    */
   claim(id: number, owner: string, leaseMs: number): boolean {
     const now = this.now();
-    const held = this.db.prepare('SELECT lease_owner, lease_until FROM print_jobs WHERE id = ?').get(id) as
+    const held = this.sql('SELECT lease_owner, lease_until FROM print_jobs WHERE id = ?').get(id) as
       | { lease_owner: string | null; lease_until: string | null }
       | undefined;
     const ownerGone = held?.lease_owner ? !processAlive(held.lease_owner) : false;
     return (
-      this.db
-        .prepare(
-          `UPDATE print_jobs SET lease_owner = @owner, lease_until = @until
+      this.sql(
+        `UPDATE print_jobs SET lease_owner = @owner, lease_until = @until
            WHERE id = @id AND state = 'queued'
              AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner
                   OR (@ownerGone AND lease_owner = @heldBy))`,
-        )
-        .run({
-          owner,
-          until: new Date(now.getTime() + leaseMs).toISOString(),
-          id,
-          now: now.toISOString(),
-          ownerGone: ownerGone ? 1 : 0,
-          heldBy: held?.lease_owner ?? null,
-        }).changes === 1
+      ).run({
+        owner,
+        until: new Date(now.getTime() + leaseMs).toISOString(),
+        id,
+        now: now.toISOString(),
+        ownerGone: ownerGone ? 1 : 0,
+        heldBy: held?.lease_owner ?? null,
+      }).changes === 1
     );
   }
 
@@ -217,11 +223,9 @@ export class PrintQueue {
   markPrinted(id: number): boolean {
     const at = this.now().toISOString();
     return (
-      this.db
-        .prepare(
-          "UPDATE print_jobs SET state = 'printed', printed_at = ?, updated_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'queued'",
-        )
-        .run(at, at, id).changes === 1
+      this.sql(
+        "UPDATE print_jobs SET state = 'printed', printed_at = ?, updated_at = ?, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'queued'",
+      ).run(at, at, id).changes === 1
     );
   }
 
@@ -231,12 +235,10 @@ export class PrintQueue {
     error: { code: string; message: string },
     options: { partial?: boolean } = {},
   ): void {
-    this.db
-      .prepare(
-        `UPDATE print_jobs SET attempts = attempts + 1, last_error_code = ?, last_error = ?, updated_at = ?,
+    this.sql(
+      `UPDATE print_jobs SET attempts = attempts + 1, last_error_code = ?, last_error = ?, updated_at = ?,
            partial = max(partial, ?), lease_owner = NULL, lease_until = NULL WHERE id = ? AND state = 'queued'`,
-      )
-      .run(error.code, error.message, this.now().toISOString(), options.partial ? 1 : 0, id);
+    ).run(error.code, error.message, this.now().toISOString(), options.partial ? 1 : 0, id);
   }
 
   close(): void {
