@@ -4,6 +4,7 @@
  * void with the supervisor PIN reversed at the core, a refund sent to the operator, and "sync now"
  * with its progress events.
  */
+import crypto from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb, startTestCore, type TestDb } from '../../sync/core/testing.ts';
 import type { HostEvent } from './api-schema.ts';
@@ -39,6 +40,13 @@ async function walletWith(minor: number) {
     code: async () => (await core.service.issueWalletCode(walletId)).code,
     balance: async () => (await core.service.wallet(walletId)).balance.minor,
   };
+}
+
+/** The host's terminal as the core holds it, for acting at the core behind the terminal's back. */
+async function coreTerminal() {
+  const admitted = await core.service.admit(t.host.terminal.key.terminalId, crypto.randomUUID(), 0);
+  if (!admitted) throw new Error('the terminal is not activated at the core');
+  return admitted.terminal;
 }
 
 const isSync = (e: HostEvent): e is Extract<HostEvent, { type: 'sync' }> => e.type === 'sync';
@@ -77,14 +85,6 @@ describe('with a core', () => {
     expect(payment).toMatchObject({ status: 'approved', mode: 'online' });
     expect(await wallet.balance()).toBe(10_000 - 1250);
 
-    const refund = await t.api(`/api/payments/${payment.paymentId}/refund`, {
-      method: 'POST',
-      body: { pin: SUPERVISOR_PIN },
-    });
-    expect(refund.status).toBe(409);
-    expect(refund.json.error.code).toBe('REFUND_VIA_OPERATOR');
-    expect(refund.json.error.message).toContain('运营方');
-
     const wrong = await t.api(`/api/payments/${payment.paymentId}/void`, {
       method: 'POST',
       body: { pin: '9999' },
@@ -114,6 +114,63 @@ describe('with a core', () => {
     expect(again.status).toBe(409);
     expect(again.json.error).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: '这笔交易已撤销。' });
     expect(await wallet.balance()).toBe(10_000);
+
+    // A refund goes to the core too: the wallet is paid back, then the journal says refunded.
+    const second = await t.pay('8.00', await wallet.code());
+    expect(second).toMatchObject({ status: 'approved' });
+    expect(await wallet.balance()).toBe(10_000 - 800);
+    const refunded = await t.api(`/api/payments/${second.paymentId}/refund`, {
+      method: 'POST',
+      body: { pin: SUPERVISOR_PIN },
+    });
+    expect(refunded.status).toBe(200);
+    expect(refunded.json.payment).toMatchObject({ paymentId: second.paymentId, status: 'refunded' });
+    expect(await wallet.balance()).toBe(10_000);
+    const atCore = await core.service.query(await coreTerminal(), second.paymentId);
+    expect(atCore.state).toBe('refunded');
+    const twice = await t.api(`/api/payments/${second.paymentId}/refund`, {
+      method: 'POST',
+      body: { pin: SUPERVISOR_PIN },
+    });
+    expect(twice.status).toBe(409);
+    expect(twice.json.error.code).toBe('ILLEGAL_TRANSITION');
+    expect(await wallet.balance()).toBe(10_000);
+  });
+
+  it('records no refund the core refuses; one the core had done already is recorded once', async () => {
+    await t.start();
+    const sessionId = await t.openSession();
+    const code = await activationCode('李记面馆');
+    const activate = await t.technician('/api/technician/activate', sessionId, {
+      method: 'POST',
+      body: { core: core.url, code },
+    });
+    expect(activate.status).toBe(200);
+    const terminal = await coreTerminal();
+    const wallet = await walletWith(5_000);
+    const refund = (paymentId: string) =>
+      t.api(`/api/payments/${paymentId}/refund`, { method: 'POST', body: { pin: SUPERVISOR_PIN } });
+
+    // Reversed at the core behind the terminal's back: the core refuses the refund, nothing is recorded.
+    const reversed = await t.pay('10.00', await wallet.code());
+    const stored = t.host.terminal.journal.storedPayment(reversed.paymentId);
+    if (!stored) throw new Error('the payment is not in the journal');
+    const { seq, amount, scheme, codeHash, capturedAt } = stored;
+    await core.service.cancel(terminal, reversed.paymentId, { seq, amount, scheme, codeHash, capturedAt });
+    const refused = await refund(reversed.paymentId);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).toBe('CORE_REFUSED');
+    expect(refused.json.error.detail).toContain('NOT_REFUNDABLE');
+    expect(t.host.terminal.journal.payment(reversed.paymentId)?.status).toBe('approved');
+
+    // Refunded at the core already (its answer lost): the refund is recorded, the money paid back once.
+    const paid = await t.pay('20.00', await wallet.code());
+    await core.service.refund(terminal, paid.paymentId, { amount: paid.amount });
+    const balance = await wallet.balance();
+    const recorded = await refund(paid.paymentId);
+    expect(recorded.status).toBe(200);
+    expect(recorded.json.payment.status).toBe('refunded');
+    expect(await wallet.balance()).toBe(balance);
   });
 
   it('"sync now" sends what was stored offline, with progress events ending in done', async () => {

@@ -57,8 +57,6 @@ export type ApiProblemCode =
   | 'PAYMENT_BUSY'
   /** The terminal has no payment core to void a payment at. */
   | 'NO_CORE'
-  /** The core has no refund route yet: refunds of payments it holds go through the operator. */
-  | 'REFUND_VIA_OPERATOR'
   /** The core could not be reached: nothing was sent, nothing recorded. */
   | 'CORE_UNREACHABLE'
   /** The core did not answer in time, or the connection broke: it may have acted. */
@@ -148,10 +146,7 @@ const TEXT: Record<ApiProblemCode, { en: string; zh: string }> = {
     en: 'This terminal is not connected to a payment core, so it cannot void a payment. Nothing was changed.',
     zh: '本终端未连接支付核心，无法撤销交易。交易未作任何更改。',
   },
-  REFUND_VIA_OPERATOR: {
-    en: 'Refunds cannot be made at the terminal yet: ask the operator (payment service provider) to refund this payment. Nothing was changed.',
-    zh: '终端暂不支持退款：请联系运营方（支付服务商）为这笔交易退款。交易未作任何更改。',
-  },
+
   CORE_UNREACHABLE: {
     en: 'The payment core cannot be reached, so nothing was done and nothing changed. Try again when the terminal is online.',
     zh: '无法连接支付核心，操作未执行，也未作任何更改。请在终端联网后重试。',

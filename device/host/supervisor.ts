@@ -11,16 +11,17 @@
  * the cashier voids again, which is safe (a second cancel finds it cancelled and says so).
  * A payment accepted offline is not at the core yet: it can't be voided until it has been synced.
  *
- * Refund: the reference core has no refund route (sync/core/server.ts: authorise, query, cancel,
- * upload; nothing gives money back after the day of the payment). So a terminal with a core refuses
- * (REFUND_VIA_OPERATOR: the operator refunds it on their side); a terminal without one (the offline
- * demo, a till not connected to any core) records `refunded`: the merchant gave the money back
- * out of the till, and the journal says so.
+ * Refund: the whole payment, at the core first (`POST /v1/payments/:id/refund`: the wallet is paid
+ * back on any later day too), then recorded `refunded`; as with a void, nothing is recorded unless
+ * the core said so, and refunding again after a lost answer is safe (the core answers `duplicate`).
+ * A terminal without a core (the offline demo, a till not connected to any core) records `refunded`
+ * at once: the merchant gave the money back out of the till, and the journal says so.
  *
  * One action at a time per payment: a second void of a payment being voided is PAYMENT_BUSY, so two
  * screens can't both reach the core and then race to record it.
  */
 import type { Logger } from 'pino';
+import type { CoreClient } from '../../sync/client/core-client.ts';
 import {
   CoreConnectionLostError,
   CoreProtocolError,
@@ -32,8 +33,11 @@ import {
 import type { InDoubtCore } from '../../sync/client/in-doubt.ts';
 import { JournalError } from '../../sync/journal/errors.ts';
 import type { Decision, Journal, PaymentRecord, PaymentStatus } from '../../sync/journal/journal.ts';
-import type { CancelResponse } from '../../sync/protocol/wire.ts';
+import type { CancelResponse, RefundResponse } from '../../sync/protocol/wire.ts';
 import { ApiProblem, cannotChangeText, type Locale } from './errors.ts';
+
+/** What void and refund ask of the core. */
+export type SupervisorCore = Pick<InDoubtCore, 'cancel'> & Pick<CoreClient, 'refund'>;
 
 /** States a void or refund may leave (sync/journal/entry.ts TRANSITIONS). */
 const REVERSIBLE: ReadonlySet<PaymentStatus> = new Set(['approved', 'settled']);
@@ -42,7 +46,7 @@ export interface SupervisorActionsOptions {
   /** The terminal's journal (read at each call: the host may reopen the terminal). */
   journal: () => Journal;
   /** The core this terminal is activated at, or null. */
-  core: () => Pick<InDoubtCore, 'cancel'> | null;
+  core: () => SupervisorCore | null;
   locale: () => Locale;
   log: Logger;
 }
@@ -106,18 +110,15 @@ export class SupervisorActions {
     });
   }
 
-  /** Refunds `paymentId`: recorded only on a terminal without a core. See the module comment. */
+  /** Refunds `paymentId`: at the core if there is one, then recorded. See the module comment. */
   refundPayment(paymentId: string): Promise<PaymentRecord> {
     return this.exclusive(paymentId, async () => {
       const locale = this.options.locale();
       const payment = this.options.journal().payment(paymentId);
       if (!payment) throw ApiProblem.of(404, 'UNKNOWN_PAYMENT', locale, { detail: paymentId });
       this.assertReversible('refund', payment.status, locale);
-      if (this.options.core()) {
-        throw ApiProblem.of(409, 'REFUND_VIA_OPERATOR', locale, {
-          detail: 'the payment core has no refund route; the operator refunds payments it holds',
-        });
-      }
+      const core = this.options.core();
+      if (core) return this.refundAtCore(core, payment, locale);
       const refunded = this.record(paymentId, {
         status: 'refunded',
         reason: 'refunded at the kiosk with the supervisor PIN; no payment core: paid back by the merchant',
@@ -126,6 +127,41 @@ export class SupervisorActions {
       this.options.log.info({ paymentId, seq: refunded.seq }, 'payment refunded (no core)');
       return refunded;
     });
+  }
+
+  private async refundAtCore(
+    core: SupervisorCore,
+    payment: PaymentRecord,
+    locale: Locale,
+  ): Promise<PaymentRecord> {
+    const { log } = this.options;
+    const { paymentId } = payment;
+    let answer: RefundResponse;
+    try {
+      answer = await core.refund(paymentId, { amount: payment.amount });
+    } catch (err) {
+      log.warn({ paymentId, err: (err as Error).message }, 'refund not done: the core did not refund');
+      throw coreProblem(err, locale);
+    }
+    try {
+      const refunded = this.record(paymentId, {
+        status: 'refunded',
+        reason: 'refunded at the kiosk with the supervisor PIN; paid back to the wallet by the core',
+        details: {
+          by: 'supervisor',
+          via: 'kiosk',
+          core: { state: answer.state, duplicate: answer.duplicate },
+        },
+      });
+      log.info({ paymentId, seq: refunded.seq, duplicate: answer.duplicate }, 'payment refunded');
+      return refunded;
+    } catch (err) {
+      if (err instanceof ApiProblem) throw err;
+      log.error({ paymentId, err: (err as Error).message }, 'refunded at the core but not recorded');
+      throw ApiProblem.of(500, 'INTERNAL', locale, {
+        detail: `The core refunded payment ${paymentId}, but the journal could not record it (${(err as Error).message}). Refund it again once that is fixed: it is not paid back twice.`,
+      });
+    }
   }
 
   private assertReversible(action: 'void' | 'refund', status: PaymentStatus, locale: Locale): void {

@@ -128,7 +128,7 @@ describe("the host's answers", () => {
     const message = 'An offline payment cannot be voided before it is settled.';
     for (const [code, status] of [
       ['ILLEGAL_TRANSITION', 409],
-      ['REFUND_VIA_OPERATOR', 409],
+      ['CORE_REFUSED', 409],
       ['UNKNOWN_PAYMENT', 404],
     ] as const) {
       const entry = tryPin(type('1234'), { ok: false, code, message, status });
