@@ -12,9 +12,16 @@
  *   it throws {@link CoreTimeoutError} or {@link CoreConnectionLostError}; the payment becomes
  *   `unknown` and is resolved by `query`, then `cancel`, never by sending it offline as well.
  * - `signal` aborts a call; an aborted call counts as a timeout.
+ * - A QR order the customer has not paid answers `pending` to `query`; the terminal cancels it when
+ *   the cashier gives up or the order expires.
  */
 import type { InDoubtCore } from '../../sync/client/in-doubt.ts';
-import type { AuthoriseRequest, AuthoriseResponse } from '../../sync/protocol/wire.ts';
+import type {
+  AuthoriseRequest,
+  AuthoriseResponse,
+  OrderRequest,
+  OrderResponse,
+} from '../../sync/protocol/wire.ts';
 
 export {
   CoreConnectionLostError,
@@ -29,4 +36,12 @@ export interface PaymentCore extends InDoubtCore {
     request: AuthoriseRequest,
     options: { signal?: AbortSignal; timeoutMs?: number },
   ): Promise<AuthoriseResponse>;
+  /**
+   * A merchant-presented QR order (idempotent by `paymentId` as `authorise` is); the customer's
+   * wallet pays it, `query` tells when, `cancel` ends it. A core without orders leaves it out.
+   */
+  createOrder?(
+    request: OrderRequest,
+    options: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<OrderResponse>;
 }

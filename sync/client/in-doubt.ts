@@ -6,7 +6,13 @@
  * feet, so a payment only becomes eligible once its own online call would have timed out.
  */
 import type { Journal, StoredPayment } from '../journal/journal.ts';
-import type { CancelRequest, CancelResponse, QueryResponse } from '../protocol/wire.ts';
+import {
+  type CancelRequest,
+  type CancelResponse,
+  ORDER_SCHEME,
+  ORDER_VALID_S,
+  type QueryResponse,
+} from '../protocol/wire.ts';
 
 /** What resolving needs from the core: `CoreClient` has it, and so does checkout's `PaymentCore`. */
 export interface InDoubtCore {
@@ -41,7 +47,7 @@ export async function resolvePayment(
   options: ResolveOptions,
 ): Promise<Resolution> {
   const age = options.now().getTime() - Date.parse(payment.capturedAt);
-  if (payment.status === 'captured' && age < options.inFlightMs) return 'still_unknown';
+  if (payment.status === 'captured' && age < inFlightMs(payment, options)) return 'still_unknown';
   const answer = await client.query(payment.paymentId);
   switch (answer.state) {
     case 'approved':
@@ -98,4 +104,12 @@ export async function resolvePayment(
     IN_DOUBT,
   );
   return approved ? 'approved' : 'declined';
+}
+
+/**
+ * A merchant-presented QR order waits for the customer as long as the core takes it, and the kiosk
+ * that showed it cancels it then: only a kiosk stopped mid-wait leaves one for this resolution.
+ */
+function inFlightMs(payment: StoredPayment, options: ResolveOptions): number {
+  return payment.scheme === ORDER_SCHEME ? ORDER_VALID_S * 1000 + options.inFlightMs : options.inFlightMs;
 }

@@ -37,18 +37,15 @@ import type {
   UploadRequest,
   UploadResponse,
 } from '../protocol/wire.ts';
-import { ORDER_QR_PREFIX } from '../protocol/wire.ts';
+import { ORDER_QR_PREFIX, ORDER_VALID_S } from '../protocol/wire.ts';
 import type { CoreDb, Queryable } from './db.ts';
 import { CoreError, conflict, notFound, unauthenticated } from './errors.ts';
 import { type CodeRow, judge, judgeFunds, type WalletRow, walletCode } from './wallet-codes.ts';
 
 /** A technician has a day to enter an activation code. */
 export const DEFAULT_ACTIVATION_TTL_MS = 24 * 3_600_000;
-/**
- * How long a wallet may pay a merchant-presented QR order: the cashier waits for the customer at
- * most two minutes, then cancels the order and asks for another way to pay.
- */
-export const ORDER_VALID_S = 120;
+/** How long a wallet may pay a merchant-presented QR order (the protocol's, see wire.ts). */
+export { ORDER_VALID_S } from '../protocol/wire.ts';
 /** Nonces are kept a little longer than a request stays fresh (±300 s). */
 export const NONCE_RETENTION_S = 900;
 const ACTIVATION_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';

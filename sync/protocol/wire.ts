@@ -162,6 +162,15 @@ export type OrderRequest = z.infer<typeof OrderRequest>;
 /** The text of an order's QR: this prefix and the paymentId. */
 export const ORDER_QR_PREFIX = 'suanpan://order/';
 
+/**
+ * How long a wallet may pay a merchant-presented QR order: the cashier waits for the customer at
+ * most two minutes, then the terminal cancels the order and asks for another way to pay.
+ */
+export const ORDER_VALID_S = 120;
+
+/** The scheme a terminal records a QR order's payment under (it has no customer payment code). */
+export const ORDER_SCHEME = 'merchant_qr';
+
 export const OrderResponse = z
   .object({
     paymentId: Uuid,
