@@ -64,7 +64,9 @@ describe('API security', () => {
   beforeEach(() => start());
 
   it('refuses a request without the token, or with a wrong one, with 401 and an ApiError', async () => {
-    for (const token of [undefined, 'not-the-token', `${host.token.slice(0, -1)}A`, '']) {
+    // The right token with its last character changed (to one it isn't: base64url, so 1 in 64 ends in A).
+    const offByOne = `${host.token.slice(0, -1)}${host.token.endsWith('A') ? 'B' : 'A'}`;
+    for (const token of [undefined, 'not-the-token', offByOne, '']) {
       const r = await request(`${host.url}/api/status`, token === undefined ? {} : { token });
       expect(r.status, String(token)).toBe(401);
       expect(ApiError.parse(r.json).error.code).toBe('UNAUTHENTICATED');
@@ -399,6 +401,16 @@ describe('checkout', () => {
     expect((await api('/api/status')).json.queue.pending).toBe(0);
     // A new checkout may start after a cancelled one.
     expect((await api('/api/checkout', { method: 'POST', body: { amount: '6.00' } })).status).toBe(202);
+  });
+
+  it('no merchant QR without a core: 409 NO_CORE in words, and the checkout keeps waiting for a code', async () => {
+    expect((await api('/api/checkout/qr', { method: 'POST' })).json.error.code).toBe('NO_CHECKOUT');
+    await api('/api/checkout', { method: 'POST', body: { amount: '3.00' } });
+    const refused = await api('/api/checkout/qr', { method: 'POST' });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error).toMatchObject({ code: 'NO_CORE' });
+    expect(refused.json.error.message).toContain('付款码');
+    expect((await api('/api/checkout')).json.phase).toBe('waiting_code');
   });
 
   it('a typed code that is not a payment code is reported, and the checkout keeps waiting', async () => {
