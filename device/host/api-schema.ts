@@ -8,7 +8,12 @@
  * Routes (device/host/server.ts): `GET /healthz` → Healthz · `GET /api/status` → HostStatus ·
  * `POST /api/checkout` StartCheckout → 202 CheckoutState · `GET /api/checkout` → CheckoutState or 204 ·
  * `POST /api/checkout/code` EnterCode → 202 CheckoutState (409 when none waits) ·
- * `DELETE /api/checkout` → CheckoutState (cancelled) · `POST /api/scan` KioskScan → `{scan}` (masked) ·
+ * `POST /api/checkout/qr` (no body) → 202 CheckoutState: the checkout waiting for a code shows the
+ * merchant's QR instead (phase `working` while the core makes the order, then `showing_qr`; 409
+ * NO_CHECKOUT when none waits, NO_CORE without a core, 503 CORE_UNREACHABLE when the core is known
+ * to be down: a QR payment needs the network, the checkout keeps waiting for a code) ·
+ * `DELETE /api/checkout` → CheckoutState (cancelled; while `showing_qr`: `working` while the order
+ * is cancelled at the core, then `cancelled` with the declined payment, or `done` if it was paid) · `POST /api/scan` KioskScan → `{scan}` (masked) ·
  * `GET /api/payments?limit=N` → PaymentList · WebSocket `/api/events` → HostEvent messages.
  * A refusal is an ApiError with its HTTP status (400 names the `field`).
  *
@@ -84,10 +89,10 @@ export type Activate = z.infer<typeof Activate>;
  * (attempts 1–4 get 403 with `attemptsLeft` 4…1); while locked every try is 423, the right PIN too,
  * and is not counted; a right PIN resets the count. Supervisor and technician PINs count apart.
  * Errors of these routes, beside the ones named above: 404 UNKNOWN_PAYMENT; 409 PAYMENT_BUSY (a void
- * or refund of that payment is under way), NO_CORE, CORE_REFUSED, REFUND_VIA_OPERATOR, BUSY (a
+ * or refund of that payment is under way), NO_CORE, CORE_REFUSED, BUSY (a
  * checkout is in progress: no activation now), NOT_ACTIVATED (sync), ACTIVATION_REFUSED; 503
  * CORE_UNREACHABLE (nothing reached the core, nothing recorded); 504 CORE_NO_ANSWER (the core may
- * have acted: nothing recorded, try again, a void is safe to repeat); 503 PREVIEW_UNAVAILABLE.
+ * have acted: nothing recorded, try again: a void or refund is safe to repeat); 503 PREVIEW_UNAVAILABLE.
  * `POST /api/technician/sync` answers 202 `{syncing: true}`; without a core, 409 NOT_ACTIVATED.
  * Activation restarts the terminal services in place (device/host/host.ts): a `status` event follows.
  */
@@ -172,6 +177,11 @@ export interface PaymentList {
 export type CheckoutPhase =
   /** Waiting for the customer's payment code (scanner or manual entry). */
   | 'waiting_code'
+  /**
+   * The merchant's QR is shown (`qr`) for the customer's wallet to scan; the host asks the core
+   * until the customer has paid, the cashier cancels, or the order expires (`qr.expiresAt`).
+   */
+  | 'showing_qr'
   /** The code is in; the payment is being authorised (online) or stored (offline). */
   | 'working'
   /** Finished: see `payment.status` (approved, accepted_offline, declined, unknown). */
@@ -185,6 +195,11 @@ export interface CheckoutState {
   amount: Money;
   phase: CheckoutPhase;
   payment?: PaymentRecord;
+  /**
+   * From `showing_qr` on, for a checkout paid by the merchant's QR: the text to draw as a QR code
+   * (the core's order, e.g. `suanpan://order/<paymentId>`) and when the core stops taking it.
+   */
+  qr?: { text: string; expiresAt: string };
   /** For `failed`: what went wrong, in words for the cashier. */
   error?: { code: string; message: string };
   /**

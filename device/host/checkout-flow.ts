@@ -5,7 +5,15 @@
  *
  *   waiting_code ──code──▶ working ──▶ done (payment: approved, accepted_offline, declined, unknown)
  *        │                    └──────▶ failed (the code was used before, the journal refused, ...)
- *        └──cancel──▶ cancelled
+ *        ├──cancel──▶ cancelled
+ *        └──show QR──▶ working ──▶ showing_qr ──paid──▶ done
+ *                      (order)        └──cancel──▶ working ──▶ cancelled (payment declined)
+ *
+ * Show QR: the merchant's QR instead of the customer's code (Checkout.presentQr). The scan desk
+ * stops waiting (a code scanned now is not this payment's); the core makes the order (`working`),
+ * its QR is shown until the customer pays, the cashier cancels, or it expires (then `done` with the
+ * payment declined, saying so). A cancel while the QR shows is done at the core, so it ends in
+ * `cancelled` with the declined payment, or `done` if the core had the payment already.
  *
  * Rules: one checkout at a time (a second start while one waits or works is BUSY); a payment being
  * taken can't be cancelled (it may already be committed or at the core); `done` is emitted as soon as
@@ -17,17 +25,21 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { PaymentRecord } from '../../sync/journal/journal.ts';
 import type { Money } from '../../sync/protocol/money.ts';
-import type { Checkout, PaymentOutcome } from '../checkout/checkout.ts';
+import type { Checkout, PaymentOutcome, QrHooks } from '../checkout/checkout.ts';
 import type { PaymentFromScan, ScanDesk } from '../scanning/scan-desk.ts';
 import { ScanDeskError } from '../scanning/scan-desk.ts';
 import type { CheckoutState } from './api-schema.ts';
-import { ApiProblem, type Locale } from './errors.ts';
+import { ApiProblem, type Locale, qrUnavailable } from './errors.ts';
 
 export type ReceiptReport = NonNullable<CheckoutState['receipt']>;
 
 export interface CheckoutFlowOptions {
   desk: Pick<ScanDesk, 'awaitPaymentCode' | 'cancelWait'>;
   checkout: Pick<Checkout, 'pay'>;
+  /** Takes a payment by the merchant's QR (Checkout.presentQr); null without a core. */
+  presentQr?: ((amount: Money, hooks: QrHooks) => Promise<PaymentOutcome>) | null;
+  /** Whether the core answered last time it was asked (null: not asked yet). */
+  coreReachable?: () => boolean | null;
   /** Queues and prints the receipt of a payment that stands; undefined when nothing is printed. */
   printReceipt: (payment: PaymentRecord) => Promise<ReceiptReport | undefined>;
   locale: Locale;
@@ -39,6 +51,8 @@ const ENDED = new Set<CheckoutState['phase']>(['done', 'failed', 'cancelled']);
 export class CheckoutFlow extends EventEmitter<{ checkout: [CheckoutState]; payment: [PaymentRecord] }> {
   private state: CheckoutState | null = null;
   private settling: Promise<void> = Promise.resolve();
+  /** The checkout paid by the merchant's QR, and how the cashier cancels it. */
+  private qr: { checkoutId: string; cancel: AbortController } | null = null;
 
   constructor(private readonly options: CheckoutFlowOptions) {
     super();
@@ -85,9 +99,43 @@ export class CheckoutFlow extends EventEmitter<{ checkout: [CheckoutState]; paym
     return this.options.checkout.pay(request);
   }
 
-  /** Cancels the checkout waiting for its code. */
+  /** Shows the merchant's QR for the checkout waiting for a code (see the module comment). */
+  showQr(): CheckoutState {
+    const { locale, presentQr } = this.options;
+    const state = this.state;
+    if (state?.phase !== 'waiting_code') throw ApiProblem.of(409, 'NO_CHECKOUT', locale);
+    if (!presentQr) throw qrUnavailable('NO_CORE', locale);
+    if (this.options.coreReachable?.() === false) throw qrUnavailable('CORE_UNREACHABLE', locale);
+    const { checkoutId, amount } = state;
+    const cancel = new AbortController();
+    this.qr = { checkoutId, cancel };
+    this.update({ phase: 'working' });
+    this.options.desk.cancelWait();
+    const showing = (order: { text: string; expiresAt: string }) => {
+      if (this.state?.checkoutId !== checkoutId || cancel.signal.aborted) return;
+      this.update({ phase: 'showing_qr', qr: { text: order.text, expiresAt: order.expiresAt } });
+    };
+    const previous = this.settling;
+    this.settling = presentQr(amount, { onOrder: showing, signal: cancel.signal })
+      .then(
+        (outcome) => this.finish(checkoutId, { outcome }),
+        (err: unknown) => this.fail(checkoutId, err),
+      )
+      .catch((err: unknown) =>
+        this.options.log.error({ checkoutId, err: (err as Error).message }, 'checkout event failed'),
+      )
+      .then(() => previous);
+    return this.current() as CheckoutState;
+  }
+
+  /** Cancels the checkout waiting for its code, or the QR being shown (at the core). */
   cancel(): CheckoutState {
     const { locale } = this.options;
+    if (this.state?.phase === 'showing_qr' && this.qr?.checkoutId === this.state.checkoutId) {
+      this.qr.cancel.abort();
+      this.update({ phase: 'working' });
+      return this.current() as CheckoutState;
+    }
     if (this.state?.phase === 'working') throw ApiProblem.of(409, 'CHECKOUT_WORKING', locale);
     if (this.state?.phase !== 'waiting_code') throw ApiProblem.of(409, 'NO_CHECKOUT', locale);
     this.update({ phase: 'cancelled' });
@@ -100,10 +148,11 @@ export class CheckoutFlow extends EventEmitter<{ checkout: [CheckoutState]; paym
     return this.settling;
   }
 
-  private async finish(checkoutId: string, { outcome }: PaymentFromScan): Promise<void> {
+  private async finish(checkoutId: string, { outcome }: Pick<PaymentFromScan, 'outcome'>): Promise<void> {
     if (this.state?.checkoutId !== checkoutId) return;
     const { payment } = outcome;
-    this.update({ phase: 'done', payment });
+    const cancelledQr = this.qr?.checkoutId === checkoutId && this.qr.cancel.signal.aborted;
+    this.update({ phase: cancelledQr && payment.status === 'declined' ? 'cancelled' : 'done', payment });
     this.emit('payment', payment);
     if (payment.status !== 'approved' && payment.status !== 'accepted_offline') return;
     const receipt = await this.options.printReceipt(payment);
@@ -113,6 +162,8 @@ export class CheckoutFlow extends EventEmitter<{ checkout: [CheckoutState]; paym
   private fail(checkoutId: string, err: unknown): void {
     if (this.state?.checkoutId !== checkoutId || ENDED.has(this.state.phase)) return;
     if (err instanceof ScanDeskError && err.code === 'CANCELLED') {
+      // The desk stopped waiting because the checkout went on by QR: that is not a cancel.
+      if (this.qr?.checkoutId === checkoutId) return;
       this.update({ phase: 'cancelled' });
       return;
     }

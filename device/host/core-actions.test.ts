@@ -173,6 +173,58 @@ describe('with a core', () => {
     expect(await wallet.balance()).toBe(balance);
   });
 
+  it("shows the merchant's QR; paid by the wallet it ends approved; a cancelled one ends declined", async () => {
+    await t.start();
+    const sessionId = await t.openSession();
+    const code = await activationCode('王记茶铺');
+    const activate = await t.technician('/api/technician/activate', sessionId, {
+      method: 'POST',
+      body: { core: core.url, code },
+    });
+    expect(activate.status).toBe(200);
+    const client = await t.events();
+    const wallet = await walletWith(5_000);
+    const isCheckout = (id: string, phase: string) => (e: HostEvent) =>
+      e.type === 'checkout' && e.checkout.checkoutId === id && e.checkout.phase === phase;
+    const checkoutOf = (e: HostEvent) => (e as Extract<HostEvent, { type: 'checkout' }>).checkout;
+
+    // Paid: the QR shows, the customer's wallet pays the order, the result arrives from the core.
+    const started = await t.api('/api/checkout', { method: 'POST', body: { amount: '18.00' } });
+    const id = started.json.checkoutId as string;
+    const switched = await t.api('/api/checkout/qr', { method: 'POST' });
+    expect(switched.status).toBe(202);
+    const showing = checkoutOf(await client.next(isCheckout(id, 'showing_qr')));
+    expect(showing.qr?.text).toMatch(/^suanpan:\/\/order\/[0-9a-f-]{36}$/);
+    const orderId = (showing.qr?.text ?? '').split('/').at(-1) as string;
+    // A code typed now is not this payment's: the scan desk no longer waits.
+    const late = await t.api('/api/checkout/code', { method: 'POST', body: { code: await wallet.code() } });
+    expect(late.status).toBe(409);
+    await core.service.payOrder(wallet.walletId, orderId);
+    const done = checkoutOf(await client.next(isCheckout(id, 'done')));
+    expect(done.payment).toMatchObject({
+      paymentId: orderId,
+      status: 'approved',
+      mode: 'online',
+      scheme: 'merchant_qr',
+    });
+    expect(await wallet.balance()).toBe(5_000 - 1800);
+
+    // Cancelled by the cashier while the QR shows: cancelled at the core, recorded declined.
+    const second = await t.api('/api/checkout', { method: 'POST', body: { amount: '6.00' } });
+    const id2 = second.json.checkoutId as string;
+    await t.api('/api/checkout/qr', { method: 'POST' });
+    const shown = checkoutOf(await client.next(isCheckout(id2, 'showing_qr')));
+    const cancelling = await t.api('/api/checkout', { method: 'DELETE' });
+    expect(cancelling.json.phase).toBe('working');
+    const cancelled = checkoutOf(await client.next(isCheckout(id2, 'cancelled')));
+    expect(cancelled.payment).toMatchObject({ status: 'declined', mode: 'online' });
+    const orderId2 = (shown.qr?.text ?? '').split('/').at(-1) as string;
+    await expect(core.service.payOrder(wallet.walletId, orderId2)).rejects.toMatchObject({
+      code: 'ORDER_NOT_PENDING',
+    });
+    expect(await wallet.balance()).toBe(5_000 - 1800);
+  });
+
   it('"sync now" sends what was stored offline, with progress events ending in done', async () => {
     // Offline payments before activation, and no background sync: this sync is the technician's.
     await t.start({ backgroundSync: false });

@@ -152,8 +152,8 @@ const TEXT: Record<ApiProblemCode, { en: string; zh: string }> = {
     zh: '无法连接支付核心，操作未执行，也未作任何更改。请在终端联网后重试。',
   },
   CORE_NO_ANSWER: {
-    en: 'The payment core did not answer in time. Nothing was changed on this terminal; try again (a void is safe to repeat).',
-    zh: '支付核心未及时应答，本终端未作任何更改。请重试（重复撤销是安全的）。',
+    en: 'The payment core did not answer in time. Nothing was changed on this terminal; try again (a void or refund is safe to repeat).',
+    zh: '支付核心未及时应答，本终端未作任何更改。请重试（重复撤销或退款是安全的）。',
   },
   CORE_REFUSED: {
     en: 'The payment core refused this. Nothing was changed.',
@@ -245,6 +245,20 @@ export class ApiProblem extends Error {
   ): ApiProblem {
     return new ApiProblem(status, code, problemText(code, locale), options);
   }
+}
+
+/** Why the merchant's QR can't be shown now (409 NO_CORE, 503 CORE_UNREACHABLE), and what to do instead. */
+export function qrUnavailable(why: 'NO_CORE' | 'CORE_UNREACHABLE', locale: Locale): ApiProblem {
+  const en = locale === 'en';
+  const text =
+    why === 'NO_CORE'
+      ? en
+        ? "A QR payment needs the payment core, and this terminal is not connected to one. Scan the customer's payment code instead."
+        : '二维码收款需要连接支付核心，本终端未连接。请改为扫描顾客的付款码。'
+      : en
+        ? "The payment core can't be reached, and a QR payment needs it. Scan the customer's payment code instead."
+        : '无法连接支付核心，二维码收款需要联网。请改为扫描顾客的付款码。';
+  return new ApiProblem(why === 'NO_CORE' ? 409 : 503, why, text);
 }
 
 /** 409 ILLEGAL_TRANSITION: why a payment in `status` can't be voided or refunded, and what to do. */

@@ -296,6 +296,7 @@ class TerminalHost {
             return host.flow?.waitingForCode ?? false;
           },
           start: (amount) => (this.flow as CheckoutFlow).start(amount),
+          showQr: () => (this.flow as CheckoutFlow).showQr(),
           cancel: () => (this.flow as CheckoutFlow).cancel(),
         },
         feedScan: (data, source) =>
@@ -365,6 +366,10 @@ class TerminalHost {
     const flow = new CheckoutFlow({
       desk: this.desk as ScanDesk,
       checkout: terminal.checkout,
+      presentQr: terminal.coreClient
+        ? (amount, hooks) => terminal.checkout.presentQr({ amount }, hooks)
+        : null,
+      coreReachable: () => this.engine?.status.online ?? null,
       printReceipt: (payment) => this.printReceipt(payment),
       locale,
       log,

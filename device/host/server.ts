@@ -90,6 +90,8 @@ export interface HostServices {
     current(): CheckoutState | null;
     readonly waitingForCode: boolean;
     start(amount: Money): CheckoutState;
+    /** The checkout waiting for a code shows the merchant's QR instead. */
+    showQr(): CheckoutState;
     cancel(): CheckoutState;
   };
   /** Routes a scan from the kiosk like any scanner's (ScanDesk.feed) and returns its event. */
@@ -350,6 +352,10 @@ export async function buildHostServer(options: HostServerOptions): Promise<Fasti
     }
     return reply.status(202).send(services.checkout.current());
   });
+
+  app.post(`${API_PREFIX}/checkout/qr`, async (_request, reply) =>
+    reply.status(202).send(services.checkout.showQr()),
+  );
 
   app.delete(`${API_PREFIX}/checkout`, async () => services.checkout.cancel());
 
