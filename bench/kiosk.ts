@@ -188,8 +188,13 @@ interface Spawned {
 
 const running = new Set<ChildProcess>();
 
+/**
+ * Spawns node with `args`; a command line starting with the CLI runs it as the `suanpan` command
+ * runs (its shebang sets the memory options, see bin/suanpan.js).
+ */
 function spawnWithLine(args: string[], env: NodeJS.ProcessEnv = process.env): Spawned {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] = args[0] === CLI ? [CLI, args.slice(1)] : [process.execPath, args];
+  const child = spawn(command, commandArgs, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {

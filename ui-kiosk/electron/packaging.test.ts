@@ -86,6 +86,13 @@ describe('electron-builder.yml', () => {
     expect(config.linux?.executableName).toBeTruthy();
     expect(Object.keys(packageJson.bin)).not.toContain(config.linux?.executableName);
   });
+
+  test("the kiosk's host gets the V8 memory option `suanpan start` gets from bin/suanpan.js", () => {
+    const shebang = fs.readFileSync(path.join(REPO_ROOT, 'bin/suanpan.js'), 'utf8').split('\n')[0];
+    const flag = /--max-semi-space-size=\d+/.exec(shebang ?? '')?.[0];
+    expect(flag).toBeDefined();
+    expect(config.linux?.executableArgs).toContain(`--js-flags=${flag}`);
+  });
 });
 
 describe('the deb scripts', () => {
