@@ -41,7 +41,22 @@ export interface DemoWorld {
   walletBalance(): Promise<{ minor: number; currency: string }>;
   /** Types a code into the simulated scanner, as if the customer held up their phone. */
   present(code: string): Promise<void>;
+  /**
+   * The demo wallet pays the merchant's QR order `paymentId`, as if the customer scanned the QR the
+   * kiosk shows (the core stands in for the wallet provider). Throws the core's CoreError: 409
+   * ORDER_NOT_PENDING (paid or cancelled already), ORDER_EXPIRED, PAYMENT_REFUSED (balance,
+   * currency: the order still waits), 404 NOT_FOUND; DemoCoreStopped while the core is stopped.
+   */
+  payOrder(paymentId: string): Promise<{ amount: { minor: number; currency: string } }>;
   close(): Promise<void>;
+}
+
+/** The demo page asked the core for something while it is stopped. */
+export class DemoCoreStopped extends Error {
+  constructor(what: string) {
+    super(`The demo core is stopped: start it to ${what}.`);
+    this.name = 'DemoCoreStopped';
+  }
 }
 
 export async function startDemoWorld(options: { dataDir: string; log: Logger }): Promise<DemoWorld> {
@@ -120,6 +135,11 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
       walletBalance: async () => {
         if (!core) throw new Error('The demo core is stopped.');
         return (await core.service.wallet(walletId)).balance;
+      },
+      payOrder: async (paymentId) => {
+        if (!core) throw new DemoCoreStopped('pay an order');
+        const { amount } = await core.service.payOrder(walletId, paymentId);
+        return { amount };
       },
       present: async (code) => {
         // In one write: the simulator shares this process with the core, whose work could stall

@@ -1,19 +1,21 @@
 /**
  * The demo as a newcomer uses it, in process: the core on PGlite, the simulated printer and
  * scanner, the host with the demo page. A wallet code presented to the scanner pays online and the
- * receipt is drawn to a PNG; with the core stopped the next payment is stored offline, and after
- * the core is back the sync settles it.
+ * receipt is drawn to a PNG; the merchant's QR shown by the kiosk is offered on the wallet page and
+ * paid from it; with the core stopped the next payment is stored offline, and after the core is
+ * back the sync settles it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORDER_QR_PREFIX } from '../../sync/protocol/wire.ts';
 import { PTY_SKIP_REASON, SKIP_PTY } from '../../test-hardware/pty.ts';
 import type { RunningHost } from '../host/host.ts';
 import { startHost } from '../host/host.ts';
 import { request } from '../host/test-client.ts';
 import { silentLogger } from '../log.ts';
-import { registerDemoRoutes } from './demo-routes.ts';
+import { hostShownQr, orderOf, registerDemoRoutes, shownQr } from './demo-routes.ts';
 import { type DemoWorld, startDemoWorld } from './demo-world.ts';
 
 let dataDir: string;
@@ -30,7 +32,8 @@ beforeAll(async () => {
     env: {},
     port: 0,
     log,
-    extraRoutes: (app, guards) => registerDemoRoutes(app, world, guards),
+    extraRoutes: (app, guards) =>
+      registerDemoRoutes(app, world, { ...guards, currentQr: hostShownQr(() => host) }),
   });
 });
 afterAll(async () => {
@@ -48,6 +51,26 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what:
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('the QR order the wallet page offers', () => {
+  const paymentId = '6f1c2a9e-3b4d-4c8e-9a1f-2d3e4f5a6b7c';
+  const amount = { minor: 1250, currency: 'CNY' };
+  const qr = { text: `${ORDER_QR_PREFIX}${paymentId}`, expiresAt: '2030-01-01T10:02:00.000Z' };
+
+  it('is the order of the QR the checkout shows, and only while it shows it', () => {
+    const showing = { checkoutId: 'c', amount, phase: 'showing_qr', qr } as const;
+    expect(orderOf(shownQr(showing))).toEqual({ paymentId, amount });
+    expect(shownQr({ ...showing, phase: 'working' })).toBeNull();
+    expect(shownQr({ checkoutId: 'c', amount, phase: 'waiting_code' })).toBeNull();
+    expect(shownQr(null)).toBeNull();
+  });
+
+  it('is none for a QR that does not name an order', () => {
+    expect(orderOf({ text: 'https://example.com/pay', amount })).toBeNull();
+    expect(orderOf({ text: `${ORDER_QR_PREFIX}not-a-uuid`, amount })).toBeNull();
+    expect(orderOf(null)).toBeNull();
+  });
+});
 
 describe.skipIf(SKIP_PTY)(`suanpan demo (${PTY_SKIP_REASON})`, () => {
   const api = (target: string, options: Parameters<typeof request>[1] = {}) =>
@@ -91,6 +114,47 @@ describe.skipIf(SKIP_PTY)(`suanpan demo (${PTY_SKIP_REASON})`, () => {
       'the receipt picture',
     );
     expect((await api('/demo/api/wallet')).json.balance.minor).toBe(50_000 - 1250);
+  });
+
+  it("the kiosk's QR is offered on the wallet page and paid from it, once", async () => {
+    expect((await api('/demo/api/order')).json).toEqual({ order: null });
+    expect((await api('/api/checkout', { method: 'POST', body: { amount: '3.20' } })).status).toBe(202);
+    expect((await api('/api/checkout/qr', { method: 'POST' })).status).toBe(202);
+    const showing = await until(
+      () => api('/api/checkout'),
+      (a) => a.json?.phase === 'showing_qr',
+      'the QR to show',
+    );
+    const paymentId = String(showing.json.qr.text).slice(ORDER_QR_PREFIX.length);
+    const order = { paymentId, amount: { minor: 320, currency: 'CNY' } };
+    expect((await api('/demo/api/order')).json).toEqual({ order });
+    expect((await api('/demo/api/wallet')).json.order).toEqual(order);
+    const balance = (await api('/demo/api/wallet')).json.balance.minor;
+
+    const paid = await api('/demo/api/pay-order', { method: 'POST', body: { paymentId } });
+    expect(paid.status).toBe(200);
+    expect(paid.json).toEqual({ paid: true, ...order });
+    const done = await checkout();
+    expect(done.json.payment).toMatchObject({ paymentId, status: 'approved', scheme: 'merchant_qr' });
+    expect((await api('/demo/api/wallet')).json).toMatchObject({
+      balance: { minor: balance - 320 },
+      order: null,
+    });
+
+    // Paid once: a second try is refused in words, as is an order the core never made.
+    const again = await api('/demo/api/pay-order', { method: 'POST', body: { paymentId } });
+    expect(again.status).toBe(409);
+    expect(again.json.error).toMatchObject({ code: 'ORDER_NOT_PENDING' });
+    expect(again.json.error.message).toContain('This order can no longer be paid');
+    const unknown = await api('/demo/api/pay-order', {
+      method: 'POST',
+      body: { paymentId: '6f1c2a9e-3b4d-4c8e-9a1f-2d3e4f5a6b7c' },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('NOT_FOUND');
+    const bad = await api('/demo/api/pay-order', { method: 'POST', body: { paymentId: 'x' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('paymentId');
   });
 
   it('with the core stopped the next payment is stored offline, and settled once it is back', async () => {

@@ -28,17 +28,19 @@ export async function kioskDemo(
   const log = createLogger({ level: 'info', file: path.join(dataDir, LOG_FILE) });
   if (io.interactive) io.stderr(`Starting the demo in ${dataDir} (the first start takes a few seconds)…\n`);
   const { startDemoWorld } = await import('../../demo/demo-world.ts');
-  const { registerDemoRoutes } = await import('../../demo/demo-routes.ts');
+  const { hostShownQr, registerDemoRoutes } = await import('../../demo/demo-routes.ts');
   const { startHost } = await import('../../host/host.ts');
   const world = await startDemoWorld({ dataDir, log });
-  let host: Awaited<ReturnType<typeof startHost>>;
+  let host: Awaited<ReturnType<typeof startHost>> | undefined;
   try {
     host = await startHost({
       dataDir,
       env: { ...io.env, SUANPAN_DATA_DIR: dataDir },
       port,
       log,
-      extraRoutes: (app, guards) => registerDemoRoutes(app, world, guards),
+      // The wallet page offers to pay the QR the kiosk shows: read from the host once it runs.
+      extraRoutes: (app, guards) =>
+        registerDemoRoutes(app, world, { ...guards, currentQr: hostShownQr(() => host) }),
     });
   } catch (err) {
     await world.close();
@@ -51,7 +53,8 @@ export async function kioskDemo(
       `Kiosk:        ${host.kioskUrl}`,
       `Demo wallet:  ${walletUrl}`,
       `Core:         ${world.coreUrl}   Receipts drawn to ${world.receiptsDir}`,
-      'Open both pages; type an amount at the kiosk, then press "Present" on the wallet page. Ctrl-C stops the demo.',
+      'Open both pages; type an amount at the kiosk, then press "Present" on the wallet page,',
+      'or press "Show QR code" at the kiosk and "Scan it and pay" on the wallet page. Ctrl-C stops the demo.',
       '',
     ].join('\n'),
   );

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type * as Host from '../../../device/host/api-schema.ts';
 import type { ScanKind } from '../../../device/scanning/scan-event.ts';
 import type { ScannerState } from '../../../drivers/scanner/scanner.ts';
+import type * as Wire from '../../../sync/protocol/wire.ts';
 import type * as View from '../src/api/contract.ts';
 
 type Holds<T extends true> = T;
@@ -54,4 +55,8 @@ export type ContractChecks = [
   Holds<Same<typeof Host.TECHNICIAN_HEADER, typeof View.TECHNICIAN_HEADER>>,
   Holds<Same<typeof Host.PIN_ATTEMPTS, typeof View.PIN_ATTEMPTS>>,
   Holds<Same<typeof Host.PIN_LOCK_S, typeof View.PIN_LOCK_S>>,
+  // Third slice: the merchant's QR (phase `showing_qr`, checked above with the other phases).
+  Holds<Assignable<NonNullable<Host.CheckoutState['qr']>, View.CheckoutQr>>,
+  Holds<Same<typeof Wire.ORDER_VALID_S, typeof View.QR_ORDER_VALID_S>>,
+  Holds<Same<typeof Wire.ORDER_SCHEME, typeof View.QR_SCHEME>>,
 ];

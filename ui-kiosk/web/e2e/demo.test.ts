@@ -17,26 +17,23 @@
  * The tests run in order and share the demo: each starts where the one before left off.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { registerDemoRoutes } from '../../../device/demo/demo-routes.ts';
-import { DEMO_SUPERVISOR_PIN, type DemoWorld, startDemoWorld } from '../../../device/demo/demo-world.ts';
+import { DEMO_SUPERVISOR_PIN, type DemoWorld } from '../../../device/demo/demo-world.ts';
 import type { HostStatus, PaymentList } from '../../../device/host/api-schema.ts';
-import { type RunningHost, startHost } from '../../../device/host/host.ts';
-import { createLogger, LOG_FILE } from '../../../device/log.ts';
+import type { RunningHost } from '../../../device/host/host.ts';
 import { formatMoney } from '../../../sync/protocol/money.ts';
 import { PTY_SKIP_REASON, SKIP_PTY } from '../../../test-hardware/pty.ts';
 import { PIN_ATTEMPTS } from '../src/api/contract.ts';
 import { translate } from '../src/i18n/dictionary.ts';
 import {
   artifacts,
-  buildRenderer,
   checkLayout,
-  launchChromium,
+  type DemoKioskWorld,
   SIZES,
   SKIP_BROWSER,
+  startDemoKioskWorld,
   text,
   zh,
 } from './kiosk-browser.ts';
@@ -46,11 +43,9 @@ if (SKIP_PTY) console.warn(`demo browser tests skipped: the demo's scanner ${PTY
 /** PGlite's first start, a renderer build and a loaded machine: minutes, not seconds, at worst. */
 const SLOW = 180_000;
 
-let dataDir: string;
+let demoKiosk: DemoKioskWorld | undefined;
 let world: DemoWorld;
 let host: RunningHost;
-let browser: Browser;
-let web: Awaited<ReturnType<typeof buildRenderer>>;
 let kiosk: Page;
 let wallet: Page;
 /** What went wrong in either page: console errors, uncaught exceptions, refused requests not expected. */
@@ -82,26 +77,10 @@ function watch(page: Page, name: string): void {
 
 beforeAll(async () => {
   if (SKIP) return;
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-e2e-demo-'));
-  // As `suanpan demo` (device/cli/commands/kiosk-demo.ts): its log file in the data folder, the
-  // world first, then the host with the demo routes beside the kiosk, on any free port.
-  const log = createLogger({ level: 'info', file: path.join(dataDir, LOG_FILE) });
-  const built = buildRenderer();
-  try {
-    world = await startDemoWorld({ dataDir, log });
-  } finally {
-    web = await built;
-  }
-  host = await startHost({
-    dataDir,
-    env: { SUANPAN_DATA_DIR: dataDir },
-    port: 0,
-    log,
-    webRoot: web.dir,
-    extraRoutes: (app, guards) => registerDemoRoutes(app, world, guards),
-  });
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: SIZES[0] });
+  // As `suanpan demo` (device/cli/commands/kiosk-demo.ts).
+  demoKiosk = await startDemoKioskWorld({ name: 'demo' });
+  ({ demo: world, host } = demoKiosk);
+  const context = await demoKiosk.browser.newContext({ viewport: SIZES[0] });
   kiosk = await context.newPage();
   wallet = await context.newPage();
   watch(kiosk, 'kiosk');
@@ -122,11 +101,7 @@ beforeEach(({ onTestFailed }) => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await world?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  web?.remove();
+  await demoKiosk?.close();
 }, SLOW);
 
 async function api<T>(route: string): Promise<T> {

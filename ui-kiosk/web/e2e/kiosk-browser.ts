@@ -1,7 +1,8 @@
 /**
  * What the kiosk's browser tests share: the renderer built for them, Debian's Chromium, the four
  * screen sizes of issue 6 with a layout check and a screenshot at each (into test-artifacts/kiosk/),
- * and the dictionary's texts to look for.
+ * the dictionary's texts to look for, and the two worlds a test file starts: a terminal with no
+ * core ({@link startKioskWorld}), or `suanpan demo`'s whole world ({@link startDemoKioskWorld}).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { hostShownQr, registerDemoRoutes } from '../../../device/demo/demo-routes.ts';
+import { type DemoWorld, startDemoWorld } from '../../../device/demo/demo-world.ts';
 import { type RunningHost, startHost } from '../../../device/host/host.ts';
+import { createLogger, LOG_FILE } from '../../../device/log.ts';
 import { type MessageKey, translate } from '../src/i18n/dictionary.ts';
 
 export const webDir = fileURLToPath(new URL('..', import.meta.url));
@@ -103,6 +107,66 @@ export async function startKioskWorld(options: { name: string; settings?: unknow
     },
   };
   return world;
+}
+
+export interface DemoKioskWorld {
+  /** The demo's core, merchant, wallet, printer and scanner simulators. */
+  demo: DemoWorld;
+  host: RunningHost;
+  browser: Browser;
+  dataDir: string;
+  /** Closes the browser, the host and the demo, removes the data folder and the built renderer. */
+  close(): Promise<void>;
+}
+
+/**
+ * `suanpan demo` started in process exactly as the command starts it (device/cli/commands/
+ * kiosk-demo.ts): its log file in a fresh data folder, the demo world first (the reference core on
+ * PGlite, a merchant, the demo wallet, the printer and scanner simulators, the terminal activated),
+ * then the host with the demo routes beside the kiosk (the wallet page offered the QR the kiosk
+ * shows), on any free port; the renderer built for this file, and Chromium.
+ */
+export async function startDemoKioskWorld(options: { name: string }): Promise<DemoKioskWorld> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `kiosk-e2e-${options.name}-`));
+  const log = createLogger({ level: 'info', file: path.join(dataDir, LOG_FILE) });
+  const built = buildRenderer();
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => fs.rmSync(dataDir, { recursive: true, force: true }),
+  ];
+  // Each step is tried whatever the others did, the last started first.
+  const close = async () => {
+    for (const cleanup of cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => {});
+  };
+  try {
+    let demo: DemoWorld;
+    try {
+      demo = await startDemoWorld({ dataDir, log });
+    } finally {
+      const web = await built;
+      cleanups.push(web.remove);
+    }
+    cleanups.push(() => demo.close());
+    // The demo's routes read the kiosk's QR from the host once it runs (see kiosk-demo.ts).
+    const host: RunningHost = await startHost({
+      dataDir,
+      env: { SUANPAN_DATA_DIR: dataDir },
+      port: 0,
+      log,
+      webRoot: (await built).dir,
+      extraRoutes: (app, guards) =>
+        registerDemoRoutes(app, demo, { ...guards, currentQr: hostShownQr(() => host) }),
+    });
+    cleanups.push(() => host.close());
+    const browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    return { demo, host, browser, dataDir, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -114,6 +114,11 @@ describe.skipIf(SKIP_BROWSER)('the kiosk against a terminal with no core', () =>
     await page.getByRole('heading', { name: zh('wait.title') }).waitFor();
     expect(await text(page.locator('.due-amount'))).toBe('¥12.50');
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('manual-code');
+    // No core, so no merchant's QR: the button is held back, and says why.
+    const showQr = page.getByRole('button', { name: zh('wait.qrShow') });
+    expect(await showQr.isDisabled()).toBe(true);
+    expect(await text(page.locator('.qr-offer__reason'))).toBe(zh('wait.qrNoCore'));
+    expect(await showQr.getAttribute('aria-describedby')).toBe('qr-held-back');
     await screenshotAtEverySize(page, 'waiting-for-code');
     await page.getByLabel(zh('wait.manualLabel')).fill('281234567890123456');
     await page.getByRole('button', { name: zh('wait.manualSubmit') }).click();

@@ -16,6 +16,7 @@ import {
   emptyAmount,
 } from './checkout/amount-entry.ts';
 import { connectivity } from './checkout/offline-room.ts';
+import { qrOffer } from './checkout/qr-order.ts';
 import { ConnectionBanner } from './frame/connection-banner.tsx';
 import { OfflineBanner } from './frame/offline-banner.tsx';
 import { I18nContext, useI18n } from './i18n/context.ts';
@@ -28,9 +29,10 @@ import {
 } from './i18n/dictionary.ts';
 import { minorDigits } from './i18n/money.ts';
 import { refusalMessage } from './i18n/refusal.ts';
-import { initialKioskState, isActive, kioskReducer } from './kiosk-state.ts';
+import { initialKioskState, isActive, kioskReducer, workingStep } from './kiosk-state.ts';
 import { KeypadScreen } from './screens/keypad-screen.tsx';
 import { PaymentsScreen } from './screens/payments-screen.tsx';
+import { QrScreen } from './screens/qr-screen.tsx';
 import { ReceiptScreen } from './screens/receipt-screen.tsx';
 import { ResultScreen } from './screens/result-screen.tsx';
 import { ShiftScreen } from './screens/shift-screen.tsx';
@@ -93,7 +95,7 @@ export function App({ api, createEvents }: AppProps) {
   const { t } = i18n;
   const [view, setView] = useState<View>({ route: 'checkout' });
   const [entry, setEntry] = useState<AmountEntry>(() => emptyAmount());
-  const [busy, setBusy] = useState<'start' | 'code' | 'cancel' | null>(null);
+  const [busy, setBusy] = useState<'start' | 'code' | 'qr' | 'cancel' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [paymentsError, setPaymentsError] = useState<string | null>(null);
 
@@ -162,7 +164,7 @@ export function App({ api, createEvents }: AppProps) {
     if (active) setView({ route: 'checkout' });
   }, [active]);
 
-  const run = async (kind: 'start' | 'code' | 'cancel', call: () => Promise<void>) => {
+  const run = async (kind: 'start' | 'code' | 'qr' | 'cancel', call: () => Promise<void>) => {
     setBusy(kind);
     setError(null);
     try {
@@ -182,6 +184,16 @@ export function App({ api, createEvents }: AppProps) {
     run('code', async () => {
       const answer = await api.enterCode(code);
       if (answer) dispatch({ type: 'checkout', checkout: answer });
+    });
+  const showQr = () =>
+    run('qr', async () => {
+      dispatch({ type: 'qr_asked' });
+      try {
+        dispatch({ type: 'checkout', checkout: await api.showQr() });
+      } catch (err) {
+        dispatch({ type: 'qr_refused' });
+        throw err;
+      }
     });
   /** A keyboard-wedge scan: the host routes it; its effect (a payment started) comes as events. */
   const scan = (data: string) => {
@@ -220,14 +232,27 @@ export function App({ api, createEvents }: AppProps) {
     screen = <HostProblem title={t('host.badToken.title')} detail={t('host.badToken.detail')} />;
   } else if (!state.status) {
     screen = <HostProblem title={t('host.connecting')} detail="" busy />;
+  } else if (checkout?.phase === 'showing_qr' && checkout.qr) {
+    const { qr } = checkout;
+    screen = (
+      <QrScreen
+        checkout={{ ...checkout, qr }}
+        cancelling={busy === 'cancel'}
+        error={error}
+        onCancel={cancel}
+      />
+    );
   } else if (checkout && active) {
     screen = (
       <WaitingScreen
         checkout={checkout}
         strayScan={state.strayScan}
-        busy={busy === 'code' || busy === 'cancel' ? busy : null}
+        busy={busy === 'code' || busy === 'qr' || busy === 'cancel' ? busy : null}
         error={error}
+        qr={qrOffer(state.status, state.stream)}
+        step={workingStep(checkout, state.qrAsked)}
         onCode={enterCode}
+        onShowQr={showQr}
         onCancel={cancel}
         onScan={scan}
       />

@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import type { HostEvent } from './api/contract.ts';
-import { initialKioskState, type KioskAction, type KioskState, kioskReducer } from './kiosk-state.ts';
+import {
+  checkoutProgress,
+  initialKioskState,
+  isActive,
+  type KioskAction,
+  type KioskState,
+  kioskReducer,
+  workingStep,
+} from './kiosk-state.ts';
 import { checkout, payment, queue, scan, status } from './testing/builders.ts';
 
 const run = (actions: KioskAction[], from: KioskState = initialKioskState) =>
@@ -91,5 +99,74 @@ describe('the kiosk state', () => {
     const state = run([{ type: 'checkout', checkout: checkout() }, event({ type: 'scan', scan: scan() })]);
     expect(state.strayScan).toEqual(scan());
     expect(run([event({ type: 'scan', scan: scan() })]).strayScan).toBeNull();
+  });
+});
+
+describe('a checkout paid by the merchant QR', () => {
+  const qr = { text: 'suanpan://order/p-qr', expiresAt: '2030-01-01T10:02:00.000Z' };
+  const making = checkout({ phase: 'working' });
+  const showing = checkout({ phase: 'showing_qr', qr });
+  const cancelling = checkout({ phase: 'working', qr });
+
+  test('moves working (the order made) → showing_qr → working (the cancel) → an end, never back', () => {
+    const order = [checkout(), making, showing, cancelling, checkout({ phase: 'done', qr })];
+    const ranks = order.map(checkoutProgress);
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
+    expect(new Set(ranks).size).toBe(order.length);
+    expect(isActive(showing)).toBe(true);
+    expect(isActive(cancelling)).toBe(true);
+  });
+
+  test('a late answer to "show QR" (working, no qr) does not hide the QR its event brought', () => {
+    const state = run([
+      { type: 'checkout', checkout: checkout() },
+      { type: 'qr_asked' },
+      event({ type: 'checkout', checkout: making }),
+      event({ type: 'checkout', checkout: showing }),
+      { type: 'checkout', checkout: making },
+    ]);
+    expect(state.checkout?.phase).toBe('showing_qr');
+    expect(state.checkout?.qr).toEqual(qr);
+  });
+
+  test('the cancel is shown as such, and a late showing_qr does not undo it; cancelled leaves', () => {
+    const cancelled = run([
+      { type: 'checkout', checkout: showing },
+      { type: 'checkout', checkout: cancelling },
+      event({ type: 'checkout', checkout: showing }),
+    ]);
+    expect(cancelled.checkout?.phase).toBe('working');
+    expect(workingStep(cancelled.checkout ?? making, cancelled.qrAsked)).toBe('cancelling_qr');
+    const left = run(
+      [event({ type: 'checkout', checkout: checkout({ phase: 'cancelled', qr }) })],
+      cancelled,
+    );
+    expect(left.checkout).toBeNull();
+    expect(run([event({ type: 'checkout', checkout: showing })], left).checkout).toBeNull();
+  });
+
+  test('paid while shown: the result, with its payment', () => {
+    const paid = payment({ scheme: 'merchant_qr', codeMasked: 'QR', mode: 'online', status: 'approved' });
+    const state = run([
+      { type: 'checkout', checkout: showing },
+      event({ type: 'checkout', checkout: checkout({ phase: 'done', qr, payment: paid }) }),
+    ]);
+    expect(state.checkout?.phase).toBe('done');
+    expect(state.checkout?.payment?.status).toBe('approved');
+  });
+
+  test('names what working does: taking the payment, making the QR this kiosk asked for, cancelling it', () => {
+    const asked = run([{ type: 'checkout', checkout: checkout() }, { type: 'qr_asked' }]);
+    expect(asked.qrAsked).toBe('c-1');
+    expect(workingStep(making, asked.qrAsked)).toBe('making_qr');
+    expect(workingStep(making, null)).toBe('taking_payment');
+    expect(workingStep(checkout({ checkoutId: 'other', phase: 'working' }), asked.qrAsked)).toBe(
+      'taking_payment',
+    );
+    // Refused (the core out of reach): the checkout waits for a code, whose payment is then taken.
+    const refused = run([{ type: 'qr_refused' }], asked);
+    expect(refused.qrAsked).toBeNull();
+    expect(workingStep(making, refused.qrAsked)).toBe('taking_payment');
+    expect(run([{ type: 'dismiss' }], asked).qrAsked).toBeNull();
   });
 });

@@ -1,8 +1,8 @@
 /**
  * What the kiosk knows of the terminal, as one pure reducer fed by the host's events and the
  * answers to the kiosk's own calls. Answers and events can arrive in either order (an HTTP answer
- * may come after the event it caused), so a checkout never moves back to an earlier phase, and a
- * checkout the cashier has left is not brought back by a late event.
+ * may come after the event it caused), so a checkout never moves back to an earlier step (see
+ * {@link checkoutProgress}), and a checkout the cashier has left is not brought back by a late event.
  */
 import type {
   CheckoutPhase,
@@ -27,6 +27,8 @@ export interface KioskState {
   queueAtStart: OfflineQueue | null;
   /** Checkouts the cashier has left (cancelled, or "next payment" pressed). */
   dismissed: readonly string[];
+  /** The checkout this kiosk asked to show the merchant's QR for, until refused or left. */
+  qrAsked: string | null;
   /** The last scan while a checkout waits, when it was not a payment code. */
   strayScan: ScanSummary | null;
   /** Latest first; null until loaded. */
@@ -41,6 +43,10 @@ export type KioskAction =
   | { type: 'checkout'; checkout: CheckoutState }
   /** The cashier leaves the checkout on screen. */
   | { type: 'dismiss' }
+  /** The cashier pressed "show QR" for the checkout on screen (before the host answers). */
+  | { type: 'qr_asked' }
+  /** The host refused to show the QR: the checkout waits for a code as before. */
+  | { type: 'qr_refused' }
   | { type: 'payments'; payments: PaymentRecord[] }
   | { type: 'token_refused' };
 
@@ -51,6 +57,7 @@ export const initialKioskState: KioskState = {
   checkout: null,
   queueAtStart: null,
   dismissed: [],
+  qrAsked: null,
   strayScan: null,
   payments: null,
   sync: null,
@@ -59,16 +66,43 @@ export const initialKioskState: KioskState = {
 /** How many left checkouts are remembered: late events come within seconds, not checkouts later. */
 const DISMISSED_KEPT = 8;
 
-const PHASE_ORDER: Record<CheckoutPhase, number> = {
-  waiting_code: 0,
-  working: 1,
-  done: 2,
-  failed: 2,
-  cancelled: 2,
-};
+const ACTIVE: ReadonlySet<CheckoutPhase> = new Set(['waiting_code', 'showing_qr', 'working']);
+
+/**
+ * How far a checkout has come, for "never move back". A QR checkout is `working` twice: while the
+ * core makes the order (no `qr` yet), then, after `showing_qr`, while a cancel is done at the core
+ * (the host keeps `qr` from `showing_qr` on). So `qr` counts as progress: a late answer to "show
+ * QR" (`working`, no `qr`) can't hide the QR, and a late `showing_qr` can't undo the cancelling.
+ */
+export function checkoutProgress(checkout: CheckoutState): number {
+  switch (checkout.phase) {
+    case 'waiting_code':
+      return 0;
+    case 'working':
+      return checkout.qr ? 3 : 1;
+    case 'showing_qr':
+      return 2;
+    case 'done':
+    case 'failed':
+    case 'cancelled':
+      return 4;
+  }
+}
 
 export function isActive(checkout: CheckoutState | null): boolean {
-  return checkout?.phase === 'waiting_code' || checkout?.phase === 'working';
+  return checkout !== null && ACTIVE.has(checkout.phase);
+}
+
+/**
+ * What a `working` checkout is doing, for the words on screen: a payment being taken (a code is
+ * in), the merchant's QR being made at the core (this kiosk asked for it, no `qr` yet), or the QR
+ * order being cancelled at the core (`qr` is there: it was shown).
+ */
+export type WorkingStep = 'taking_payment' | 'making_qr' | 'cancelling_qr';
+
+export function workingStep(checkout: CheckoutState, qrAsked: string | null): WorkingStep {
+  if (checkout.qr) return 'cancelling_qr';
+  return qrAsked === checkout.checkoutId ? 'making_qr' : 'taking_payment';
 }
 
 function dismiss(state: KioskState, checkoutId: string): KioskState {
@@ -76,6 +110,7 @@ function dismiss(state: KioskState, checkoutId: string): KioskState {
     ...state,
     checkout: null,
     strayScan: null,
+    qrAsked: null,
     dismissed: [checkoutId, ...state.dismissed.filter((id) => id !== checkoutId)].slice(0, DISMISSED_KEPT),
   };
 }
@@ -84,7 +119,7 @@ function receiveCheckout(state: KioskState, next: CheckoutState): KioskState {
   if (state.dismissed.includes(next.checkoutId)) return state;
   const current = state.checkout;
   if (current && current.checkoutId === next.checkoutId) {
-    if (PHASE_ORDER[next.phase] < PHASE_ORDER[current.phase]) return state;
+    if (checkoutProgress(next) < checkoutProgress(current)) return state;
     // A `done` repeated with the receipt report must not lose a payment update seen in between.
     const payment =
       current.payment && next.payment && current.payment.updatedAt > next.payment.updatedAt
@@ -145,6 +180,10 @@ export function kioskReducer(state: KioskState, action: KioskAction): KioskState
       return receiveCheckout(state, action.checkout);
     case 'dismiss':
       return state.checkout ? dismiss(state, state.checkout.checkoutId) : state;
+    case 'qr_asked':
+      return state.checkout ? { ...state, qrAsked: state.checkout.checkoutId } : state;
+    case 'qr_refused':
+      return { ...state, qrAsked: null };
     case 'payments':
       return { ...state, payments: [...action.payments].sort((a, b) => b.seq - a.seq) };
     case 'token_refused':

@@ -55,3 +55,31 @@ describe('a keyboard-wedge scan', () => {
     expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ data: '281234567890123456' });
   });
 });
+
+describe('show QR', () => {
+  test('is POST /api/checkout/qr with the token and no body; a refusal carries the code and the words', async () => {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    const answers = [
+      new Response(JSON.stringify({ checkoutId: 'c-1', phase: 'working' }), { status: 202 }),
+      new Response(JSON.stringify({ error: { code: 'CORE_UNREACHABLE', message: '连不上支付平台。' } }), {
+        status: 503,
+      }),
+    ];
+    const fetch = async (url: RequestInfo | URL, init?: RequestInit) => {
+      calls.push({ url: String(url), init });
+      return answers.shift() as Response;
+    };
+    const api = new HostApi({ origin: 'http://127.0.0.1:7420', token: 't0k', fetch });
+    expect(await api.showQr()).toMatchObject({ checkoutId: 'c-1', phase: 'working' });
+    expect(calls[0]?.url).toBe('http://127.0.0.1:7420/api/checkout/qr');
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(calls[0]?.init?.body).toBeNull();
+    expect(calls[0]?.init?.headers).toEqual({ authorization: 'Bearer t0k' });
+    await expect(api.showQr()).rejects.toMatchObject({
+      name: 'HostApiError',
+      code: 'CORE_UNREACHABLE',
+      message: '连不上支付平台。',
+      status: 503,
+    });
+  });
+});

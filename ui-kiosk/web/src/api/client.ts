@@ -89,6 +89,15 @@ export class HostApi {
   }
 
   /**
+   * `POST /api/checkout/qr` (no body): the checkout waiting for a code shows the merchant's QR
+   * instead; the answer is `working` while the core makes the order, or already `showing_qr`.
+   * Refused with NO_CHECKOUT, NO_CORE, or CORE_UNREACHABLE (the checkout keeps waiting for a code).
+   */
+  showQr(): Promise<CheckoutState> {
+    return this.call<CheckoutState>('POST', '/checkout/qr');
+  }
+
+  /**
    * `POST /api/scan`: what a keyboard-wedge scanner typed, told from typing by the kiosk. The host
    * routes it like any scanner's scan (a payment code while a checkout waits pays it); the answer
    * is the scan as routed, masked.

@@ -47,13 +47,28 @@ export interface PaymentRecord {
   updatedAt: string;
 }
 
-export type CheckoutPhase = 'waiting_code' | 'working' | 'done' | 'failed' | 'cancelled';
+/**
+ * A checkout's steps: `waiting_code` → `working` (the code's payment taken) → an end; or, when the
+ * cashier shows the merchant's QR (`POST /api/checkout/qr`), `waiting_code` → `working` (the core
+ * makes the order) → `showing_qr` → an end, through `working` again while a cancel is done at the core.
+ */
+export type CheckoutPhase = 'waiting_code' | 'showing_qr' | 'working' | 'done' | 'failed' | 'cancelled';
+
+/** The merchant's QR for the customer's wallet: the core's order, drawn as a QR code. */
+export interface CheckoutQr {
+  /** The text to draw, e.g. `suanpan://order/<paymentId>`. */
+  text: string;
+  /** When the core stops taking the order, by the core's clock (about two minutes after). */
+  expiresAt: string;
+}
 
 export interface CheckoutState {
   checkoutId: string;
   amount: Money;
   phase: CheckoutPhase;
   payment?: PaymentRecord;
+  /** From `showing_qr` on, for a checkout paid by the merchant's QR. */
+  qr?: CheckoutQr;
   error?: { code: string; message: string };
   receipt?: { printed: boolean; problem?: string };
 }
@@ -173,6 +188,15 @@ export const MAX_PAYMENTS_LISTED = 500;
 export interface StartCheckoutBody {
   amount: string;
 }
+
+/**
+ * How long the core takes a QR order (sync/protocol/wire.ts ORDER_VALID_S): the kiosk's countdown
+ * never shows more than this, whatever the core's clock says against the kiosk's.
+ */
+export const QR_ORDER_VALID_S = 120;
+
+/** The scheme a payment made by the merchant's QR is recorded under (wire.ts ORDER_SCHEME). */
+export const QR_SCHEME = 'merchant_qr';
 
 /** Body of `POST /api/checkout/code`. */
 export interface EnterCodeBody {

@@ -40,6 +40,38 @@ describe('the result of a checkout, in words', () => {
     expect(describeResult(done, null, en).lines[0]).toBe("The customer's balance is too low.");
   });
 
+  test("a QR order's end, as the terminal records it, in a cashier's words", () => {
+    const declined = (reason: string) =>
+      checkout({
+        phase: 'done',
+        payment: payment({
+          scheme: 'merchant_qr',
+          codeMasked: 'QR',
+          mode: 'online',
+          status: 'declined',
+          reason,
+        }),
+      });
+    const expired = describeResult(declined('the customer did not pay within 120 s'), null, zh);
+    expect(expired.tone).toBe('declined');
+    expect(expired.lines[0]).toBe('顾客没有在收款码有效期内付款，订单已取消。');
+    expect(expired.recorded).toBe('the customer did not pay within 120 s');
+    expect(
+      describeResult(
+        declined(
+          "The payment core can't be reached, and a QR payment needs it: scan the customer's payment code instead.",
+        ),
+        null,
+        en,
+      ).lines[0],
+    ).toBe(
+      "The payment core cannot be reached, and a QR payment needs it. Scan the customer's payment code instead.",
+    );
+    expect(
+      describeResult(declined('cancelled at the till before the customer paid'), null, en).lines[0],
+    ).toBe('The QR code was cancelled at the till before the customer paid.');
+  });
+
   test('a payment in doubt says the customer must not pay again, and is not final', () => {
     const done = checkout({ phase: 'done', payment: payment({ mode: 'online', status: 'unknown' }) });
     const view = describeResult(done, null, zh);

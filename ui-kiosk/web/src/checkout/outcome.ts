@@ -31,9 +31,20 @@ const CORE_REASONS: Readonly<Record<string, Parameters<Translate>[0]>> = {
   'insufficient balance': 'reason.balance',
 };
 
+/**
+ * Reasons the terminal records for a merchant's QR order it ended (device/checkout/checkout.ts,
+ * presentQr), by how they begin: the time waited is part of the text.
+ */
+const QR_REASONS: readonly (readonly [start: string, key: Parameters<Translate>[0]])[] = [
+  ['cancelled at the till', 'reason.qrCancelled'],
+  ['the customer did not pay within', 'reason.qrExpired'],
+  ["the payment core can't be reached, and a qr payment needs it", 'reason.qrUnreachable'],
+];
+
 /** A decline reason the core recorded, in the cashier's words; null when the kiosk does not know it. */
 export function coreReason(reason: string | null, t: Translate): string | null {
-  const key = CORE_REASONS[(reason ?? '').trim().toLowerCase()];
+  const recorded = (reason ?? '').trim().toLowerCase();
+  const key = CORE_REASONS[recorded] ?? QR_REASONS.find(([start]) => recorded.startsWith(start))?.[1];
   return key ? t(key) : null;
 }
 

@@ -163,6 +163,49 @@ export const MESSAGES = {
   'wait.keyboardHint': { 'zh-CN': '回车提交，Esc 取消', en: 'Enter submits, Esc cancels' },
   'wait.starting': { 'zh-CN': '正在开始收款…', en: 'Starting the payment…' },
   'wait.cancelling': { 'zh-CN': '正在取消…', en: 'Cancelling…' },
+  'wait.qrOr': { 'zh-CN': '顾客想扫码付款？', en: 'Customer wants to scan instead?' },
+  'wait.qrShow': { 'zh-CN': '出示收款码', en: 'Show QR code' },
+  'wait.qrAsking': { 'zh-CN': '正在生成收款码…', en: 'Getting the QR code…' },
+  'wait.qrNoCore': {
+    'zh-CN': '不能出示收款码：本终端未连接支付平台。',
+    en: 'No QR code: this terminal has no payment core.',
+  },
+  'wait.qrUnreachable': {
+    'zh-CN': '不能出示收款码：支付平台连不上，扫码付款需要联网。请扫顾客的付款码。',
+    en: "No QR code: the payment core cannot be reached, and a QR payment needs it. Scan the customer's code instead.",
+  },
+  'wait.qrNoLink': {
+    'zh-CN': '不能出示收款码：与终端的连接中断。',
+    en: 'No QR code: the connection to the terminal is lost.',
+  },
+
+  // The merchant's QR shown for the customer's wallet to scan.
+  'qr.title': { 'zh-CN': '请顾客用钱包扫码付款', en: 'Ask the customer to scan this with their wallet app' },
+  'qr.codeLabel': withParams<{ amount: string }>({
+    'zh-CN': ({ amount }) => `收款码：${amount}`,
+    en: ({ amount }) => `QR code to pay ${amount}`,
+  }),
+  'qr.waiting': { 'zh-CN': '正在等待顾客付款…', en: 'Waiting for the payment…' },
+  'qr.timeLeft': withParams<{ time: string }>({
+    'zh-CN': ({ time }) => `剩余时间 ${time}`,
+    en: ({ time }) => `Time left ${time}`,
+  }),
+  'qr.expired': {
+    'zh-CN': '收款码已过期，终端正在取消这笔订单。',
+    en: 'The QR code has expired; the terminal is cancelling the order.',
+  },
+  'qr.cancel': { 'zh-CN': '取消收款码', en: 'Cancel QR payment' },
+  'qr.keyboardHint': { 'zh-CN': 'Esc 取消', en: 'Esc cancels' },
+  'qr.making.title': { 'zh-CN': '正在生成收款码，请稍候', en: 'Getting the QR code, please wait' },
+  'qr.making.explain': {
+    'zh-CN': '终端正在向支付平台创建这笔收款订单。',
+    en: 'The terminal is creating the order at the payment core.',
+  },
+  'qr.cancelling.title': { 'zh-CN': '正在取消收款码订单…', en: 'Cancelling the QR order…' },
+  'qr.cancelling.explain': {
+    'zh-CN': '终端正在支付平台取消这笔订单。如果顾客刚好已经付款，会显示收款成功。',
+    en: 'The terminal is cancelling the order at the payment core. If the customer has just paid, the payment shows as approved.',
+  },
 
   // The payment being decided.
   'work.title': { 'zh-CN': '正在处理付款，请稍候', en: 'Processing the payment, please wait' },
@@ -217,6 +260,7 @@ export const MESSAGES = {
   }),
   'result.cancelled': { 'zh-CN': '已取消收款。', en: 'The payment was cancelled.' },
   'result.receipt': { 'zh-CN': '查看小票', en: 'Show receipt' },
+  'result.byQr': { 'zh-CN': '顾客扫收款码付款', en: "Paid by scanning the terminal's QR code" },
 
   // Why a payment was declined or could not be taken, in a cashier's words.
   'reason.offlineLimit': {
@@ -245,6 +289,18 @@ export const MESSAGES = {
     en: "The payment core refused this terminal's request. Call a technician.",
   },
   'reason.other': { 'zh-CN': '支付平台拒绝了这笔付款。', en: 'The payment core declined it.' },
+  'reason.qrCancelled': {
+    'zh-CN': '收款码已在收银台取消，顾客没有付款。',
+    en: 'The QR code was cancelled at the till before the customer paid.',
+  },
+  'reason.qrExpired': {
+    'zh-CN': '顾客没有在收款码有效期内付款，订单已取消。',
+    en: 'The customer did not pay before the QR code expired; the order was cancelled.',
+  },
+  'reason.qrUnreachable': {
+    'zh-CN': '支付平台连不上，扫码付款需要联网。请改扫顾客的付款码。',
+    en: "The payment core cannot be reached, and a QR payment needs it. Scan the customer's payment code instead.",
+  },
   'reason.invalidCode': {
     'zh-CN': '这不是可用的付款码。请扫描顾客钱包里的付款码（付款码下方是一串数字）。',
     en: "That is not a payment code we accept. Scan the payment code in the customer's wallet app.",
@@ -296,6 +352,7 @@ export const MESSAGES = {
   'scheme.wechat': { 'zh-CN': '微信支付', en: 'WeChat Pay' },
   'scheme.unionpay': { 'zh-CN': '银联', en: 'UnionPay' },
   'scheme.demo': { 'zh-CN': '演示钱包', en: 'Demo wallet' },
+  'scheme.merchant_qr': { 'zh-CN': '扫收款码', en: 'QR code at the till' },
 
   // A payment's receipt: the picture, reprint, and the supervisor's actions.
   'receipt.title': { 'zh-CN': '收款小票', en: 'Receipt' },

@@ -4,7 +4,7 @@
  * their rows stand out.
  */
 import { useEffect } from 'preact/hooks';
-import type { PaymentRecord } from '../api/contract.ts';
+import { type PaymentRecord, QR_SCHEME } from '../api/contract.ts';
 import { coreReason } from '../checkout/outcome.ts';
 import { formatTime, useI18n } from '../i18n/context.ts';
 import { formatMoney } from '../i18n/money.ts';
@@ -80,7 +80,7 @@ export function PaymentsScreen({ payments, error, onRefresh, onOpen }: Props) {
                   {(p.status === 'declined' || p.status === 'declined_after_sync') &&
                     coreReason(p.reason, t) && <span class="payment-reason">{coreReason(p.reason, t)}</span>}
                 </td>
-                <td class="code">{p.codeMasked}</td>
+                <td class="code">{p.scheme === QR_SCHEME ? t('scheme.merchant_qr') : p.codeMasked}</td>
                 <td class="payments-table__actions">
                   <button
                     type="button"

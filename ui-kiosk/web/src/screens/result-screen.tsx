@@ -4,7 +4,7 @@
  * payment in doubt updates here when the host resolves it.
  */
 import { useRef } from 'preact/hooks';
-import type { CheckoutState, OfflineQueue } from '../api/contract.ts';
+import { type CheckoutState, type OfflineQueue, QR_SCHEME } from '../api/contract.ts';
 import { describeResult, type ResultTone } from '../checkout/outcome.ts';
 import { useI18n } from '../i18n/context.ts';
 import { formatMoney } from '../i18n/money.ts';
@@ -56,7 +56,11 @@ export function ResultScreen({ checkout, queueAtStart, onNext, onReceipt }: Prop
           </li>
         ))}
       </ul>
-      {payment && <p class="result-screen__meta">{t('result.code', { code: payment.codeMasked })}</p>}
+      {payment && (
+        <p class="result-screen__meta">
+          {payment.scheme === QR_SCHEME ? t('result.byQr') : t('result.code', { code: payment.codeMasked })}
+        </p>
+      )}
       {checkout.receipt && !checkout.receipt.printed && (
         <p class="result-screen__meta result-screen__receipt">
           {t('result.receiptNotPrinted', { problem: checkout.receipt.problem ?? '' })}

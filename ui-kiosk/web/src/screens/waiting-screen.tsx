@@ -4,31 +4,68 @@
  * from typing (use-wedge.ts) and goes to the host as a scan, never into the field, while a person's
  * keys reach the field as usual. Cancel (or Escape) gives up while no code is in. Once a code is
  * in, the payment can no longer be cancelled, and the screen says the customer must not pay again.
+ *
+ * Beside the manual entry, "show QR" turns the checkout to the merchant's QR (qr-screen.tsx) for a
+ * customer who would rather scan; it is held back, with the reason in words, while the core can't
+ * be reached (a QR payment is made at the core). The `working` screen names its step: the payment
+ * being taken, the QR being made, or the QR order being cancelled.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CheckoutState, ScanSummary } from '../api/contract.ts';
+import type { QrOffer } from '../checkout/qr-order.ts';
 import { useI18n } from '../i18n/context.ts';
+import type { MessageKey } from '../i18n/dictionary.ts';
 import { formatMoney } from '../i18n/money.ts';
+import type { WorkingStep } from '../kiosk-state.ts';
 import { useKeys } from '../use-keys.ts';
 import { useWedge } from '../wedge/use-wedge.ts';
 
 interface Props {
   checkout: CheckoutState;
   strayScan: ScanSummary | null;
-  /** A call (code or cancel) is under way. */
-  busy: 'code' | 'cancel' | null;
+  /** A call (code, QR or cancel) is under way. */
+  busy: 'code' | 'qr' | 'cancel' | null;
   error: string | null;
+  /** Whether "show QR" may be pressed now, and if not, why. */
+  qr: QrOffer;
+  /** What the checkout does while `working`. */
+  step: WorkingStep;
   onCode: (code: string) => void;
+  onShowQr: () => void;
   onCancel: () => void;
   /** A keyboard-wedge scan told from typing: the host routes it (a payment code pays). */
   onScan: (data: string) => void;
 }
 
-export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCancel, onScan }: Props) {
+const WORKING_WORDS: Record<WorkingStep, { title: MessageKey; explain: MessageKey }> = {
+  taking_payment: { title: 'work.title', explain: 'work.explain' },
+  making_qr: { title: 'qr.making.title', explain: 'qr.making.explain' },
+  cancelling_qr: { title: 'qr.cancelling.title', explain: 'qr.cancelling.explain' },
+};
+
+const QR_HELD_BACK: Record<Extract<QrOffer, { available: false }>['reason'], MessageKey> = {
+  no_core: 'wait.qrNoCore',
+  unreachable: 'wait.qrUnreachable',
+  no_link: 'wait.qrNoLink',
+};
+
+export function WaitingScreen({
+  checkout,
+  strayScan,
+  busy,
+  error,
+  qr,
+  step,
+  onCode,
+  onShowQr,
+  onCancel,
+  onScan,
+}: Props) {
   const { t } = useI18n();
   const [code, setCode] = useState('');
   const input = useRef<HTMLInputElement>(null);
-  const working = checkout.phase === 'working';
+  // Anything past waiting for a code (`showing_qr` has its own screen once its `qr` is in).
+  const working = checkout.phase !== 'waiting_code';
 
   useEffect(() => {
     if (!working) input.current?.focus();
@@ -52,12 +89,13 @@ export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCanc
   };
 
   if (working) {
+    const words = WORKING_WORDS[step];
     return (
-      <div class="waiting-screen waiting-screen--working" aria-busy="true">
+      <div class="waiting-screen waiting-screen--working" aria-busy="true" data-step={step}>
         <div class="progress-ring" aria-hidden="true" />
-        <h1 class="screen-title">{t('work.title')}</h1>
+        <h1 class="screen-title">{t(words.title)}</h1>
         <p class="due-amount">{formatMoney(checkout.amount)}</p>
-        <p class="screen-explain">{t('work.explain')}</p>
+        <p class="screen-explain">{t(words.explain)}</p>
       </div>
     );
   }
@@ -105,6 +143,24 @@ export function WaitingScreen({ checkout, strayScan, busy, error, onCode, onCanc
           </p>
         )}
       </form>
+      <div class="qr-offer">
+        <span class="qr-offer__or">{t('wait.qrOr')}</span>
+        <button
+          type="button"
+          class="button qr-offer__button"
+          disabled={!qr.available || busy !== null}
+          aria-describedby={qr.available ? undefined : 'qr-held-back'}
+          onClick={onShowQr}
+        >
+          <span class="qr-offer__symbol" aria-hidden="true" />
+          {busy === 'qr' ? t('wait.qrAsking') : t('wait.qrShow')}
+        </button>
+        {!qr.available && (
+          <p id="qr-held-back" class="qr-offer__reason">
+            {t(QR_HELD_BACK[qr.reason])}
+          </p>
+        )}
+      </div>
       <div class="waiting-screen__actions">
         <button type="button" class="button button--cancel" disabled={busy !== null} onClick={onCancel}>
           {busy === 'cancel' ? t('wait.cancelling') : t('wait.cancel')}

@@ -56,6 +56,7 @@ const SCHEME_NAMES: Readonly<Record<string, MessageKey>> = {
   wechat: 'scheme.wechat',
   unionpay: 'scheme.unionpay',
   demo: 'scheme.demo',
+  merchant_qr: 'scheme.merchant_qr',
 };
 
 export function schemeLabel(scheme: string, t: Translate): string {
