@@ -1,0 +1,132 @@
+/**
+ * The CLI bundle (bin/cli.vite.config.ts) that bin/suanpan.js runs when it is fresh: built into a
+ * temporary folder, it answers as the sources do, its host serves the kiosk page and /healthz (paths
+ * relative to modules still resolve), and any change to a source it was built from makes it stale.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BUNDLE_INPUTS, freshBundle } from '../../bin/bundle-check.js';
+import { SOFTWARE_VERSION } from '../version.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+let outDir: string;
+let entry: string;
+
+beforeAll(async () => {
+  // Inside the checkout, as dist/cli is: the bundle's npm imports resolve from its own place.
+  fs.mkdirSync(path.join(REPO, 'dist'), { recursive: true });
+  outDir = fs.mkdtempSync(path.join(REPO, 'dist', 'cli-test-'));
+  await build({
+    configFile: path.join(REPO, 'bin/cli.vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir },
+  });
+  const fresh = freshBundle(outDir);
+  if (!fresh) throw new Error(`no fresh bundle in ${outDir}`);
+  entry = fresh;
+}, 120_000);
+afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+function run(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { main } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+         process.exitCode = await main(${JSON.stringify(args)}, { stdout: (t) => process.stdout.write(t),
+           stderr: (t) => process.stderr.write(t), env: process.env, interactive: false });`,
+      ],
+      { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
+  });
+}
+
+describe('the CLI bundle', () => {
+  it('lists every source it was built from, and runs as the sources do', async () => {
+    const inputs = JSON.parse(fs.readFileSync(path.join(outDir, CLI_BUNDLE_INPUTS), 'utf8'));
+    const files = (inputs.files as [string, number, number][]).map(([f]) => f);
+    expect(files).toContain('device/cli/main.ts');
+    // Lazy commands are chunks of the same bundle, and count as its inputs.
+    expect(files).toContain('device/host/host.ts');
+    expect(files.every((f) => !f.includes('node_modules'))).toBe(true);
+
+    const version = await run(['--version']);
+    expect(version).toEqual({ code: 0, out: `${SOFTWARE_VERSION}\n` });
+  });
+
+  it('starts the host, which serves /healthz and the kiosk page from the source tree', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-bundle-data-'));
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { main } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+         process.exitCode = await main(['start', '--data-dir', ${JSON.stringify(dataDir)}, '--port', '0', '--json'],
+           { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: {}, interactive: false });`,
+      ],
+      { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const line = await new Promise<{ healthz: string; url: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const end = out.indexOf('\n');
+          if (end >= 0) resolve(JSON.parse(out.slice(0, end)));
+        });
+        child.on('exit', (code) => reject(new Error(`the bundled host exited with ${code}`)));
+      });
+      const health = await fetch(line.healthz);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ok: true, version: SOFTWARE_VERSION });
+      // The renderer is found at ../../ui-kiosk/web/dist from device/host/host.ts, bundled or not.
+      const page = await fetch(`${line.url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="app"');
+    } finally {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('is stale once a source it was built from changes in size or time, or is gone', () => {
+    const copy = fs.mkdtempSync(path.join(REPO, 'dist', 'cli-test-copy-'));
+    try {
+      fs.cpSync(outDir, copy, { recursive: true });
+      const inputsFile = path.join(copy, CLI_BUNDLE_INPUTS);
+      const inputs = JSON.parse(fs.readFileSync(inputsFile, 'utf8'));
+      inputs.root = path.relative(copy, REPO);
+      const write = (files: unknown) => fs.writeFileSync(inputsFile, JSON.stringify({ ...inputs, files }));
+      write(inputs.files);
+      expect(freshBundle(copy)).toBe(path.join(copy, 'main.js'));
+      const [first, ...rest] = inputs.files as [string, number, number][];
+      if (!first) throw new Error('no inputs');
+      write([[first[0], first[1], first[2] + 1], ...rest]);
+      expect(freshBundle(copy)).toBeNull();
+      write([[first[0], first[1] - 1000, first[2]], ...rest]);
+      expect(freshBundle(copy)).toBeNull();
+      write([['device/no-such-file.ts', first[1], first[2]], ...rest]);
+      expect(freshBundle(copy)).toBeNull();
+      fs.rmSync(inputsFile);
+      expect(freshBundle(copy)).toBeNull();
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
