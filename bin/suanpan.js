@@ -10,13 +10,13 @@
 // lets it grow to 16 MB; the host's garbage is short-lived and small) took about 20 MB off the
 // host's RSS, and two malloc arenas instead of one per thread (glibc's default) kept RSS from
 // creeping by about 1.5 MB per thousand payments. Run as `node bin/suanpan.js` neither applies.
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freshBundle } from './bundle-check.js';
 
 // A launcher option, not a setting: taken out before the settings see the environment.
 const fromSources = process.env.SUANPAN_SOURCES === '1';
 delete process.env.SUANPAN_SOURCES;
-const bundle = fromSources ? null : freshBundle(new URL('../dist/cli', import.meta.url).pathname);
+const bundle = fromSources ? null : freshBundle(fileURLToPath(new URL('../dist/cli', import.meta.url)));
 let main;
 if (bundle) {
   ({ main } = await import(pathToFileURL(bundle).href));
