@@ -42,6 +42,17 @@ async function walletWith(minor: number) {
   };
 }
 
+/** Starts the host and activates it at the core from the technician screen. */
+async function startActivated(merchantName: string) {
+  await t.start();
+  const sessionId = await t.openSession();
+  const activated = await t.technician('/api/technician/activate', sessionId, {
+    method: 'POST',
+    body: { core: core.url, code: await activationCode(merchantName) },
+  });
+  expect(activated.status).toBe(200);
+}
+
 /** The host's terminal as the core holds it, for acting at the core behind the terminal's back. */
 async function coreTerminal() {
   const admitted = await core.service.admit(t.host.terminal.key.terminalId, crypto.randomUUID(), 0);
@@ -138,14 +149,7 @@ describe('with a core', () => {
   });
 
   it('records no refund the core refuses; one the core had done already is recorded once', async () => {
-    await t.start();
-    const sessionId = await t.openSession();
-    const code = await activationCode('李记面馆');
-    const activate = await t.technician('/api/technician/activate', sessionId, {
-      method: 'POST',
-      body: { core: core.url, code },
-    });
-    expect(activate.status).toBe(200);
+    await startActivated('李记面馆');
     const terminal = await coreTerminal();
     const wallet = await walletWith(5_000);
     const refund = (paymentId: string) =>
@@ -174,14 +178,7 @@ describe('with a core', () => {
   });
 
   it("shows the merchant's QR; paid by the wallet it ends approved; a cancelled one ends declined", async () => {
-    await t.start();
-    const sessionId = await t.openSession();
-    const code = await activationCode('王记茶铺');
-    const activate = await t.technician('/api/technician/activate', sessionId, {
-      method: 'POST',
-      body: { core: core.url, code },
-    });
-    expect(activate.status).toBe(200);
+    await startActivated('王记茶铺');
     const client = await t.events();
     const wallet = await walletWith(5_000);
     const isCheckout = (id: string, phase: string) => (e: HostEvent) =>

@@ -407,11 +407,8 @@ export class CoreService {
 
   async authorise(t: TerminalRow, req: AuthoriseRequest): Promise<AuthoriseResponse> {
     return this.db.transaction(async (tx) => {
-      const { existing } = await lockTerminal(tx, t.terminal_id, [req.paymentId], [req.seq]);
-      const mine = existing.find((p) => p.payment_id === req.paymentId);
+      const mine = await lockPayment(tx, t, req);
       if (mine) {
-        if (!sameFacts(mine, req))
-          throw conflict(`Payment ${req.paymentId} is held with other facts: ${differences(mine, req)}.`);
         if (mine.expires_at)
           throw conflict(
             `Payment ${req.paymentId} is a QR order: the customer's wallet pays it, not a code.`,
@@ -424,8 +421,6 @@ export class CoreService {
           duplicate: true,
         };
       }
-      if (existing.length > 0)
-        throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
       const { codes, wallets } = await lockCodesAndWallets(tx, [req.code]);
       const code = codes.get(req.code);
       const wallet = code && wallets.get(code.wallet_id);
@@ -468,11 +463,8 @@ export class CoreService {
   async cancel(t: TerminalRow, paymentId: string, req: CancelRequest): Promise<CancelResponse> {
     const facts: PaymentFacts = { ...req, paymentId };
     return this.db.transaction(async (tx) => {
-      const { existing } = await lockTerminal(tx, t.terminal_id, [paymentId], [req.seq]);
-      const mine = existing.find((p) => p.payment_id === paymentId);
+      const mine = await lockPayment(tx, t, facts);
       if (!mine) {
-        if (existing.length > 0)
-          throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
         const reason = 'cancelled: no answer reached the terminal in time';
         await recordOnlinePayment(tx, t, {
           facts,
@@ -483,8 +475,6 @@ export class CoreService {
         });
         return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
       }
-      if (!sameFacts(mine, facts))
-        throw conflict(`Payment ${paymentId} is held with other facts: ${differences(mine, facts)}.`);
       // `mine` was read before this transaction held the terminal's lock (one statement, one
       // snapshot): another cancel, a refund or a wallet paying the order may have changed it since.
       // Each change below is made under the row's lock and only from the state judged; when it
@@ -614,19 +604,14 @@ export class CoreService {
    */
   async createOrder(t: TerminalRow, req: OrderRequest): Promise<OrderResponse> {
     return this.db.transaction(async (tx) => {
-      const { existing } = await lockTerminal(tx, t.terminal_id, [req.paymentId], [req.seq]);
-      const mine = existing.find((p) => p.payment_id === req.paymentId);
+      const mine = await lockPayment(tx, t, req);
       if (mine) {
-        if (!sameFacts(mine, req))
-          throw conflict(`Payment ${req.paymentId} is held with other facts: ${differences(mine, req)}.`);
         if (!mine.expires_at)
           throw conflict(
             `Payment ${req.paymentId} is held already as a payment (${mine.state}), not as an order.`,
           );
         return orderAnswer(req.paymentId, mine.expires_at, true);
       }
-      if (existing.length > 0)
-        throw conflict(`seq ${req.seq} is already payment ${existing[0]?.payment_id}.`);
       // The QR names the paymentId alone, so an order's is unique across terminals
       // (payments_order_id): a copy at another terminal is refused here, not retried into a 500.
       const elsewhere = await tx.query(ORDER_BY_ID, [req.paymentId]);
@@ -908,6 +893,27 @@ function result(
  * is not seen. Inserting paths are safe anyway (the unique keys refuse the row and the transaction
  * is retried); a path that changes an existing payment must re-check it in its UPDATE (see cancel).
  */
+/**
+ * Locks the terminal and reads the payment `facts` name: returned when the core holds it with the
+ * same facts (a retry), 409 when with other facts; undefined when it is new and its seq is free, 409
+ * when another payment holds that seq.
+ */
+async function lockPayment(
+  tx: Queryable,
+  t: TerminalRow,
+  facts: PaymentFacts,
+): Promise<PaymentRow | undefined> {
+  const { existing } = await lockTerminal(tx, t.terminal_id, [facts.paymentId], [facts.seq]);
+  const mine = existing.find((p) => p.payment_id === facts.paymentId);
+  if (mine) {
+    if (!sameFacts(mine, facts))
+      throw conflict(`Payment ${facts.paymentId} is held with other facts: ${differences(mine, facts)}.`);
+    return mine;
+  }
+  if (existing.length > 0) throw conflict(`seq ${facts.seq} is already payment ${existing[0]?.payment_id}.`);
+  return undefined;
+}
+
 async function lockTerminal(
   tx: Queryable,
   terminalId: string,
