@@ -178,22 +178,26 @@ describe('suanpan CLI', () => {
   it('journal export writes every entry with the codes masked, as JSON lines or CSV', () => {
     const out = path.join(dataDir, 'export.csv');
     const csv = run(['journal', 'export', '--format', 'csv', '--out', out, '--json']);
-    expect(csv.json).toEqual({ file: out, format: 'csv', entries: 6 });
+    expect(csv.json).toEqual({ file: out, format: 'csv', entries: 3 });
     const text = fs.readFileSync(out, 'utf8');
-    expect(text.split('\r\n')[0]).toMatch(/^entry_seq,at,kind,payment_id,seq,amount_minor/);
-    expect(text.trim().split('\r\n')).toHaveLength(7);
+    const rows = text.trim().split('\r\n');
+    expect(rows[0]).toMatch(/^entry_seq,at,kind,status,payment_id,seq,amount_minor/);
+    expect(rows.map((r) => r.split(',').slice(2, 4).join(','))).toEqual([
+      'kind,status',
+      'captured,accepted_offline',
+      'captured,accepted_offline',
+      'captured,declined',
+    ]);
     const jsonl = run(['journal', 'export']);
     const lines = jsonl.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.kind)).toEqual([
-      'captured',
-      'accepted_offline',
-      'captured',
-      'accepted_offline',
-      'captured',
-      'declined',
+    // Each offline payment is one entry: its capture, carrying the policy's decision.
+    expect(lines.map((l) => [l.kind, l.body.status])).toEqual([
+      ['captured', 'accepted_offline'],
+      ['captured', 'accepted_offline'],
+      ['captured', 'declined'],
     ]);
     for (const code of Object.values(CODES)) {
       expect(text).not.toContain(code);
@@ -234,7 +238,7 @@ describe('suanpan CLI', () => {
   });
 
   it('journal verify passes, then finds a changed amount', () => {
-    expect(run(['journal', 'verify', '--json'])).toMatchObject({ status: 0, json: { ok: true, entries: 7 } });
+    expect(run(['journal', 'verify', '--json'])).toMatchObject({ status: 0, json: { ok: true, entries: 4 } });
     const db = new Database(path.join(dataDir, 'journal.sqlite'));
     db.exec('DROP TRIGGER entries_no_update');
     db.prepare(

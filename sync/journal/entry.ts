@@ -52,6 +52,15 @@ export function keepsPaymentCode(state: PaymentState | 'captured'): boolean {
   return state === 'captured' || state === 'accepted_offline';
 }
 
+/**
+ * The payment state an entry leaves its payment in: a state entry's kind; for a `captured` entry, the
+ * `status` its body carries when the payment was decided in the capture itself (offline: accepted
+ * or declined by the policy), else `captured` (an online call in flight). As SQL over `alias`'s row.
+ */
+export function stateAfterSql(alias: string): string {
+  return `CASE ${alias}.kind WHEN 'captured' THEN coalesce(json_extract(${alias}.body, '$.status'), 'captured') ELSE ${alias}.kind END`;
+}
+
 /** One stored entry, as read back from the journal. */
 export interface StoredEntry {
   entrySeq: number;

@@ -12,6 +12,7 @@ const CSV_COLUMNS = [
   'entry_seq',
   'at',
   'kind',
+  'status',
   'payment_id',
   'seq',
   'amount_minor',
@@ -28,7 +29,16 @@ const CSV_COLUMNS = [
 ] as const;
 
 /** Known body members that get their own CSV column; the rest go to `details` as JSON. */
-const OWN_COLUMNS = new Set(['paymentId', 'seq', 'amount', 'scheme', 'codeMasked', 'mode', 'reason']);
+const OWN_COLUMNS = new Set([
+  'paymentId',
+  'seq',
+  'amount',
+  'scheme',
+  'codeMasked',
+  'status',
+  'mode',
+  'reason',
+]);
 
 export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFormat): Generator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
@@ -54,6 +64,8 @@ export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFor
       e.entrySeq,
       e.at,
       e.kind,
+      // The payment's state after this entry: a capture decided at once carries it in its body.
+      e.kind === 'captured' ? (body.status ?? 'captured') : e.kind === 'shift_closed' ? '' : e.kind,
       e.paymentId ?? '',
       body.seq ?? '',
       amount?.minor ?? '',

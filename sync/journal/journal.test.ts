@@ -28,7 +28,10 @@ describe('journal', () => {
     journal.close();
   });
 
-  test('captures with a UUID and gap-free seq, in one transaction with the decision', ({ journal }) => {
+  test('captures with a UUID and gap-free seq, in one transaction with the decision', ({
+    journal,
+    signer,
+  }) => {
     const a = journal.capture(payment({ amount: '12.50' }), accept);
     const b = journal.capture(payment({ amount: '3.00' }), () => ({
       status: 'declined',
@@ -45,13 +48,17 @@ describe('journal', () => {
     });
     expect(b).toMatchObject({ status: 'declined', reason: 'over' });
     expect(c).toMatchObject({ status: 'captured', mode: null });
-    expect([...journal.entries()].map((e) => e.kind)).toEqual([
-      'captured',
-      'accepted_offline',
-      'captured',
-      'declined',
-      'captured',
+    // Decided at capture: one entry carrying its state; waiting for the core: captured alone.
+    expect(
+      [...journal.entries()].map((e) => [e.kind, JSON.parse(e.body).status, JSON.parse(e.body).reason]),
+    ).toEqual([
+      ['captured', 'accepted_offline', undefined],
+      ['captured', 'declined', 'over'],
+      ['captured', undefined, undefined],
     ]);
+    journal.transition(c.paymentId, { status: 'approved', mode: 'online' });
+    expect([...journal.entries()].at(-1)).toMatchObject({ kind: 'approved', paymentId: c.paymentId });
+    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 4 });
   });
 
   test('payment ids are UUIDv7: the capture time in their first 48 bits, random after', () => {
@@ -67,7 +74,7 @@ describe('journal', () => {
       }),
     ).toThrow('policy exploded');
     expect(journal.capture(payment(), accept).seq).toBe(1);
-    expect(journal.head().entrySeq).toBe(2);
+    expect(journal.head().entrySeq).toBe(1);
   });
 
   test('refuses a payment code already used on this terminal, even after a decline', ({ journal }) => {
@@ -172,6 +179,24 @@ describe('journal', () => {
     db.close();
   });
 
+  test("verify reads a capture's own decision as its state: the table saying otherwise is caught", ({
+    journal,
+    tmpDir,
+    signer,
+  }) => {
+    journal.capture(payment(), accept);
+    const stored = journal.capture(payment(), accept);
+    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 2 });
+    const db = new Database(path.join(tmpDir, 'journal.sqlite'));
+    db.prepare("UPDATE payments SET status = 'settled' WHERE payment_id = ?").run(stored.paymentId);
+    db.close();
+    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({
+      ok: false,
+      firstBadSeq: 2,
+      reason: expect.stringContaining('status differs'),
+    });
+  });
+
   test('counts what is stored offline for the policy, per currency', ({ journal }) => {
     journal.capture(payment({ amount: '10.00' }), accept);
     journal.capture(payment({ amount: '2.50' }), accept);
@@ -233,7 +258,7 @@ describe('journal', () => {
     for (let i = 0; i < 50; i++) writers[i % 2]?.capture(payment(), accept);
     for (const w of writers) w.close();
     const journal = openJournal(tmpDir, signer);
-    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 100 });
+    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 50 });
     expect(
       journal
         .payments({ limit: 100 })

@@ -54,8 +54,8 @@ export const WAL_AUTOCHECKPOINT_PAGES = 20_000;
 
 /**
  * Signs entry hashes with the terminal's key. Synchronous: both run inside the write transaction.
- * One Ed25519 signature per transaction (not per entry) halves the signing work of an offline
- * payment, which writes two entries; the per-entry MAC keeps tamper localisation exact.
+ * One Ed25519 signature per transaction, not per entry: a batch of sync results, one entry per
+ * payment, is signed once; the per-entry MAC keeps tamper localisation exact.
  */
 export interface EntrySigner {
   readonly publicKey: crypto.KeyObject;
@@ -306,24 +306,25 @@ export class Journal {
       const paymentId = uuidv7(now.getTime());
       const decision = decide?.(this.readStats());
       if (decision) this.assertTransition(paymentId, 'captured', decision.status);
-      let entrySeq = this.append(
+      // A payment decided at once (offline: accepted or declined by the policy) is one entry, the
+      // capture carrying its first state: half the hashing, MACs and rows of two entries, and the
+      // two facts were always committed together. A payment waiting for the core is captured alone
+      // and its decision follows as its own entry (see transition).
+      const facts = {
+        paymentId,
+        seq,
+        amount: { minor: input.amount.minor, currency: input.amount.currency },
+        scheme: input.scheme,
+        codeHash: input.codeHash.toString('hex'),
+        codeMasked: input.codeMasked,
+      };
+      const entrySeq = this.append(
         'captured',
         paymentId,
         at,
-        {
-          paymentId,
-          seq,
-          amount: { minor: input.amount.minor, currency: input.amount.currency },
-          scheme: input.scheme,
-          codeHash: input.codeHash.toString('hex'),
-          codeMasked: input.codeMasked,
-        },
-        decision === undefined,
+        decision ? { ...facts, status: decision.status, ...decisionFields(decision) } : facts,
+        true,
       );
-      // The decision's entry follows in the same transaction, and the payment row is written once,
-      // already in its decided state: fewer pages per payment, so a shorter fsync.
-      if (decision)
-        entrySeq = this.append(decision.status, paymentId, at, decisionBody('captured', decision), true);
       const status: PaymentStatus = decision?.status ?? 'captured';
       this.stmt.insertPayment.run({
         paymentId,
@@ -999,7 +1000,11 @@ function checkIdentity(
 }
 
 function decisionBody(from: PaymentStatus, decision: Decision): Record<string, unknown> {
-  return { from, mode: decision.mode, reason: decision.reason, ...decision.details };
+  return { from, ...decisionFields(decision) };
+}
+
+function decisionFields(decision: Decision): Record<string, unknown> {
+  return { mode: decision.mode, reason: decision.reason, ...decision.details };
 }
 
 /**

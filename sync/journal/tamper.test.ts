@@ -13,7 +13,11 @@ import { entryHash, GENESIS_HASH } from './entry.ts';
 import { makeSigner, openJournal, payment, type TestSigner } from './fixtures.ts';
 import { verifyJournal } from './verify.ts';
 
-const PAYMENTS = 1500; // 3000 entries: past two signature checkpoints (1024, 2048)
+// 3000 entries, past two signature checkpoints (1024, 2048): 1500 payments captured offline, each
+// one entry in its own transaction (1–1500), then settled two to a transaction (1501–3000), as a
+// sync records its results: the MACs must name the entry within such a transaction.
+const PAYMENTS = 1500;
+const SETTLE_TXN = 2;
 let template: string;
 let signer: TestSigner;
 let work: string;
@@ -22,11 +26,18 @@ beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-tamper-'));
   signer = makeSigner();
   const journal = openJournal(work, signer);
-  for (let i = 0; i < PAYMENTS; i++) {
+  const captured = Array.from({ length: PAYMENTS }, (_, i) =>
     journal.capture(payment({ amount: `${1 + (i % 150)}.00` }), () => ({
       status: 'accepted_offline',
       mode: 'offline',
-    }));
+    })),
+  );
+  for (let i = 0; i < PAYMENTS; i += SETTLE_TXN) {
+    journal.transitionMany(
+      captured
+        .slice(i, i + SETTLE_TXN)
+        .map((p) => ({ paymentId: p.paymentId, decision: { status: 'settled' } })),
+    );
   }
   journal.close();
   template = path.join(work, 'journal.sqlite');
@@ -123,6 +134,8 @@ function swapEntries(db: Database.Database, a: number, b: number): void {
 }
 
 const LAST = PAYMENTS * 2;
+/** The first entry of the transaction that wrote entry `seq`. */
+const txnStart = (seq: number) => (seq <= PAYMENTS ? seq : seq - ((seq - PAYMENTS - 1) % SETTLE_TXN));
 const cases: { name: string; first: number; tamper: (db: Database.Database) => void }[] = [];
 for (const recompute of [false, true]) {
   const suffix = recompute ? ', hashes recomputed' : '';
@@ -130,9 +143,7 @@ for (const recompute of [false, true]) {
     f(db);
     if (recompute) recomputeFrom(db, from);
   };
-  for (const at of [1, 1501, 2048, LAST - 1]) {
-    // Captured entries are the odd ones.
-    const captured = at % 2 === 1 ? at : at - 1;
+  for (const captured of [1, 777, 1024, PAYMENTS]) {
     cases.push({
       name: `change an amount at entry ${captured}${suffix}`,
       first: captured,
@@ -162,6 +173,7 @@ for (const recompute of [false, true]) {
   for (const [a, b] of [
     [2, 3],
     [1030, 1036],
+    [PAYMENTS + 1, PAYMENTS + 2],
     [LAST - 1, LAST],
   ] as const) {
     cases.push({
@@ -195,9 +207,7 @@ describe('journal verify against a tamperer without the key', () => {
       const result = verifyJournal(db, { publicKey: signer.publicKey });
       db.close();
       expect(result.ok).toBe(false);
-      // Each payment is one transaction of two entries (odd: captured, even: its decision).
-      const txnStart = first % 2 === 0 ? first - 1 : first;
-      expect((result as { firstBadSeq: number }).firstBadSeq).toBeGreaterThanOrEqual(txnStart);
+      expect((result as { firstBadSeq: number }).firstBadSeq).toBeGreaterThanOrEqual(txnStart(first));
       expect((result as { firstBadSeq: number }).firstBadSeq).toBeLessThanOrEqual(first);
     },
   );
@@ -208,17 +218,17 @@ describe('journal verify against a tamperer without the key', () => {
     db.prepare('UPDATE payments SET amount_minor = amount_minor + 100 WHERE payment_id = ?').run(p);
     expect(verify(db)).toMatchObject({
       ok: false,
-      firstBadSeq: 641,
+      firstBadSeq: 321,
       reason: expect.stringContaining('amount differs'),
     });
     db.prepare('UPDATE payments SET amount_minor = amount_minor - 100, status = ? WHERE payment_id = ?').run(
-      'settled',
+      'declined_after_sync',
       p,
     );
     // A changed status points at the payment's latest state entry.
     expect(verify(db)).toMatchObject({
       ok: false,
-      firstBadSeq: 642,
+      firstBadSeq: PAYMENTS + 321,
       reason: expect.stringContaining('status differs'),
     });
     db.close();
@@ -244,7 +254,7 @@ describe('journal verify against a tamperer without the key', () => {
 
   it('finds a bad signature on any entry with --all-signatures', () => {
     const { db } = tamperable();
-    // Entry 78 is the signed last entry of payment 39's transaction.
+    // Entry 78 is payment 78's capture, signed as its transaction's last entry.
     db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = 78').run(crypto.randomBytes(64));
     expect(verify(db).ok).toBe(true); // content is intact: later signatures vouch for it
     expect(
@@ -258,20 +268,13 @@ describe('journal verify against a tamperer without the key', () => {
 
   it('cannot see the last entries cut off: that is what anchoring the head at the core is for', () => {
     const { db } = tamperable();
-    db.prepare('DELETE FROM entries WHERE entry_seq > ?').run(LAST - 2);
-    const last = db
-      .prepare('SELECT status, currency, amount_minor FROM payments WHERE seq = ?')
-      .get(PAYMENTS) as {
-      status: string;
-      currency: string;
-      amount_minor: number;
-    };
-    db.prepare('DELETE FROM payment_code_vault WHERE seq = ?').run(PAYMENTS);
-    db.prepare('DELETE FROM payments WHERE seq = ?').run(PAYMENTS);
-    db.prepare(
-      'UPDATE payment_totals SET count = count - 1, total_minor = total_minor - ? WHERE status = ? AND currency = ?',
-    ).run(last.amount_minor, last.status, last.currency);
-    expect(verify(db)).toMatchObject({ ok: true, entries: LAST - 2 });
+    // The last transaction settled the last two payments: the tamperer puts them back as stored
+    // (the payments' triggers keep the totals).
+    db.prepare('DELETE FROM entries WHERE entry_seq > ?').run(LAST - SETTLE_TXN);
+    db.prepare("UPDATE payments SET status = 'accepted_offline', last_entry_seq = seq WHERE seq > ?").run(
+      PAYMENTS - SETTLE_TXN,
+    );
+    expect(verify(db)).toMatchObject({ ok: true, entries: LAST - SETTLE_TXN });
     db.close();
   });
 });

@@ -17,7 +17,7 @@
  */
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL } from './entry.ts';
+import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, stateAfterSql } from './entry.ts';
 
 /** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 1 µs)
  * while a located failure needs at most ~10 extra checks. */
@@ -207,14 +207,14 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
              WHEN json_extract(e.body, '$.codeMasked') IS NOT p.code_masked THEN 'its masked code differs'
              WHEN e.at IS NOT p.captured_at THEN 'its capture time differs'
              WHEN l.entry_seq IS NOT p.last_entry_seq THEN 'its latest entry differs'
-             WHEN l.kind IS NOT p.status THEN 'its status differs'
+             WHEN ${stateAfterSql('l')} IS NOT p.status THEN 'its status differs'
            END AS problem,
            -- The entry to point at: the captured one for its facts; for its latest state, the entry the
            -- table names (missing from the journal) or the journal's latest (the table was changed).
            CASE
              WHEN e.entry_seq IS NULL THEN p.last_entry_seq
              WHEN l.entry_seq IS NOT p.last_entry_seq THEN min(p.last_entry_seq, coalesce(l.entry_seq, 0) + 1)
-             WHEN l.kind IS NOT p.status THEN l.entry_seq
+             WHEN ${stateAfterSql('l')} IS NOT p.status THEN l.entry_seq
              ELSE e.entry_seq
            END AS bad_seq
          FROM payments p
