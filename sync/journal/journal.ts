@@ -183,6 +183,33 @@ function toRecord(row: PaymentRow): PaymentRecord {
   };
 }
 
+/**
+ * A payment as the sync client sends it, read with its raw code (while kept): the columns it needs
+ * and no more (a batch reads thousands; the code hash comes as hex, not as a Buffer per row).
+ */
+const STORED_COLUMNS = `p.payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_masked, p.mode, p.status,
+    p.reason, p.captured_at, p.updated_at, lower(hex(p.code_hash)) AS code_hash_hex, v.code
+  FROM payments p LEFT JOIN payment_code_vault v ON v.seq = p.seq`;
+
+type StoredRow = Omit<PaymentRow, 'code_hash'> & { code_hash_hex: string; code: string | null };
+
+function toStored(row: StoredRow): StoredPayment {
+  return {
+    paymentId: row.payment_id,
+    seq: row.seq,
+    amount: { minor: row.amount_minor, currency: row.currency },
+    scheme: row.scheme,
+    codeMasked: row.code_masked,
+    mode: row.mode,
+    status: row.status,
+    reason: row.reason,
+    capturedAt: row.captured_at,
+    updatedAt: row.updated_at,
+    codeHash: row.code_hash_hex,
+    code: row.code,
+  };
+}
+
 const SQL = {
   head: 'SELECT entry_seq, hash FROM entries ORDER BY entry_seq DESC LIMIT 1',
   insertEntry:
@@ -193,9 +220,11 @@ const SQL = {
       mode, status, reason, captured_at, updated_at, last_entry_seq)
     VALUES (@paymentId, @seq, @amountMinor, @currency, @scheme, @codeHash, @codeMasked, @mode, @status, @reason,
       @at, @at, @entrySeq)`,
-  updatePayment: `UPDATE payments SET status = @status, mode = coalesce(@mode, mode), reason = @reason,
-      updated_at = @at, last_entry_seq = @entrySeq WHERE payment_id = @paymentId`,
+  updatePayment: `UPDATE payments SET status = ?, mode = coalesce(?, mode), reason = ?, updated_at = ?,
+      last_entry_seq = ? WHERE payment_id = ?`,
   payment: 'SELECT * FROM payments WHERE payment_id = ?',
+  /** Payments by id, the ids as a JSON array: a batch of results is read in one statement. */
+  paymentsByIds: 'SELECT * FROM payments WHERE payment_id IN (SELECT value FROM json_each(?))',
   insertCode: 'INSERT INTO payment_code_vault (seq, code) VALUES (?, ?)',
   eraseCode: 'DELETE FROM payment_code_vault WHERE seq = ?',
   code: 'SELECT v.code FROM payment_code_vault v JOIN payments p USING (seq) WHERE p.payment_id = ?',
@@ -458,12 +487,35 @@ export class Journal {
       const from = options.onlyFrom;
       const allowed =
         from === undefined ? null : new Set<PaymentStatus>(typeof from === 'string' ? [from] : from);
-      const due = changes
-        .map((c) => ({ ...c, current: this.mustGet(c.paymentId) }))
-        .filter((c) => allowed === null || allowed.has(c.current.status));
-      return due.map(({ decision, current }, i) =>
-        this.applyDecision(current, decision, at, i === due.length - 1),
-      );
+      // Every payment of the batch read in one statement; a payment named twice moves on from the
+      // state its first change leaves it in.
+      const rows = this.stmt.paymentsByIds.all(
+        JSON.stringify(changes.map((c) => c.paymentId)),
+      ) as PaymentRow[];
+      const latest = new Map(rows.map((r) => [r.payment_id, toRecord(r)]));
+      const status = new Map(rows.map((r) => [r.payment_id, r.status]));
+      const due = changes.filter(({ paymentId, decision }) => {
+        const now = status.get(paymentId);
+        if (now === undefined)
+          throw new JournalError(
+            'NOT_FOUND',
+            `No payment ${paymentId} in the journal ${this.file}.`,
+            this.file,
+          );
+        if (allowed !== null && !allowed.has(now)) return false;
+        status.set(paymentId, decision.status);
+        return true;
+      });
+      return due.map(({ paymentId, decision }, i) => {
+        const after = this.applyDecision(
+          latest.get(paymentId) as PaymentRecord,
+          decision,
+          at,
+          i === due.length - 1,
+        );
+        latest.set(paymentId, after);
+        return after;
+      });
     });
   }
 
@@ -475,14 +527,13 @@ export class Journal {
     return this.read('reading payments to send', () => {
       const rows = this.db
         .prepare(
-          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
-           LEFT JOIN payment_code_vault v ON v.seq = p.seq
+          `SELECT ${STORED_COLUMNS}
            WHERE p.seq > ? AND p.status NOT IN ('captured', 'unknown')
              AND NOT EXISTS (SELECT 1 FROM sync_parked s WHERE s.seq = p.seq)
            ORDER BY p.seq LIMIT ?`,
         )
-        .all(afterSeq, limit) as (PaymentRow & { code_hash_hex: string; code: string | null })[];
-      return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
+        .all(afterSeq, limit) as StoredRow[];
+      return rows.map(toStored);
     });
   }
 
@@ -494,14 +545,13 @@ export class Journal {
     return this.read('reading payments awaiting results', () => {
       const rows = this.db
         .prepare(
-          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
-           LEFT JOIN payment_code_vault v ON v.seq = p.seq
+          `SELECT ${STORED_COLUMNS}
            WHERE p.status = 'accepted_offline' AND p.seq <= ?
              AND NOT EXISTS (SELECT 1 FROM sync_parked s WHERE s.seq = p.seq)
            ORDER BY p.seq`,
         )
-        .all(upToSeq) as (PaymentRow & { code_hash_hex: string; code: string | null })[];
-      return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
+        .all(upToSeq) as StoredRow[];
+      return rows.map(toStored);
     });
   }
 
@@ -521,13 +571,10 @@ export class Journal {
   /** A payment with its facts and (while kept) its raw code. */
   storedPayment(paymentId: string): StoredPayment | undefined {
     return this.read('reading a payment', () => {
-      const r = this.db
-        .prepare(
-          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
-           LEFT JOIN payment_code_vault v ON v.seq = p.seq WHERE p.payment_id = ?`,
-        )
-        .get(paymentId) as (PaymentRow & { code_hash_hex: string; code: string | null }) | undefined;
-      return r && { ...toRecord(r), codeHash: r.code_hash_hex, code: r.code };
+      const r = this.db.prepare(`SELECT ${STORED_COLUMNS} WHERE p.payment_id = ?`).get(paymentId) as
+        | StoredRow
+        | undefined;
+      return r && toStored(r);
     });
   }
 
@@ -536,13 +583,12 @@ export class Journal {
     return this.read('reading payments in doubt', () => {
       const rows = this.db
         .prepare(
-          `SELECT p.*, lower(hex(p.code_hash)) AS code_hash_hex, v.code FROM payments p
-           LEFT JOIN payment_code_vault v ON v.seq = p.seq
+          `SELECT ${STORED_COLUMNS}
            WHERE p.status IN ('captured', 'unknown')
              AND NOT EXISTS (SELECT 1 FROM sync_parked k WHERE k.seq = p.seq) ORDER BY p.seq`,
         )
-        .all() as (PaymentRow & { code_hash_hex: string; code: string | null })[];
-      return rows.map((r) => ({ ...toRecord(r), codeHash: r.code_hash_hex, code: r.code }));
+        .all() as StoredRow[];
+      return rows.map(toStored);
     });
   }
 
@@ -886,14 +932,14 @@ export class Journal {
       decisionBody(payment.status, decision),
       last,
     );
-    this.stmt.updatePayment.run({
-      paymentId,
-      status: decision.status,
-      mode: decision.mode ?? null,
-      reason: decision.reason ?? null,
+    this.stmt.updatePayment.run(
+      decision.status,
+      decision.mode ?? null,
+      decision.reason ?? null,
       at,
       entrySeq,
-    });
+      paymentId,
+    );
     if (!keepsPaymentCode(decision.status)) this.stmt.eraseCode.run(payment.seq);
     return {
       ...payment,
