@@ -9,6 +9,7 @@ import {
   bootKeyboardReports,
   heldKeyReports,
   hidPosReports,
+  KEYPAD_LAYOUT,
   noiseReports,
   rolloverReport,
   US_LAYOUT,
@@ -67,19 +68,93 @@ describe('hidPosReports', () => {
 
   test('property: the data bytes of the reports, by their length bytes, are the code', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), fc.integer({ min: 0, max: 255 }), (code, reportId) => {
-        const reports = hidPosReports(code, { reportId, aim: ']C0' });
-        expect(reports).toHaveLength(Math.max(1, Math.ceil(code.length / 56)));
-        const data = Buffer.concat(
-          reports.map((r, i) => {
-            expect(r).toHaveLength(64);
-            expect(r[0]).toBe(reportId);
-            expect(r.subarray(2, 5).toString('ascii')).toBe(']C0');
-            expect(r[63]).toBe(i < reports.length - 1 ? 1 : 0);
-            expect(hex(r.subarray(5 + (r[1] ?? 0), 64 - 1))).toBe(zeros(58 - (r[1] ?? 0)));
-            return r.subarray(5, 5 + (r[1] ?? 0));
-          }),
-        );
+      fc.property(
+        fc.uint8Array({ maxLength: 400, size: 'max' }),
+        fc.integer({ min: 0, max: 255 }),
+        (code, reportId) => {
+          const reports = hidPosReports(code, { reportId, aim: ']C0' });
+          expect(reports).toHaveLength(Math.max(1, Math.ceil(code.length / 56)));
+          const data = Buffer.concat(
+            reports.map((r, i) => {
+              expect(r).toHaveLength(64);
+              expect(r[0]).toBe(reportId);
+              expect(r.subarray(2, 5).toString('ascii')).toBe(']C0');
+              expect(r[63]).toBe(i < reports.length - 1 ? 1 : 0);
+              expect(hex(r.subarray(5 + (r[1] ?? 0), 64 - 1))).toBe(zeros(58 - (r[1] ?? 0)));
+              return r.subarray(5, 5 + (r[1] ?? 0));
+            }),
+          );
+          expect(hex(data)).toBe(Buffer.from(code).toString('hex'));
+        },
+      ),
+    );
+  });
+
+  test('split reports: an 18-digit code cut at 1, 5, 9 and 17 is five reports of 1, 4, 4, 8 and 1 bytes', () => {
+    const reports = hidPosReports('281234567890123456', { splitAt: [1, 5, 9, 17] });
+    expect(reports.map((r) => [r[1], r.subarray(5, 5 + (r[1] ?? 0)).toString('latin1'), r[63]])).toEqual([
+      [1, '2', 1],
+      [4, '8123', 1],
+      [4, '4567', 1],
+      [8, '89012345', 1],
+      [1, '6', 0],
+    ]);
+    // id  len  ]  Q  1    "8123"      pad         reserved  more
+    expect(hex(reports[1] as Buffer)).toBe(`02${'04'}${'5d5131'}${'38313233'}${zeros(52)}${'0000'}${'01'}`);
+  });
+
+  test('split reports: a part longer than 56 bytes is still cut every 56', () => {
+    const reports = hidPosReports('x'.repeat(130), { splitAt: [10] });
+    expect(reports.map((r) => [r[1], r[63]])).toEqual([
+      [10, 1],
+      [56, 1],
+      [56, 1],
+      [8, 0],
+    ]);
+  });
+
+  test('split points out of range or out of order are refused with BAD_OPTION, named', () => {
+    for (const splitAt of [[0], [18], [5, 5], [9, 5], [2.5], [-1]]) {
+      expect(() => hidPosReports('281234567890123456', { splitAt })).toThrow(
+        expect.objectContaining({ code: 'BAD_OPTION', message: expect.stringContaining('split point') }),
+      );
+    }
+    expect(() => hidPosReports('', { splitAt: [1] })).toThrow(ScannerSimError);
+  });
+
+  test('property: split reports end exactly at the split points and every 56 bytes between, and carry the code', () => {
+    // `size: 'max'`: fast-check's default size keeps arrays to about 10 items, one report's worth.
+    const codeAndSplits = fc
+      .uint8Array({ maxLength: 300, size: 'max' })
+      .chain((code) =>
+        fc.tuple(
+          fc.constant(code),
+          code.length < 2
+            ? fc.constant([] as number[])
+            : fc
+                .uniqueArray(fc.integer({ min: 1, max: code.length - 1 }), { maxLength: 30 })
+                .map((points) => points.sort((a, b) => a - b)),
+        ),
+      );
+    fc.assert(
+      fc.property(codeAndSplits, ([code, splitAt]) => {
+        const reports = hidPosReports(code, { splitAt });
+        const ends: number[] = [];
+        let at = 0;
+        for (const [i, r] of reports.entries()) {
+          expect(r).toHaveLength(64);
+          expect(r[1]).toBeLessThanOrEqual(56);
+          expect(r[63]).toBe(i < reports.length - 1 ? 1 : 0);
+          at += r[1] ?? 0;
+          ends.push(at);
+        }
+        // A report ends at each split point, at the code's end, and otherwise only where it is full.
+        for (const point of splitAt) expect(ends).toContain(point);
+        for (const [i, end] of ends.entries()) {
+          if (i < ends.length - 1 && !splitAt.includes(end)) expect(reports[i]?.[1]).toBe(56);
+        }
+        expect(ends.at(-1)).toBe(code.length);
+        const data = Buffer.concat(reports.map((r) => r.subarray(5, 5 + (r[1] ?? 0))));
         expect(hex(data)).toBe(Buffer.from(code).toString('hex'));
       }),
     );
@@ -111,6 +186,41 @@ describe('bootKeyboardReports', () => {
       '0000280000000000',
       zeros(8),
     ]);
+  });
+
+  test('keypad: digits and "." on the keypad (0x59-0x63), letters on the main keys, Keypad Enter at the end', () => {
+    const release = zeros(8);
+    expect(bootKeyboardReports('1.0a', { keypad: true }).map(hex)).toEqual([
+      '0000590000000000', // Keypad 1
+      release,
+      '0000630000000000', // Keypad .
+      release,
+      '0000620000000000', // Keypad 0
+      release,
+      '0000040000000000', // a: no key on the keypad
+      release,
+      '0000580000000000', // Keypad Enter
+      release,
+    ]);
+    expect([...KEYPAD_LAYOUT].map(([c, k]) => `${c}${k.usage.toString(16)}`).sort()).toEqual(
+      [
+        '*55',
+        '+57',
+        '-56',
+        '.63',
+        '/54',
+        '062',
+        '159',
+        '25a',
+        '35b',
+        '45c',
+        '55d',
+        '65e',
+        '75f',
+        '860',
+        '961',
+      ].sort(),
+    );
   });
 
   test('a character outside the US layout is refused, named', () => {

@@ -6,12 +6,16 @@
  *   supports: 64-byte reports of report ID, length, 3-byte AIM identifier, 56 data bytes, 2 reserved
  *   bytes and a "more data follows" flag. A long code spans several reports.
  * - USB boot-keyboard input reports (HID 1.11 appendix B.1) as a keyboard-wedge scanner types them,
- *   US layout, one press and one release per character, Enter at the end.
- * - Faults: noise reports a HID POS decoder must drop, the keyboard ErrorRollOver report, and a key
+ *   US layout (or the keypad, for a scanner set to keypad emulation), one press and one release per
+ *   character, Enter at the end.
+ * - Faults: split reports (`splitAt`: a code cut across reports at any byte, not only where a report
+ *   is full), noise reports a HID POS decoder must drop, the keyboard ErrorRollOver report, and a key
  *   still held when the next is pressed (n-key rollover).
  *
- * The operating system never splits a HID report, so there is no "split report" fault here: a code
- * cut off mid-way is {@link hidPosReports} sent in part before an unplug (see fake-hid.ts).
+ * Split reports: the operating system never splits one HID report, but a scanner may end a report
+ * before it is full and carry on with the rest of the code in the next one (some send each block
+ * as their decoder yields it), so report boundaries may fall anywhere in a code. A code cut off
+ * mid-way and never finished is {@link hidPosReports} sent in part before an unplug (fake-hid.ts).
  *
  * This file keeps its own US layout table on purpose: the wedge decoder in drivers/scanner has its
  * own, and a test cross-checks the two rather than one being derived from the other.
@@ -53,13 +57,21 @@ export interface HidPosReportOptions {
   aim?: string;
   /** Byte 0 of every report; default 0x02. */
   reportId?: number;
+  /**
+   * Split reports: byte offsets into the code at which a report ends early and the next one takes
+   * over, strictly increasing, each in 1..length−1 (`[1, 5]` sends 1 byte, then 4, then the rest).
+   * A part longer than 56 bytes is still cut every 56 bytes. Default none: every report but the
+   * last is full.
+   */
+  splitAt?: readonly number[];
 }
 
 /**
  * The HID POS reports of one scanned code. `data` as a string is encoded as UTF-8. Each report is
- * exactly 64 bytes; a code longer than 56 bytes spans ⌈length / 56⌉ reports, every one but the last
- * with the "more data follows" byte set. An empty code is one report of length 0.
- * Throws BAD_INPUT (AIM not 3 ASCII characters), BAD_OPTION (report ID not 0..255).
+ * exactly 64 bytes; a code longer than 56 bytes spans ⌈length / 56⌉ reports (more with `splitAt`),
+ * every one but the last with the "more data follows" byte set. An empty code is one report of
+ * length 0. Throws BAD_INPUT (AIM not 3 ASCII characters), BAD_OPTION (report ID not 0..255, a
+ * split point out of range or out of order).
  */
 export function hidPosReports(data: Uint8Array | string, options: HidPosReportOptions = {}): Buffer[] {
   const aim = options.aim ?? DEFAULT_AIM;
@@ -72,19 +84,41 @@ export function hidPosReports(data: Uint8Array | string, options: HidPosReportOp
   }
   checkByte(reportId, 'reportId');
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-  const count = Math.max(1, Math.ceil(bytes.length / HID_POS_DATA_BYTES));
-  const reports: Buffer[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const chunk = bytes.subarray(i * HID_POS_DATA_BYTES, (i + 1) * HID_POS_DATA_BYTES);
+  const chunks = reportChunks(bytes, options.splitAt ?? []);
+  return chunks.map((chunk, i) => {
     const report = Buffer.alloc(HID_POS_REPORT_SIZE);
     report[HID_POS_OFFSET.reportId] = reportId;
     report[HID_POS_OFFSET.length] = chunk.length;
     report.write(aim, HID_POS_OFFSET.aim, 'ascii');
     chunk.copy(report, HID_POS_OFFSET.data);
-    report[HID_POS_OFFSET.more] = i < count - 1 ? 0x01 : 0x00;
-    reports.push(report);
+    report[HID_POS_OFFSET.more] = i < chunks.length - 1 ? 0x01 : 0x00;
+    return report;
+  });
+}
+
+/** The data of each report: the code cut at `splitAt`, and every 56 bytes within a longer part. */
+function reportChunks(bytes: Buffer, splitAt: readonly number[]): Buffer[] {
+  let previous = 0;
+  for (const at of splitAt) {
+    if (!Number.isInteger(at) || at <= previous || at >= bytes.length) {
+      throw new ScannerSimError(
+        'BAD_OPTION',
+        `Invalid split point ${at} in [${splitAt.join(', ')}]: expected increasing whole numbers from 1 to ${bytes.length - 1} (the code is ${bytes.length} bytes)`,
+      );
+    }
+    previous = at;
   }
-  return reports;
+  const chunks: Buffer[] = [];
+  const ends = [...splitAt, bytes.length];
+  let start = 0;
+  for (const end of ends) {
+    do {
+      const stop = Math.min(end, start + HID_POS_DATA_BYTES);
+      chunks.push(bytes.subarray(start, stop));
+      start = stop;
+    } while (start < end);
+  }
+  return chunks;
 }
 
 /** One key of the US layout: its keyboard usage (page 0x07) and whether Shift is held with it. */
@@ -98,6 +132,21 @@ export interface KeyStroke {
  * key that types it. Control keys are in {@link CONTROL_KEYS}.
  */
 export const US_LAYOUT: ReadonlyMap<string, KeyStroke> = buildUsLayout();
+
+/**
+ * The keypad (HID Usage Tables, keyboard page 0x54–0x63), which a scanner set to "keypad emulation"
+ * types digits and `. / * - +` on; its Enter is Keypad Enter (0x58). Shift does not change them.
+ */
+export const KEYPAD_LAYOUT: ReadonlyMap<string, KeyStroke> = new Map([
+  ...Array.from('1234567890', (d, i): [string, KeyStroke] => [d, { usage: 0x59 + i, shift: false }]),
+  ['/', { usage: 0x54, shift: false }],
+  ['*', { usage: 0x55, shift: false }],
+  ['-', { usage: 0x56, shift: false }],
+  ['+', { usage: 0x57, shift: false }],
+  ['.', { usage: 0x63, shift: false }],
+]);
+/** Keyboard usage of Keypad Enter. */
+export const KEY_KEYPAD_ENTER = 0x58;
 
 /** Characters a text may hold that type a control key rather than a printable character. */
 export const CONTROL_KEYS: ReadonlyMap<string, KeyStroke> = new Map([
@@ -143,22 +192,30 @@ function buildUsLayout(): Map<string, KeyStroke> {
 export interface BootKeyboardReportOptions {
   /** Type Enter after the text, as wedge scanners are set up to; default true. */
   enter?: boolean;
+  /**
+   * Keypad emulation: the characters the keypad has ({@link KEYPAD_LAYOUT}) are typed on it, the
+   * rest on the main keys, and the Enter at the end is Keypad Enter. Default false.
+   */
+  keypad?: boolean;
 }
 
 /**
  * The boot-keyboard reports of a wedge scanner typing `text`: for each character a press report
  * (its usage in byte 2, the left Shift bit in byte 0 when needed) then a release report (all zero);
- * then Enter pressed and released unless `enter: false`. `\t` types Tab and `\n` Enter.
+ * then Enter pressed and released unless `enter: false`. `\t` types Tab and `\n` Enter. With
+ * `keypad`, digits and `. / * - +` are typed on the keypad and the last Enter is Keypad Enter.
  * Throws BAD_INPUT naming the first character outside the US layout (this is a test generator:
  * it never guesses).
  */
 export function bootKeyboardReports(text: string, options: BootKeyboardReportOptions = {}): Buffer[] {
   const reports: Buffer[] = [];
   for (const ch of text) {
-    const key = keyFor(ch);
+    const key = (options.keypad ? KEYPAD_LAYOUT.get(ch) : undefined) ?? keyFor(ch);
     reports.push(keyboardReport(key.shift ? MODIFIER_LEFT_SHIFT : 0, [key.usage]), keyboardReport(0, []));
   }
-  if (options.enter ?? true) reports.push(keyboardReport(0, [KEY_ENTER]), keyboardReport(0, []));
+  if (options.enter ?? true) {
+    reports.push(keyboardReport(0, [options.keypad ? KEY_KEYPAD_ENTER : KEY_ENTER]), keyboardReport(0, []));
+  }
   return reports;
 }
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { hidPosReports } from '../../../test-hardware/scanner-sim/hid-reports.ts';
 import { HID_POS_DATA_MAX, HidPosReassembler } from './hid-pos.ts';
 
 /** A 64-byte HID POS report in the layout hid-pos.ts documents, written out by hand. */
@@ -32,6 +33,13 @@ describe('HID POS reports', () => {
     expect(text(r.push(report(code.slice(112)))?.data)).toBe(code);
   });
 
+  it('joins a code split where reports are not full (1, 4, 4, 8 and 1 bytes)', () => {
+    const r = new HidPosReassembler();
+    const parts = ['2', '8123', '4567', '89012345'];
+    for (const part of parts) expect(r.push(report(part, { more: true }))).toBeUndefined();
+    expect(text(r.push(report('6'))?.data)).toBe('281234567890123456');
+  });
+
   it('drops noise reports and recovers on the next code', () => {
     const r = new HidPosReassembler();
     expect(r.push(Buffer.from([0x01, 0x00, 0x05]))).toBeUndefined(); // too short, another report ID
@@ -41,11 +49,17 @@ describe('HID POS reports', () => {
     expect(r.dropped).toBeGreaterThan(0);
   });
 
-  it('drops a code interrupted by noise instead of passing on half of it', () => {
+  it('drops a code interrupted by noise, the rest of it too, and reads the next code', () => {
     const r = new HidPosReassembler();
     r.push(report('2812345678', { more: true }));
     r.push(Buffer.alloc(64, 0xff));
-    expect(r.push(report('90123456'))?.data).toEqual(Buffer.from('90123456'));
+    // The rest of '281234567890123456': not a code of its own.
+    expect(r.push(report('90123456'))).toBeUndefined();
+    expect(text(r.push(report('134567890123456789'))?.data)).toBe('134567890123456789');
+    // Its rest never came, and a code of another symbology starts: that one is read.
+    r.push(report('2812345678', { more: true }));
+    r.push(report('noise', { id: 0x04 }));
+    expect(text(r.push(report('6901234567892', { aim: ']E0' }))?.data)).toBe('6901234567892');
   });
 
   it('drops a code whose continuation never came when another symbology starts', () => {
@@ -58,7 +72,9 @@ describe('HID POS reports', () => {
     const r = new HidPosReassembler({ maxBytes: 100 });
     expect(r.push(report('x'.repeat(56), { more: true }))).toBeUndefined();
     expect(r.push(report('x'.repeat(56), { more: true }))).toBeUndefined();
-    expect(r.push(report('end'))?.data).toEqual(Buffer.from('end'));
+    expect(r.push(report('x'.repeat(56), { more: true }))).toBeUndefined();
+    expect(r.push(report('end'))).toBeUndefined(); // the last part of the dropped code
+    expect(r.push(report('next'))?.data).toEqual(Buffer.from('next'));
   });
 
   it('never throws, and emits exactly the codes sent that noise did not cut (property)', () => {
@@ -79,7 +95,7 @@ describe('HID POS reports', () => {
         .map((x) => Buffer.from([0x02, 57 + ((x[1] ?? 0) % 199), ...x.subarray(2)])),
     );
     const item = fc.record({
-      code: fc.uint8Array({ minLength: 1, maxLength: 200 }),
+      code: fc.uint8Array({ minLength: 1, maxLength: 200, size: 'max' }),
       noiseAt: fc.option(fc.tuple(fc.nat(5), noise), { nil: undefined }),
     });
     fc.assert(
@@ -105,16 +121,29 @@ describe('HID POS reports', () => {
   });
 
   it('a code split over reports comes out whole for any split (property)', () => {
+    // Split points anywhere in the code (the generator also cuts every 56 bytes within a part).
+    // `size: 'max'`: fast-check's default size keeps arrays to about 10 items, one report's worth.
+    const codeAndSplits = fc
+      .uint8Array({ minLength: 1, maxLength: 500, size: 'max' })
+      .chain((data) =>
+        fc.tuple(
+          fc.constant(data),
+          data.length < 2
+            ? fc.constant([] as number[])
+            : fc
+                .uniqueArray(fc.integer({ min: 1, max: data.length - 1 }), { maxLength: 40 })
+                .map((points) => points.sort((a, b) => a - b)),
+        ),
+      );
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 500 }), (data) => {
+      fc.property(codeAndSplits, ([data, splitAt]) => {
         const r = new HidPosReassembler();
-        const out: Uint8Array[] = [];
-        for (let i = 0; i < data.length; i += HID_POS_DATA_MAX) {
-          const part = Buffer.from(data.subarray(i, i + HID_POS_DATA_MAX)).toString('latin1');
-          const scan = r.push(report(part, { more: i + HID_POS_DATA_MAX < data.length }));
-          if (scan) out.push(scan.data);
-        }
-        expect(out).toEqual([Buffer.from(data)]);
+        const reports = hidPosReports(data, { splitAt });
+        expect(reports.length).toBeGreaterThanOrEqual(splitAt.length + 1);
+        const out = reports.map((x) => r.push(x));
+        // Nothing before the last report, then the code whole.
+        expect(out.slice(0, -1).every((scan) => scan === undefined)).toBe(true);
+        expect(out.at(-1)?.data).toEqual(Buffer.from(data));
       }),
     );
   });

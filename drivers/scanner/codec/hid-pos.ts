@@ -11,7 +11,12 @@
  *
  * A long code spans several reports; this reassembler joins them. A report that doesn't fit the
  * layout (another report ID, a length over 56, too short) is noise: it is dropped, and so is a code
- * that it interrupts, because its bytes could not be trusted to be whole.
+ * that it interrupts, because its bytes could not be trusted to be whole. So is the rest of that
+ * code: nothing in a report says it is a code's first, so the continuation after the noise would
+ * otherwise come out as a code of its own (its tail, never sent as such). Its reports are dropped
+ * up to its last one (more-data flag clear), or until a report with another AIM identifier starts
+ * a new code. A code over the size limit is dropped the same way. The cost is that when the
+ * continuation itself was lost, the next code is dropped too and has to be scanned again.
  */
 import { type Symbology, symbologyOf } from './aim.ts';
 
@@ -43,6 +48,8 @@ export class HidPosReassembler {
   private parts: Buffer[] = [];
   private length = 0;
   private aim = '';
+  /** The AIM identifier of a code being dropped up to its last report (see above), or null. */
+  private skippingAim: string | null = null;
   /** Bytes dropped since the last complete code (noise), for diagnostics. */
   dropped = 0;
 
@@ -56,10 +63,19 @@ export class HidPosReassembler {
     const n = report[1] ?? 0xff;
     if (report.length <= MORE_OFFSET || report[0] !== this.reportId || n > HID_POS_DATA_MAX) {
       this.dropped += report.length;
-      this.reset();
+      this.skipRest();
       return undefined;
     }
     const aim = String.fromCharCode(report[2] as number, report[3] as number, report[4] as number);
+    if (this.skippingAim !== null) {
+      if (aim === this.skippingAim) {
+        // The rest of a code that was dropped: not a code of its own.
+        this.dropped += n;
+        if (report[MORE_OFFSET] !== 0x01) this.skippingAim = null;
+        return undefined;
+      }
+      this.skippingAim = null; // another symbology: a new code began
+    }
     if (this.parts.length > 0 && aim !== this.aim) {
       // A new code began before the last one's final report: the old one is incomplete.
       this.dropped += this.length;
@@ -70,7 +86,8 @@ export class HidPosReassembler {
     this.length += n;
     if (this.length > this.maxBytes) {
       this.dropped += this.length;
-      this.reset();
+      if (report[MORE_OFFSET] === 0x01) this.skipRest();
+      else this.reset();
       return undefined;
     }
     if (report[MORE_OFFSET] === 0x01) return undefined;
@@ -85,5 +102,13 @@ export class HidPosReassembler {
     this.parts = [];
     this.length = 0;
     this.aim = '';
+    this.skippingAim = null;
+  }
+
+  /** Drops the code being received, and the reports of it still to come. */
+  private skipRest(): void {
+    const interrupted = this.parts.length > 0 ? this.aim : this.skippingAim;
+    this.reset();
+    this.skippingAim = interrupted;
   }
 }
