@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openPtyPair, PTY_SKIP_REASON, type PtyPair, SKIP_PTY } from '../../test-hardware/pty.ts';
 import { FakeHidBackend } from '../../test-hardware/scanner-sim/fake-hid.ts';
 import {
@@ -16,9 +16,15 @@ import {
   rolloverReport,
 } from '../../test-hardware/scanner-sim/hid-reports.ts';
 import { SerialScannerSimulator } from '../../test-hardware/scanner-sim/serial-scanner.ts';
+import type { HidBackend } from '../transport/hid.ts';
 import { BaseTransport, TransportError } from '../transport/transport.ts';
 import type { RawScan } from './raw-scan.ts';
-import { Scanner, type ScannerStatus } from './scanner.ts';
+import {
+  DEFAULT_RECONNECT_INITIAL_MS,
+  DEFAULT_RECONNECT_MAX_MS,
+  Scanner,
+  type ScannerStatus,
+} from './scanner.ts';
 
 const NEWLAND_POS = {
   vendorId: 0x1eab,
@@ -139,6 +145,46 @@ describe('HID POS scanner', () => {
     expect(scanner.status().device?.path).toBe(pos.path);
   });
 
+  it('opens the unit whose serial number is in the address, not another of the same model, also after re-enumeration', async () => {
+    const hid = new FakeHidBackend();
+    // The other unit is listed first: a driver that ignored the serial number would take it.
+    const other = hid.plug({ ...NEWLAND_POS, serialNumber: 'NL009' });
+    let mine = hid.plug(NEWLAND_POS);
+    const scanner = new Scanner({ address: 'hid:1eab:1310:NL001', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    expect(await scanner.start()).toMatchObject({
+      state: 'ready',
+      device: { path: mine.path, serialNumber: 'NL001' },
+    });
+    other.sendAll(hidPosReports('134567890123456789'));
+    mine.sendAll(hidPosReports('281234567890123456'));
+    await w.until(() => w.scans.length === 1);
+
+    // Unplugged: the other unit is still there, and is not taken instead.
+    mine.unplug();
+    await w.until(
+      () => scanner.status().state === 'ready' || /serial number/.test(scanner.status().reason ?? ''),
+    );
+    expect(scanner.status()).toMatchObject({
+      state: 'reconnecting',
+      reason: 'No USB scanner 1eab:1310 with serial number NL001 is plugged in.',
+    });
+    expect(other.openSources).toBe(0);
+
+    // Plugged in again it re-enumerates after the other unit, at a new path: found by serial number.
+    mine = mine.replug();
+    await w.until(() => scanner.status().state === 'ready');
+    expect(scanner.status()).toMatchObject({
+      disconnects: 1,
+      device: { path: mine.path, serialNumber: 'NL001' },
+    });
+    other.sendAll(hidPosReports('134567890123456780'));
+    mine.sendAll(hidPosReports('6901234567892', { aim: ']E0' }));
+    await w.until(() => w.scans.length === 2);
+    expect(w.texts()).toEqual(['281234567890123456', '6901234567892']);
+    expect(other.openSources).toBe(0);
+  });
+
   it('tells a scanner in the wrong mode what to set', async () => {
     const hid = new FakeHidBackend();
     hid.plug(NEWLAND_KBD);
@@ -171,6 +217,65 @@ describe('HID POS scanner', () => {
   });
 });
 
+describe('reconnect backoff', () => {
+  /** A HID backend that notes the (fake) time of every attempt to find the scanner. */
+  function countingBackend(hid: FakeHidBackend, attempts: number[]): HidBackend {
+    return {
+      devices: async () => {
+        attempts.push(Date.now());
+        return hid.devices();
+      },
+      open: (device) => hid.open(device),
+    };
+  }
+  const gaps = (times: number[]) => times.slice(1).map((t, i) => t - (times[i] as number));
+
+  it('waits twice as long after each failed attempt, up to the cap, and starts over after a success', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const hid = new FakeHidBackend();
+    const attempts: number[] = [];
+    const backend = countingBackend(hid, attempts);
+    const scanner = new Scanner({
+      address: 'hid:1eab:1310:NL001',
+      loadHid: async () => backend,
+      reconnect: { initialMs: 100, maxMs: 1_000 },
+    });
+    try {
+      expect((await scanner.start()).state).toBe('reconnecting');
+      await vi.advanceTimersByTimeAsync(3_500);
+      expect(gaps(attempts)).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+
+      const device = hid.plug(NEWLAND_POS);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(scanner.status().state).toBe('ready');
+      const connectedAt = attempts.at(-1) as number;
+      device.unplug();
+      await vi.advanceTimersByTimeAsync(1_500);
+      // A fresh outage starts from the initial delay again.
+      expect(gaps([connectedAt, ...attempts.filter((t) => t > connectedAt)])).toEqual([100, 200, 400, 800]);
+    } finally {
+      await scanner.stop();
+      vi.useRealTimers();
+    }
+  });
+
+  it('by default starts at 200 ms and is capped at 5 s', async () => {
+    expect([DEFAULT_RECONNECT_INITIAL_MS, DEFAULT_RECONNECT_MAX_MS]).toEqual([200, 5_000]);
+    vi.useFakeTimers({ now: 0 });
+    const attempts: number[] = [];
+    const backend = countingBackend(new FakeHidBackend(), attempts);
+    const scanner = new Scanner({ address: 'hid:1eab:1310', loadHid: async () => backend });
+    try {
+      await scanner.start();
+      await vi.advanceTimersByTimeAsync(200 + 400 + 800 + 1_600 + 3_200 + 5_000 + 5_000);
+      expect(gaps(attempts)).toEqual([200, 400, 800, 1_600, 3_200, 5_000, 5_000]);
+    } finally {
+      await scanner.stop();
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('keyboard-wedge scanner through HID', () => {
   it('decodes boot-keyboard reports with shift and rollover, and marks a garbled code', async () => {
     const hid = new FakeHidBackend();
@@ -192,6 +297,41 @@ describe('keyboard-wedge scanner through HID', () => {
     expect(w.scans[1]?.symbology).toBe('ean-13');
     expect(w.scans[2]?.fault).toMatch(/keys without a character/);
   });
+
+  it('drops a half-typed code on unplug, and after the replug is the same unit, not another of the same model', async () => {
+    const hid = new FakeHidBackend();
+    const other = hid.plug({ ...NEWLAND_KBD, serialNumber: 'NL003' });
+    let mine = hid.plug(NEWLAND_KBD);
+    const scanner = new Scanner({ address: 'wedge:1eab:1303:NL002', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    expect(await scanner.start()).toMatchObject({
+      state: 'ready',
+      device: { path: mine.path, serialNumber: 'NL002' },
+    });
+    other.sendAll(bootKeyboardReports('134567890123456789'));
+    mine.sendAll(bootKeyboardReports('28123456', { enter: false })); // the cable goes mid-code
+    mine.unplug();
+    await w.until(
+      () => scanner.status().state === 'ready' || /serial number/.test(scanner.status().reason ?? ''),
+    );
+    expect(scanner.status()).toMatchObject({
+      state: 'reconnecting',
+      reason: 'No USB scanner 1eab:1303 with serial number NL002 is plugged in.',
+    });
+    mine = mine.replug();
+    await w.until(() => scanner.status().state === 'ready');
+    expect(scanner.status()).toMatchObject({
+      uri: 'wedge:1eab:1303:NL002',
+      disconnects: 1,
+      device: { path: mine.path, serialNumber: 'NL002' },
+    });
+    other.sendAll(bootKeyboardReports('134567890123456780'));
+    mine.sendAll(bootKeyboardReports('6901234567892'));
+    await w.until(() => w.scans.length === 1);
+    // Not '281234566901234567892': the half code before the unplug is gone.
+    expect(w.texts()).toEqual(['6901234567892']);
+    expect(w.scans[0]?.fault).toBeUndefined();
+  });
 });
 
 /** A serial line through the transport seam: the test hands the driver bytes as the OS would. */
@@ -202,6 +342,10 @@ class SeamSerial extends BaseTransport {
   protected async doClose(): Promise<void> {}
   feed(text: string) {
     this.received(Buffer.from(text, 'latin1'));
+  }
+  /** The cable is pulled: `close` with DISCONNECTED. */
+  unplug() {
+    this.lost(new TransportError('DISCONNECTED', 'serial:seam went away: the cable was pulled.'));
   }
 }
 
@@ -225,6 +369,26 @@ describe('serial scanner timing', () => {
     now = 1_000;
     await w.until(() => w.scans.length === 1, 2_000);
     expect(w.texts()).toEqual(['281234567890123456']);
+  });
+
+  it('never passes on a half code cut by an unplug, even after its inter-byte timeout has passed', async () => {
+    const line = new SeamSerial();
+    const scanner = new Scanner({
+      address: 'serial:/dev/seam?suffix=cr&timeout=20',
+      openSerial: () => line,
+      ...fast,
+    });
+    const w = watch(scanner);
+    await scanner.start();
+    line.feed('281234567');
+    line.unplug();
+    expect(scanner.status()).toMatchObject({ state: 'reconnecting', disconnects: 1 });
+    await w.until(() => scanner.status().state === 'ready'); // reopened: the seam is "plugged in" again
+    await new Promise((r) => setTimeout(r, 100)); // well past the 20 ms inter-byte timeout
+    expect(w.scans).toEqual([]);
+    line.feed('6901234567892\r');
+    await w.until(() => w.scans.length === 1);
+    expect(w.texts()).toEqual(['6901234567892']);
   });
 });
 
@@ -289,7 +453,9 @@ describe.skipIf(SKIP_PTY)(`serial scanner on a real PTY (${PTY_SKIP_REASON})`, (
     await scanner.start();
     await sim.unplugMidCode('281234567890123456');
     await w.until(() => scanner.status().state === 'reconnecting');
-    await new Promise((r) => setTimeout(r, 120));
+    // Past the inter-byte timeout (SLACK_MS) of the half code: a timer left running, or bytes left
+    // in the framer, would pass it on by now.
+    await new Promise((r) => setTimeout(r, SLACK_MS + 200));
     expect(w.scans).toEqual([]);
     expect(scanner.status().disconnects).toBe(1);
   });

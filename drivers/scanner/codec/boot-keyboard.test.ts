@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bootKeyboardReports, rolloverReport } from '../../../test-hardware/scanner-sim/hid-reports.ts';
 import { BootKeyboardDecoder } from './boot-keyboard.ts';
 
 /** Hand-written boot-keyboard reports: [modifiers, 0, keys...]. */
@@ -50,6 +51,76 @@ describe('boot-keyboard reports', () => {
   it('emits nothing for Enter alone and handles keypad digits and keypad Enter', () => {
     expect(feed([r(0, 0x28), UP])).toEqual([]);
     expect(feed([r(0, 0x59), UP, r(0, 0x62), UP, r(0, 0x58), UP])).toEqual([{ text: '10', spoiled: false }]);
+  });
+
+  it('decodes the keypad\'s "." and operators (a scanner in keypad emulation)', () => {
+    // Keypad 1 (0x59), Keypad . (0x63), Keypad 5 (0x5d), then Keypad / * - + (0x54-0x57), Keypad Enter.
+    const keys = [0x59, 0x63, 0x5d, 0x54, 0x55, 0x56, 0x57];
+    expect(feed([...keys.flatMap((k) => [r(0, k), UP]), r(0, 0x58), UP])).toEqual([
+      { text: '1.5/*-+', spoiled: false },
+    ]);
+    // An amount typed on the keypad, as the generator types it.
+    expect(feed(bootKeyboardReports('12.50', { keypad: true }))).toEqual([{ text: '12.50', spoiled: false }]);
+  });
+
+  it('marks a code longer than its limit as spoiled rather than passing on a part of it', () => {
+    const d = new BootKeyboardDecoder({ maxChars: 8 });
+    expect(bootKeyboardReports('281234567890123456').flatMap((x) => d.push(x))).toEqual([
+      { text: '28123456', spoiled: true },
+    ]);
+    // 8 characters fit; the next code is whole again.
+    expect(bootKeyboardReports('69012345').flatMap((x) => d.push(x))).toEqual([
+      { text: '69012345', spoiled: false },
+    ]);
+  });
+
+  it('emits every code sent, and nothing that was not sent unless it is marked spoiled (property)', () => {
+    // A character of the US layout, as the generator types it; Tab included (some codes hold one).
+    const char = fc.oneof(
+      fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      fc.constant('\t'),
+    );
+    const code = fc.record({
+      text: fc.string({ unit: char, minLength: 1, maxLength: 40, size: 'max' }),
+      // Per character: typed on the keypad when it has the key (keypad emulation), or not.
+      keypad: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+      keypadEnter: fc.boolean(),
+      rightShift: fc.boolean(),
+      // ErrorRollOver reports inserted after these report positions: they change nothing.
+      rollover: fc.array(fc.nat(), { maxLength: 3 }),
+      // A key without a character (F1-F12) typed at this report position: the code is spoiled.
+      stray: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0x3a, max: 0x45 })), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(code, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 48 }),
+        (codes, maxChars) => {
+          const d = new BootKeyboardDecoder({ maxChars });
+          const out: { text: string; spoiled: boolean }[] = [];
+          for (const c of codes) {
+            const reports = [...c.text].flatMap((ch, i) =>
+              bootKeyboardReports(ch, { enter: false, keypad: c.keypad[i] === true }),
+            );
+            if (c.rightShift) for (const x of reports) if (x[0] === 0x02) x[0] = 0x20;
+            for (const at of c.rollover) reports.splice(at % (reports.length + 1), 0, rolloverReport());
+            if (c.stray) reports.splice(c.stray[0] % (reports.length + 1), 0, r(0, c.stray[1]), UP);
+            reports.push(...bootKeyboardReports('', { keypad: c.keypadEnter }));
+            for (const x of reports) out.push(...d.push(x));
+          }
+          // Never a code that was not sent, unless marked spoiled.
+          const sent = codes.map((c) => c.text);
+          for (const scan of out) if (!scan.spoiled) expect(sent).toContain(scan.text);
+          // And each code exactly once, in order: whole, or spoiled when a stray key or its length
+          // (over maxChars) damaged it.
+          expect(out.map((scan) => (scan.spoiled ? { spoiled: true } : scan))).toEqual(
+            codes.map((c) =>
+              c.stray || c.text.length > maxChars ? { spoiled: true } : { text: c.text, spoiled: false },
+            ),
+          );
+        },
+      ),
+    );
   });
 
   it('never throws, and a clean code contains only characters of the layout (property)', () => {
