@@ -9,6 +9,10 @@ export type ScannerSimErrorCode =
   | 'BAD_INPUT'
   /** An option value out of range (a negative delay, an unknown suffix, a report ID over 255). */
   | 'BAD_OPTION'
+  /** A program the simulator needs is not installed (socat); the message names the Debian package. */
+  | 'TOOL_MISSING'
+  /** socat ran but did not make the PTY pair. */
+  | 'PTY_FAILED'
   /** The device end of the PTY pair could not be opened. */
   | 'SERIAL_OPEN_FAILED'
   /** `type()` before `open()`, after `close()` or after `unplugMidCode()`. */

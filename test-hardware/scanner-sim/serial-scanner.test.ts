@@ -307,3 +307,21 @@ describe.skipIf(SKIP_PTY)(`suanpan sim scanner --pty (${PTY_SKIP_REASON})`, () =
     );
   });
 });
+
+describe('without socat', () => {
+  test('startScannerSimulator refuses with TOOL_MISSING naming the Debian package', async () => {
+    const pathBefore = process.env.PATH;
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'scanner-sim-nopath-'));
+    process.env.PATH = empty; // no socat on it
+    try {
+      await expect(startScannerSimulator()).rejects.toMatchObject({
+        name: 'ScannerSimError',
+        code: 'TOOL_MISSING',
+        message: expect.stringContaining('install the Debian package socat'),
+      });
+    } finally {
+      process.env.PATH = pathBefore;
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,6 +12,7 @@
  * a busy machine, so whatever is due when the simulator wakes goes out in one write: the pace holds
  * on average and the lateness does not add up over a long code.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -227,6 +228,9 @@ export class SerialScannerSimulator {
   }
 }
 
+/** The Debian package of socat, which makes the PTY pair. */
+export const SOCAT_PACKAGE = 'socat';
+
 export interface StartScannerSimulatorOptions {
   /** Where the PTY links go; default a fresh temporary folder, removed by `stop()`. */
   dir?: string;
@@ -242,12 +246,21 @@ export interface RunningScannerSimulator {
 }
 
 /**
- * Makes a PTY pair and a scanner simulator open on its device end. Throws what `openPtyPair` throws
- * (socat missing) and SERIAL_OPEN_FAILED; leaves nothing behind when it throws.
+ * Makes a PTY pair and a scanner simulator open on its device end. Throws TOOL_MISSING (socat is
+ * not installed: the message names the package), PTY_FAILED, SERIAL_OPEN_FAILED; leaves nothing
+ * behind when it throws.
  */
 export async function startScannerSimulator(
   options: StartScannerSimulatorOptions = {},
 ): Promise<RunningScannerSimulator> {
+  // Checked here, by name, so a missing program reads as what to install, not as a failure of socat.
+  const probe = spawnSync('socat', ['-V'], { stdio: 'ignore' });
+  if ((probe.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new ScannerSimError(
+      'TOOL_MISSING',
+      `The scanner simulator makes its serial line with socat, which is not installed: install the Debian package ${SOCAT_PACKAGE} (apt-get install ${SOCAT_PACKAGE}).`,
+    );
+  }
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-scanner-'));
   const removeDir = (): void => {
@@ -258,7 +271,13 @@ export async function startScannerSimulator(
     pair = await openPtyPair(dir);
   } catch (err) {
     removeDir();
-    throw err;
+    throw new ScannerSimError(
+      'PTY_FAILED',
+      `The scanner simulator could not make a PTY pair: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   const simulator = new SerialScannerSimulator({ pair, ...(options.log ? { log: options.log } : {}) });
   let stopping: Promise<void> | null = null;

@@ -1,8 +1,10 @@
 /**
  * The kiosk's side of a keyboard-wedge scanner the operating system owns: its keystrokes arrive as
- * key events in the window, like a person's. Each keydown goes through the shared
- * {@link WedgeDetector} (drivers/scanner/codec/wedge-detector.ts, the same one the host uses), and
- * this glue says what to do with the event, as plain data (use-wedge.ts does it to the DOM):
+ * key events in the window, like a person's. Each keydown goes through the {@link WedgeDetector}
+ * (drivers/scanner/codec/wedge-detector.ts: pure, free of Node and the DOM, so the kiosk can run it;
+ * only the kiosk does, the host never sees these keys and gets each scan told from typing through
+ * `POST /api/scan`), and this glue says what to do with the event, as plain data (use-wedge.ts does
+ * it to the DOM):
  *
  * - `hold`: stop the event, its key is held back (a burst that may be a scan) or ended a scan;
  * - `release`: keys held back earlier that turn out to be a person's typing, to be applied now, in
