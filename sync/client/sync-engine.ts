@@ -23,9 +23,14 @@ import { DEFAULT_CANCEL_AFTER_MS, type Resolution, resolvePayment } from './in-d
 /** Payments per upload: large enough to amortise a round trip and a commit, small enough for a
  * rural link to carry one batch within the request timeout. */
 export const DEFAULT_UPLOAD_BATCH = 500;
-/** Two batches in flight keep both the terminal and the core busy; more only queue at the core,
- * which takes one terminal's batches one at a time. */
-export const DEFAULT_PIPELINE_DEPTH = 2;
+/**
+ * Three batches in flight: while the terminal records one batch's results (its slowest step, a
+ * commit of a thousand entries), the core commits the next and has a third parsed and waiting for
+ * the terminal's lock, so it never idles on the terminal. With two, the core sat idle whenever the
+ * recording outlasted its commit (bench: 8,800–9,100 payments/s against 9,000–10,200 with three).
+ * More only queue at the core, which takes one terminal's batches one at a time.
+ */
+export const DEFAULT_PIPELINE_DEPTH = 3;
 export const DEFAULT_RETRY_BASE_MS = 1_000;
 /** A terminal offline for days retries at least once a minute once the link is back. */
 export const DEFAULT_RETRY_CAP_MS = 60_000;
