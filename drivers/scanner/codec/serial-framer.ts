@@ -38,6 +38,8 @@ export class SerialFramer {
   private lastByteAt = 0;
   /** The previous byte ended a frame with CR (a LF may follow). */
   private afterCr = false;
+  /** The previous byte of this frame was a CR, kept or dropped (under `lf`, a LF makes it the suffix's). */
+  private previousCr = false;
   /** Bytes over `maxBytes` are counted, not kept; the frame is reported as overlong. */
   private overflow = 0;
 
@@ -53,12 +55,20 @@ export class SerialFramer {
     for (const byte of chunk) {
       const afterCr = this.afterCr;
       this.afterCr = false;
+      const previousCr = this.previousCr;
+      this.previousCr = byte === CR;
       if (this.suffix !== 'none') {
         if (byte === LF && afterCr && this.suffix !== 'lf') continue; // the LF of a CRLF
         const ends =
           (this.suffix === 'lf' && byte === LF) || (this.suffix !== 'lf' && (byte === CR || byte === LF));
         if (ends) {
-          if (this.suffix === 'lf' && this.buf.at(-1) === CR) this.buf.pop();
+          // Under `lf`, the CR of a CRLF is the suffix's, not data: take it back off. In a frame
+          // over `maxBytes` it was counted as dropped (every byte after the first dropped one is),
+          // so it comes off that count, not off the bytes kept.
+          if (this.suffix === 'lf' && previousCr) {
+            if (this.overflow > 0) this.overflow--;
+            else this.buf.pop();
+          }
           this.afterCr = byte === CR;
           const frame = this.take(true);
           if (frame) out.push(frame);
@@ -90,6 +100,7 @@ export class SerialFramer {
     this.buf = [];
     this.overflow = 0;
     this.afterCr = false;
+    this.previousCr = false;
   }
 
   private take(terminated: boolean): SerialFrame | undefined {
@@ -97,6 +108,7 @@ export class SerialFramer {
     const frame = { bytes: Uint8Array.from(this.buf), terminated, dropped: this.overflow };
     this.buf = [];
     this.overflow = 0;
+    this.previousCr = false;
     return frame;
   }
 }
