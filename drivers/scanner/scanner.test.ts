@@ -18,6 +18,7 @@ import {
 import { SerialScannerSimulator } from '../../test-hardware/scanner-sim/serial-scanner.ts';
 import type { HidBackend } from '../transport/hid.ts';
 import { BaseTransport, TransportError } from '../transport/transport.ts';
+import { DEFAULT_MAX_KEYBOARD_CHARS } from './codec/boot-keyboard.ts';
 import type { RawScan } from './raw-scan.ts';
 import {
   DEFAULT_RECONNECT_INITIAL_MS,
@@ -296,6 +297,20 @@ describe('keyboard-wedge scanner through HID', () => {
     expect(w.texts().slice(0, 2)).toEqual(['WIFI:T:WPA;S:Shop;P:Pa$$w0rd!;;', '6901234567892']);
     expect(w.scans[1]?.symbology).toBe('ean-13');
     expect(w.scans[2]?.fault).toMatch(/keys without a character/);
+  });
+
+  it('drops a code over the length limit, saying so rather than blaming the keyboard layout', async () => {
+    const hid = new FakeHidBackend();
+    const device = hid.plug(NEWLAND_KBD);
+    const scanner = new Scanner({ address: 'wedge:1eab:1303:NL002', loadHid: async () => hid, ...fast });
+    const w = watch(scanner);
+    await scanner.start();
+    // Codes run together (no Enter between them) past the decoder's limit.
+    device.sendAll(bootKeyboardReports('2'.repeat(DEFAULT_MAX_KEYBOARD_CHARS + 5)));
+    await w.until(() => w.scans.length === 1);
+    expect(w.scans[0]?.fault).toBe(
+      `the code was longer than the limit of ${DEFAULT_MAX_KEYBOARD_CHARS} characters (5 more were typed), so it was dropped: check the scanner sends Enter after each code`,
+    );
   });
 
   it('drops a half-typed code on unplug, and after the replug is the same unit, not another of the same model', async () => {

@@ -20,7 +20,7 @@ import { SerialTransport } from '../transport/serial.ts';
 import { type Transport, TransportError } from '../transport/transport.ts';
 import { formatScannerUri, parseScannerUri, type ScannerAddress } from './address.ts';
 import { type Symbology, splitAimPrefix } from './codec/aim.ts';
-import { BootKeyboardDecoder } from './codec/boot-keyboard.ts';
+import { BootKeyboardDecoder, keyboardScanFault } from './codec/boot-keyboard.ts';
 import { DEFAULT_DUPLICATE_WINDOW_MS, DuplicateFilter } from './codec/dedupe.ts';
 import { HID_POS_USAGE_PAGE, HidPosReassembler } from './codec/hid-pos.ts';
 import { SerialFramer } from './codec/serial-framer.ts';
@@ -254,13 +254,7 @@ export class Scanner extends EventEmitter<{ scan: [RawScan]; status: [ScannerSta
       onReport = (report) => {
         for (const typed of keyboard.push(report)) {
           const { symbology, data } = splitAimPrefix(Buffer.from(typed.text, 'latin1'));
-          this.emitScan(
-            data,
-            symbology,
-            typed.spoiled
-              ? 'keys without a character (or Ctrl/Alt combinations) were typed inside this code: check the scanner is set to a US keyboard layout'
-              : undefined,
-          );
+          this.emitScan(data, symbology, keyboardScanFault(typed));
         }
       };
     }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bootKeyboardReports, rolloverReport } from '../../../test-hardware/scanner-sim/hid-reports.ts';
-import { BootKeyboardDecoder } from './boot-keyboard.ts';
+import { BootKeyboardDecoder, type KeyboardScan, keyboardScanFault } from './boot-keyboard.ts';
 
 /** Hand-written boot-keyboard reports: [modifiers, 0, keys...]. */
 const r = (modifiers: number, ...keys: number[]) =>
@@ -39,8 +39,12 @@ describe('boot-keyboard reports', () => {
   });
 
   it('marks a code with a key that has no character (F1, Ctrl+C) as spoiled', () => {
-    expect(feed([r(0, 0x1e), UP, r(0, 0x3a), UP, r(0, 0x28), UP])).toEqual([{ text: '1', spoiled: true }]);
-    expect(feed([r(0x01, 0x06), UP, r(0, 0x28), UP])).toEqual([{ text: '', spoiled: true }]);
+    expect(feed([r(0, 0x1e), UP, r(0, 0x3a), UP, r(0, 0x28), UP])).toEqual([
+      { text: '1', spoiled: true, unmappedKey: true },
+    ]);
+    expect(feed([r(0x01, 0x06), UP, r(0, 0x28), UP])).toEqual([
+      { text: '', spoiled: true, unmappedKey: true },
+    ]);
     // The next code is clean again.
     const d = new BootKeyboardDecoder();
     d.push(r(0, 0x3a));
@@ -66,12 +70,33 @@ describe('boot-keyboard reports', () => {
   it('marks a code longer than its limit as spoiled rather than passing on a part of it', () => {
     const d = new BootKeyboardDecoder({ maxChars: 8 });
     expect(bootKeyboardReports('281234567890123456').flatMap((x) => d.push(x))).toEqual([
-      { text: '28123456', spoiled: true },
+      { text: '28123456', spoiled: true, overlong: { limit: 8, dropped: 10 } },
     ]);
     // 8 characters fit; the next code is whole again.
     expect(bootKeyboardReports('69012345').flatMap((x) => d.push(x))).toEqual([
       { text: '69012345', spoiled: false },
     ]);
+  });
+
+  it('says why a code was spoiled: too long, or a key without a character, each in its own words', () => {
+    const scan = (reports: Buffer[], maxChars = 8) => {
+      const d = new BootKeyboardDecoder({ maxChars });
+      const [first] = reports.flatMap((x) => d.push(x));
+      return first as KeyboardScan;
+    };
+    const overlong = scan(bootKeyboardReports('281234567890123456'));
+    expect(keyboardScanFault(overlong)).toBe(
+      'the code was longer than the limit of 8 characters (10 more were typed), so it was dropped: check the scanner sends Enter after each code',
+    );
+    const f1 = scan([r(0, 0x1e), UP, r(0, 0x3a), UP, r(0, 0x28), UP]);
+    expect(f1).toEqual({ text: '1', spoiled: true, unmappedKey: true });
+    expect(keyboardScanFault(f1)).toMatch(/^keys without a character .*US keyboard layout$/);
+    expect(keyboardScanFault(f1)).not.toMatch(/longer/);
+    const both = scan([...bootKeyboardReports('1234', { enter: false }), r(0, 0x3a), UP, r(0, 0x28), UP], 2);
+    expect(keyboardScanFault(both)).toMatch(
+      /longer than the limit of 2 characters \(2 more.*; and keys without/,
+    );
+    expect(keyboardScanFault({ text: '28', spoiled: false })).toBeUndefined();
   });
 
   it('emits every code sent, and nothing that was not sent unless it is marked spoiled (property)', () => {
@@ -125,7 +150,8 @@ describe('boot-keyboard reports', () => {
 
   it('never throws, and a clean code contains only characters of the layout (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 10 }), { maxLength: 60 }), (reports) => {
+      // `size: 'max'`: fast-check's default size keeps arrays to about 10 items, one or two keys.
+      fc.property(fc.array(fc.uint8Array({ maxLength: 10 }), { maxLength: 200, size: 'max' }), (reports) => {
         const d = new BootKeyboardDecoder();
         for (const x of reports) {
           for (const scan of d.push(x)) {

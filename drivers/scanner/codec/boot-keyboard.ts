@@ -57,20 +57,50 @@ const US_LAYOUT: ReadonlyMap<number, readonly [string, string]> = new Map<number
   [0x63, ['.', '.']],
 ]);
 
+/** Routing refuses anything over 4096 bytes; a little over it lets routing say "too long" itself. */
+export const DEFAULT_MAX_KEYBOARD_CHARS = 8192;
+
 export interface KeyboardScan {
   text: string;
-  /** A key without a character, or a Ctrl/Alt combination, was typed inside it. */
+  /** Not the code as typed: `unmappedKey` or `overlong` says why. */
   spoiled: boolean;
+  /** A key without a character, or a Ctrl/Alt combination, was typed inside it. */
+  unmappedKey?: true;
+  /** More characters were typed than the decoder keeps: `dropped` of them past `limit` were lost. */
+  overlong?: { limit: number; dropped: number };
+}
+
+/**
+ * Why a spoiled code was not passed on, for a technician (undefined when it is whole). Each cause
+ * has its own words: an overlong code is a framing problem (no Enter between codes), not a keyboard
+ * layout one.
+ */
+export function keyboardScanFault(scan: KeyboardScan): string | undefined {
+  if (!scan.spoiled) return undefined;
+  const causes: string[] = [];
+  if (scan.overlong) {
+    causes.push(
+      `the code was longer than the limit of ${scan.overlong.limit} characters (${scan.overlong.dropped} more were typed), so it was dropped: check the scanner sends Enter after each code`,
+    );
+  }
+  if (scan.unmappedKey) {
+    causes.push(
+      'keys without a character (or Ctrl/Alt combinations) were typed inside this code: check the scanner is set to a US keyboard layout',
+    );
+  }
+  return causes.length > 0 ? causes.join('; and ') : 'the code was damaged while it was typed';
 }
 
 export class BootKeyboardDecoder {
   private held = new Set<number>();
   private text = '';
-  private spoiled = false;
+  private unmappedKey = false;
+  /** Characters typed past `maxChars` in the code being typed. */
+  private dropped = 0;
   private readonly maxChars: number;
 
   constructor(options: { maxChars?: number } = {}) {
-    this.maxChars = options.maxChars ?? 8192;
+    this.maxChars = options.maxChars ?? DEFAULT_MAX_KEYBOARD_CHARS;
   }
 
   /** Feeds one 8-byte report; returns the codes it completes (Enter presses), usually none or one. */
@@ -96,23 +126,30 @@ export class BootKeyboardDecoder {
   reset(): void {
     this.held.clear();
     this.text = '';
-    this.spoiled = false;
+    this.unmappedKey = false;
+    this.dropped = 0;
   }
 
   private press(key: number, modifiers: number): KeyboardScan | undefined {
     if (key === KEY_ENTER || key === KEY_KEYPAD_ENTER) {
-      const scan = { text: this.text, spoiled: this.spoiled };
+      const scan: KeyboardScan = {
+        text: this.text,
+        spoiled: this.unmappedKey || this.dropped > 0,
+        ...(this.unmappedKey ? { unmappedKey: true as const } : {}),
+        ...(this.dropped > 0 ? { overlong: { limit: this.maxChars, dropped: this.dropped } } : {}),
+      };
       this.text = '';
-      this.spoiled = false;
+      this.unmappedKey = false;
+      this.dropped = 0;
       return scan.text.length > 0 || scan.spoiled ? scan : undefined;
     }
     const chars = US_LAYOUT.get(key);
     if (!chars || (modifiers & CTRL_ALT) !== 0) {
-      this.spoiled = true;
+      this.unmappedKey = true;
       return undefined;
     }
     if (this.text.length >= this.maxChars) {
-      this.spoiled = true;
+      this.dropped++;
       return undefined;
     }
     this.text += (modifiers & SHIFT) !== 0 ? chars[1] : chars[0];
