@@ -5,6 +5,7 @@ import type { RawScan } from '../../drivers/scanner/raw-scan.ts';
 import { DEFAULT_SCHEMES, type SchemeRule } from '../checkout/payment-code.ts';
 import { routeScan } from './route.ts';
 import { ScanEvent } from './scan-event.ts';
+import { MAX_SCAN_BYTES } from './scan-text.ts';
 
 const AT = new Date('2025-03-01T08:30:00.000Z');
 const now = () => AT;
@@ -199,13 +200,23 @@ describe('routeScan: properties', () => {
       return undefined;
     }
   };
+  // `size: 'max'` throughout: fast-check's default size stops arrays, strings and regex repeats at
+  // about 10, short of every scheme's length bounds (16–24 digits) and of the 4 KiB limit.
+  const max = { size: 'max' } as const;
+  /** Text whose UTF-8 length is near the 4 KiB limit, ending in a character of 1–4 bytes. */
+  const nearLimit = fc
+    .tuple(fc.integer({ min: 4088, max: 4100 }), fc.constantFrom('2', 'é', '咖', '😀'), fc.boolean())
+    .map(([bytes, last, digitsOnly]) =>
+      encode(`${(digitsOnly ? '2' : 'a').repeat(Math.max(0, bytes - encode(last).length))}${last}`),
+    );
   const anyBytes = fc.oneof(
-    fc.uint8Array({ maxLength: 64 }),
+    fc.uint8Array({ maxLength: 64, ...max }),
     fc.uint8Array({ minLength: 4090, maxLength: 4100 }),
-    fc.string({ unit: 'binary', maxLength: 40 }).map(encode),
-    fc.stringMatching(/^[0-9]{0,26}$/).map(encode),
-    fc.stringMatching(/^WIFI:([TSPHR]:[^;]{0,12};){0,5};?$/).map(encode),
-    fc.stringMatching(/^suanpan:\/\/activate\?(core=[^&]{0,20}|code=[^&]{0,16}|&){0,4}$/).map(encode),
+    nearLimit,
+    fc.string({ unit: 'binary', maxLength: 40, ...max }).map(encode),
+    fc.stringMatching(/^[0-9]{0,30}$/, max).map(encode),
+    fc.stringMatching(/^WIFI:([TSPHR]:[^;]{0,70};){0,5};?$/, max).map(encode),
+    fc.stringMatching(/^suanpan:\/\/activate\?(core=[^&]{0,40}|code=[^&]{0,20}|&){0,4}$/, max).map(encode),
   );
 
   it('turns any bytes into a valid ScanEvent, never throwing, never inventing data', () => {
@@ -216,6 +227,31 @@ describe('routeScan: properties', () => {
         const text = decodes(bytes);
         if (event.kind !== 'unknown') expect(event.data).toBe(text);
         else expect(event.data === '' || event.data === text).toBe(true);
+        // Nothing over 4 KiB gets through, whatever character straddles the limit.
+        if (bytes.length > MAX_SCAN_BYTES) expect(event).toMatchObject({ kind: 'unknown', data: '' });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('routes digits of any length as a payment code exactly when a rule takes its prefix and length', () => {
+    // Every length from 0 to past the longest rule (24), each prefix in and around the table.
+    const digits = fc.stringMatching(/^[0-9]{0,30}$/, max);
+    fc.assert(
+      fc.property(digits, (data) => {
+        const event = route(data);
+        const prefix = Number(data.slice(0, 2));
+        const rule = DEFAULT_SCHEMES.find(
+          (r) =>
+            r.prefixes.some((p) => prefix >= p.from && prefix <= p.to) &&
+            data.length >= r.length.min &&
+            data.length <= r.length.max,
+        );
+        expect(event.data).toBe(data);
+        if (rule) expect(event).toMatchObject({ kind: 'payment_code', scheme: rule.scheme });
+        else if (data.length === 12 || data.length === 13)
+          expect(['product', 'unknown']).toContain(event.kind);
+        else expect(event.kind).toBe('unknown');
       }),
       { numRuns: 1000 },
     );
@@ -242,17 +278,17 @@ describe('routeScan: properties', () => {
       // valid text with a control character spliced in
       fc
         .tuple(
-          fc.string(),
+          fc.string({ maxLength: 2100, ...max }),
           fc.integer({ min: 0, max: 0x9f }).filter((c) => c < 0x20 || c >= 0x7f),
-          fc.string(),
+          fc.string({ maxLength: 2100, ...max }),
         )
         .map(([a, c, b]) => encode(a + String.fromCodePoint(c) + b)),
       // a byte that never occurs in UTF-8
       fc
         .tuple(
-          fc.uint8Array({ maxLength: 20 }),
+          fc.uint8Array({ maxLength: 2100, ...max }),
           fc.constantFrom(0xc0, 0xc1, 0xf5, 0xfe, 0xff),
-          fc.uint8Array({ maxLength: 20 }),
+          fc.uint8Array({ maxLength: 2100, ...max }),
         )
         .map(([a, b, c]) => Uint8Array.from([...a, b, ...c])),
       // over 4 KiB, even of digits

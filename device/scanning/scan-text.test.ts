@@ -61,8 +61,10 @@ describe('scanText', () => {
 });
 
 describe('firstInvalidUtf8', () => {
+  // `size: 'max'`: fast-check's default size stops arrays and strings at about 10 items, so a
+  // sequence cut by the end of a long input, or a bad byte far in, would never be tried.
   const utf8ish = fc.oneof(
-    fc.uint8Array({ maxLength: 40 }),
+    fc.uint8Array({ maxLength: 300, size: 'max' }),
     fc
       .array(
         fc.oneof(
@@ -85,10 +87,17 @@ describe('firstInvalidUtf8', () => {
             0xf5,
           ),
         ),
-        { maxLength: 40 },
+        { maxLength: 300, size: 'max' },
       )
       .map((a) => Uint8Array.from(a)),
-    fc.string({ unit: 'binary', maxLength: 20 }).map(utf8),
+    fc.string({ unit: 'binary', maxLength: 200, size: 'max' }).map(utf8),
+    // Valid text, then its last bytes cut off: a truncated character at the very end.
+    fc
+      .tuple(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 200, size: 'max' }),
+        fc.integer({ min: 1, max: 3 }),
+      )
+      .map(([text, cut]) => utf8(text).subarray(0, Math.max(0, utf8(text).length - cut))),
   );
 
   it('agrees with the WHATWG decoder on every input', () => {
@@ -107,6 +116,43 @@ describe('firstInvalidUtf8', () => {
         if (bad > 0) expect(() => decoder.decode(input.subarray(0, bad))).not.toThrow();
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('scanText property', () => {
+  /** Text whose UTF-8 length is near the 4 KiB limit: a character of 1–4 bytes straddles it. */
+  const nearLimit = fc
+    .tuple(
+      fc.integer({ min: MAX_SCAN_BYTES - 8, max: MAX_SCAN_BYTES + 4 }),
+      fc.constantFrom('2', 'é', '咖', '😀', '\r', '\u0085'),
+    )
+    .map(([length, last]) => utf8(`${'a'.repeat(Math.max(0, length - utf8(last).length))}${last}`));
+  const input = fc.oneof(
+    nearLimit,
+    fc.uint8Array({ maxLength: 300, size: 'max' }),
+    fc.string({ unit: 'binary', maxLength: 300, size: 'max' }).map(utf8),
+    fc.string({ unit: 'grapheme', minLength: 1000, maxLength: 1400, size: 'max' }).map(utf8),
+  );
+
+  it('accepts exactly the non-empty UTF-8 text of at most 4096 bytes without control characters, unchanged', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    fc.assert(
+      fc.property(input, (bytes) => {
+        let text: string | undefined;
+        try {
+          text = decoder.decode(bytes);
+        } catch {
+          text = undefined;
+        }
+        // \p{Cc} is exactly C0, DEL and C1: U+0000–001F and U+007F–009F.
+        const acceptable =
+          bytes.length > 0 && bytes.length <= MAX_SCAN_BYTES && text !== undefined && !/\p{Cc}/u.test(text);
+        const result = scanText(bytes);
+        expect(result).toEqual(acceptable ? { ok: true, text } : { ok: false, reason: expect.any(String) });
+        if (bytes.length > MAX_SCAN_BYTES) expect(reasonOf(bytes)).toMatch(/too long/);
+      }),
+      { numRuns: 500 },
     );
   });
 });

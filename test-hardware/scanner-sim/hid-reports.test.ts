@@ -132,7 +132,7 @@ describe('hidPosReports', () => {
           code.length < 2
             ? fc.constant([] as number[])
             : fc
-                .uniqueArray(fc.integer({ min: 1, max: code.length - 1 }), { maxLength: 30 })
+                .uniqueArray(fc.integer({ min: 1, max: code.length - 1 }), { maxLength: 30, size: 'max' })
                 .map((points) => points.sort((a, b) => a - b)),
         ),
       );

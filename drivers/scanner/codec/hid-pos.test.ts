@@ -89,7 +89,7 @@ describe('HID POS reports', () => {
     };
     // Noise that cannot be a valid report: another report ID, or a length byte over 56.
     const noise = fc.oneof(
-      fc.uint8Array({ maxLength: 70 }).filter((x) => x[0] !== 0x02),
+      fc.uint8Array({ maxLength: 70, size: 'max' }).filter((x) => x[0] !== 0x02),
       fc
         .uint8Array({ minLength: 64, maxLength: 64 })
         .map((x) => Buffer.from([0x02, 57 + ((x[1] ?? 0) % 199), ...x.subarray(2)])),
@@ -131,7 +131,7 @@ describe('HID POS reports', () => {
           data.length < 2
             ? fc.constant([] as number[])
             : fc
-                .uniqueArray(fc.integer({ min: 1, max: data.length - 1 }), { maxLength: 40 })
+                .uniqueArray(fc.integer({ min: 1, max: data.length - 1 }), { maxLength: 40, size: 'max' })
                 .map((points) => points.sort((a, b) => a - b)),
         ),
       );
