@@ -113,6 +113,17 @@ describe('scanner commands', () => {
     });
   });
 
+  it('demo without socat says which package to install, and exits 1 without a stack trace', async () => {
+    // The demo starts a simulated serial scanner on a socat PTY pair (after its core).
+    const noTools = path.join(dataDir, 'bin');
+    fs.mkdirSync(noTools);
+    const demoDir = path.join(dataDir, 'demo');
+    const run = start(['demo', '--data-dir', demoDir], { PATH: noTools });
+    expect(await run.exited).toBe(1);
+    expect(run.out.stderr).toMatch(/^suanpan: .*socat.*install the Debian package socat/m);
+    expect(run.out.stderr).not.toMatch(/Unexpected error|\n\s+at /);
+  }, 60_000);
+
   it('scan-test refuses bad input with exit 2, and fails after --timeout with no scan', async () => {
     const bad = start(['scan-test', '--scanner', 'usb:1:2']);
     expect(await bad.exited).toBe(2);
