@@ -232,6 +232,43 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(again).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
       });
 
+      // An online payment is admitted in its own transaction (CoreService.authorise): the same rules.
+      it('refuses a replayed online payment, approved or refused as a conflict the first time', async () => {
+        const { walletId, code } = await walletWithCode(10_000);
+        const req = { ...paymentFacts(900_001, 1_000), code };
+        const body = JSON.stringify(req);
+        const h = signed('POST', '/v1/payments/authorise', body);
+        expect((await send('POST', '/v1/payments/authorise', body, h)).status).toBe(200);
+        const again = await send('POST', '/v1/payments/authorise', body, h);
+        expect(again).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
+
+        const other = JSON.stringify({ ...req, amount: cny(5) });
+        const h2 = signed('POST', '/v1/payments/authorise', other);
+        const first = await send('POST', '/v1/payments/authorise', other, h2);
+        expect(first).toMatchObject({ status: 409, json: { error: { code: 'CONFLICT' } } });
+        const replayed = await send('POST', '/v1/payments/authorise', other, h2);
+        expect(replayed).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
+
+        // A bad body uses its nonce up too, and a replay of it is refused as replayed.
+        const bad = JSON.stringify({ ...req, amount: { minor: -1, currency: 'CNY' } });
+        const h3 = signed('POST', '/v1/payments/authorise', bad);
+        expect((await send('POST', '/v1/payments/authorise', bad, h3)).status).toBe(400);
+        const badAgain = await send('POST', '/v1/payments/authorise', bad, h3);
+        expect(badAgain).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
+      });
+
+      it('refuses an online payment from a revoked terminal, before judging its body', async () => {
+        const other = await activatedTerminal(core);
+        const { walletId, code } = await walletWithCode(10_000);
+        await core.service.revokeTerminal(other.terminalId);
+        const paid = await rejected(other.client.authorise({ ...paymentFacts(1, 1_000), code }));
+        expect(paid).toMatchObject({ status: 401, code: 'TERMINAL_REVOKED' });
+        const bad = await rejected(other.client.authorise({ ...paymentFacts(2, 1_000), code: 'x' }));
+        expect(bad).toMatchObject({ status: 401, code: 'TERMINAL_REVOKED' });
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(10_000));
+      });
+
       it('refuses stale requests, outside ±300 s of the core clock', async () => {
         for (const skew of [-301_000, 301_000]) {
           const r = await send(

@@ -19,13 +19,38 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 
+/**
+ * A statement that PostgreSQL parses and plans once per connection and then runs by name: for the
+ * statements on the path of every online payment, where parsing and planning were a good part of
+ * each round trip. The name must be unique to the text (pg refuses a name reused for another).
+ * PGlite runs the text.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** SQL text, or a statement to prepare once per connection. */
+export type Statement = string | PreparedStatement;
+
+export function prepared(name: string, text: string): PreparedStatement {
+  return { name, text };
+}
+
+const textOf = (sql: Statement) => (typeof sql === 'string' ? sql : sql.text);
+
+/** pg's query argument: a named statement travels as a query config. */
+function pgQuery(sql: Statement, params: unknown[]): pg.QueryConfig | string {
+  return typeof sql === 'string' ? sql : { name: sql.name, text: sql.text, values: params };
+}
+
 export interface QueryResult<R> {
   rows: R[];
   rowCount: number;
 }
 
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(sql: Statement, params?: unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -37,7 +62,7 @@ export interface CoreDb extends Queryable {
    * bookkeeping whose loss in a crash is harmless (nonces, last-seen times), so that it doesn't add
    * a second fsync to every request. Constraints still hold; only durability lags (~200 ms).
    */
-  queryRelaxed<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  queryRelaxed<R = Record<string, unknown>>(sql: Statement, params?: unknown[]): Promise<QueryResult<R>>;
   /** Where the data is, for messages: the URL without its password, or the PGlite folder. */
   readonly location: string;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -83,13 +108,13 @@ class PostgresDb implements CoreDb {
     readonly location: string,
   ) {}
 
-  async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.pool.query(sql, params);
+  async query<R>(sql: Statement, params: unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.pool.query(pgQuery(sql, params), params);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
-  async queryRelaxed<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.relaxed.query(sql, params);
+  async queryRelaxed<R>(sql: Statement, params: unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.relaxed.query(pgQuery(sql, params), params);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
@@ -103,8 +128,8 @@ class PostgresDb implements CoreDb {
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          query: async <R>(sql: string, params: unknown[] = []) => {
-            const r = await client.query(sql, params);
+          query: async <R>(sql: Statement, params: unknown[] = []) => {
+            const r = await client.query(pgQuery(sql, params), params);
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
           exec: async (sql: string) => {
@@ -150,12 +175,12 @@ class PgliteDb implements CoreDb {
   ) {}
 
   /** One embedded connection: the same as `query`. */
-  queryRelaxed<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+  queryRelaxed<R>(sql: Statement, params: unknown[] = []): Promise<QueryResult<R>> {
     return this.query<R>(sql, params);
   }
 
-  async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.db.query(sql, params);
+  async query<R>(sql: Statement, params: unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.db.query(textOf(sql), params);
     return {
       rows: (r.rows as Record<string, unknown>[]).map(normaliseRow) as R[],
       rowCount: pgliteRowCount(r),
@@ -170,8 +195,8 @@ class PgliteDb implements CoreDb {
     // One connection: PGlite runs transactions one at a time, so nothing here can deadlock.
     return this.db.transaction(async (t) =>
       fn({
-        query: async <R>(sql: string, params: unknown[] = []) => {
-          const r = await t.query(sql, params);
+        query: async <R>(sql: Statement, params: unknown[] = []) => {
+          const r = await t.query(textOf(sql), params);
           return {
             rows: (r.rows as Record<string, unknown>[]).map(normaliseRow) as R[],
             rowCount: pgliteRowCount(r),
@@ -199,6 +224,14 @@ export interface OpenCoreDbOptions {
 
 /** The pool size: two CPU cores here; more connections than that only queue inside PostgreSQL. */
 export const DEFAULT_POOL_SIZE = 8;
+/**
+ * How long an idle connection is kept. pg's default (10 s) closed them whenever the terminals paused
+ * for a few seconds, and the next request paid for a new PostgreSQL backend (a fork, then its
+ * caches and plans built again): about 30 ms of the core's CPU and as much of PostgreSQL's, on the
+ * critical path of the payment that came next. Idle connections don't keep a process alive
+ * (allowExitOnIdle): a command that forgot to close the database still exits.
+ */
+export const POOL_IDLE_TIMEOUT_MS = 10 * 60_000;
 
 export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
   if (options.url) {
@@ -206,12 +239,16 @@ export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
+      allowExitOnIdle: true,
       types: pgTypes(pg.types),
       application_name: 'suanpan-core',
     });
     const relaxed = new pg.Pool({
       connectionString: options.url,
       max: 2,
+      idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
+      allowExitOnIdle: true,
       types: pgTypes(pg.types),
       application_name: 'suanpan-core-bookkeeping',
       options: '-c synchronous_commit=off',

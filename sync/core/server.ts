@@ -26,7 +26,13 @@ import {
 import type { CoreDb } from './db.ts';
 import { CoreError, unauthenticated } from './errors.ts';
 import { migrateCore } from './migrate.ts';
-import { type CoreService, publicKeyFromBase64, type TerminalRow } from './service.ts';
+import {
+  type Admission,
+  admittedTerminal,
+  type CoreService,
+  publicKeyFromBase64,
+  type TerminalRow,
+} from './service.ts';
 
 /** 2,000 payments of ~400 bytes each, with room to spare. */
 export const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -37,6 +43,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: Buffer;
     terminal?: TerminalRow;
+    /** A signed request not yet admitted (a route that admits it in its own transaction). */
+    admission?: Admission;
   }
 }
 
@@ -69,9 +77,14 @@ function parse<S extends z.ZodType>(
   if (accepted) return accepted;
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const described = r.error.issues.map(describeIssue);
+  throw badRequest(r.error);
+}
+
+/** The 400 for a value the schema refused, naming the first bad field. */
+function badRequest(error: z.ZodError): CoreError {
+  const described = error.issues.map(describeIssue);
   const first = described[0] as { field: string; message: string };
-  throw new CoreError(400, 'BAD_REQUEST', described.map((d) => d.message).join('; '), first.field);
+  return new CoreError(400, 'BAD_REQUEST', described.map((d) => d.message).join('; '), first.field);
 }
 
 export async function buildCoreServer(options: CoreServerOptions): Promise<FastifyInstance> {
@@ -113,8 +126,8 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
       .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}` } }),
   );
 
-  /** Checks the signature, the terminal's status, freshness and the nonce; sets request.terminal. */
-  const authenticate = async (request: FastifyRequest) => {
+  /** Checks the signature and its freshness: the request is then to be admitted by its nonce. */
+  const verify = async (request: FastifyRequest): Promise<Admission> => {
     const parsed = parseSignature(request.headers);
     const key = await service.terminalKey(parsed.params.keyid);
     if (!key) {
@@ -131,27 +144,17 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
       at,
     );
     const localTime = Number(request.headers['suanpan-local-time']);
-    const admitted = await service.admit(parsed.params.keyid, parsed.params.nonce, at - localTime);
-    if (!admitted) {
-      throw unauthenticated(
-        'UNKNOWN_TERMINAL',
-        `Terminal ${parsed.params.keyid} is not activated at this core.`,
-      );
-    }
-    const { terminal, fresh } = admitted;
-    if (terminal.status === 'revoked') {
-      throw unauthenticated(
-        'TERMINAL_REVOKED',
-        `Terminal ${terminal.terminal_id} has been revoked by the operator.`,
-      );
-    }
-    if (!fresh) {
-      throw unauthenticated(
-        'REPLAYED_REQUEST',
-        'This request was seen before (its nonce is used): it was not applied again.',
-      );
-    }
-    request.terminal = terminal;
+    return { terminalId: parsed.params.keyid, nonce: parsed.params.nonce, clockOffsetMs: at - localTime };
+  };
+  /** The terminal's status and the nonce, after the signature: refused with 401 (admittedTerminal). */
+  const admit = async (admission: Admission) =>
+    admittedTerminal(
+      admission.terminalId,
+      await service.admit(admission.terminalId, admission.nonce, admission.clockOffsetMs),
+    );
+  /** Checks the signature, the terminal's status, freshness and the nonce; sets request.terminal. */
+  const authenticate = async (request: FastifyRequest) => {
+    request.terminal = await admit(await verify(request));
   };
   const terminal = (request: FastifyRequest) => request.terminal as TerminalRow;
   const signed = { preHandler: authenticate };
@@ -179,8 +182,25 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
     return service.activate(body);
   });
 
-  app.post(PATHS.authorise, signed, async (request) =>
-    service.authorise(terminal(request), parse(AuthoriseRequest, request.body)),
+  // Admitted by the payment's own transaction (CoreService.authorise); a body refused with 400 is
+  // admitted first as on any other route, so a request is refused for its terminal or its nonce
+  // before its body.
+  app.post(
+    PATHS.authorise,
+    {
+      preHandler: async (request: FastifyRequest) => {
+        request.admission = await verify(request);
+      },
+    },
+    async (request) => {
+      const admission = request.admission as Admission;
+      const body = AuthoriseRequest.safeParse(request.body);
+      if (!body.success) {
+        await admit(admission);
+        throw badRequest(body.error);
+      }
+      return service.authorise(admission, body.data);
+    },
   );
 
   const PaymentParams = z.object({ paymentId: z.uuid() }).strict();

@@ -38,7 +38,7 @@ import type {
   UploadResponse,
 } from '../protocol/wire.ts';
 import { ORDER_QR_PREFIX, ORDER_VALID_S } from '../protocol/wire.ts';
-import type { CoreDb, Queryable } from './db.ts';
+import { type CoreDb, prepared, type Queryable } from './db.ts';
 import { CoreError, conflict, notFound, unauthenticated } from './errors.ts';
 import { type CodeRow, judge, judgeFunds, type WalletRow, walletCode } from './wallet-codes.ts';
 
@@ -56,6 +56,41 @@ export interface TerminalRow {
   public_key: Buffer;
   status: 'active' | 'revoked';
   clock_offset_ms: number;
+}
+
+/** A request whose signature checked out, to be admitted by its nonce (see {@link CoreService.admit}). */
+export interface Admission {
+  terminalId: string;
+  nonce: string;
+  /** The core's clock minus the terminal's own, as this request shows it. */
+  clockOffsetMs: number;
+}
+
+/**
+ * The terminal an admission let in, or the 401 that refuses the request: unknown, then revoked,
+ * then replayed (its nonce was taken).
+ */
+export function admittedTerminal(
+  terminalId: string,
+  admitted: { terminal: TerminalRow; fresh: boolean } | undefined,
+): TerminalRow {
+  if (!admitted) {
+    throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
+  }
+  const { terminal, fresh } = admitted;
+  if (terminal.status === 'revoked') {
+    throw unauthenticated(
+      'TERMINAL_REVOKED',
+      `Terminal ${terminal.terminal_id} has been revoked by the operator.`,
+    );
+  }
+  if (!fresh) {
+    throw unauthenticated(
+      'REPLAYED_REQUEST',
+      'This request was seen before (its nonce is used): it was not applied again.',
+    );
+  }
+  return terminal;
 }
 
 interface PaymentRow {
@@ -405,49 +440,65 @@ export class CoreService {
 
   // --- online payments ---------------------------------------------------------------------------
 
-  async authorise(t: TerminalRow, req: AuthoriseRequest): Promise<AuthoriseResponse> {
-    return this.db.transaction(async (tx) => {
-      const mine = await lockPayment(tx, t, req);
-      if (mine) {
-        if (mine.expires_at)
-          throw conflict(
-            `Payment ${req.paymentId} is a QR order: the customer's wallet pays it, not a code.`,
-          );
-        const approved = mine.state === 'approved' || mine.state === 'settled';
+  /**
+   * An online payment by code. Its request is admitted in the payment's own transaction, by the
+   * statement that locks the terminal and reads the payment, the code and its wallet (one round
+   * trip where there were three: an online payment waits on each). A refused admission writes
+   * nothing; a request refused after its admission (a conflict) still uses up its nonce, recorded
+   * after the rollback, so a replay of it is refused as any other.
+   */
+  async authorise(admission: Admission, req: AuthoriseRequest): Promise<AuthoriseResponse> {
+    let admitted = false;
+    try {
+      return await this.db.transaction(async (tx) => {
+        admitted = false;
+        const { terminal: t, existing, code, wallet } = await admitAndLockForAuthorise(tx, admission, req);
+        admitted = true;
+        const mine = heldAs(existing, req);
+        if (mine) {
+          if (mine.expires_at)
+            throw conflict(
+              `Payment ${req.paymentId} is a QR order: the customer's wallet pays it, not a code.`,
+            );
+          const approved = mine.state === 'approved' || mine.state === 'settled';
+          return {
+            paymentId: req.paymentId,
+            outcome: approved ? 'approved' : 'declined',
+            ...(approved ? {} : { reason: mine.reason ?? mine.state }),
+            duplicate: true,
+          };
+        }
+        const verdict = judge(
+          { amountMinor: req.amount.minor, currency: req.amount.currency },
+          code,
+          wallet,
+          wallet?.balance_minor ?? 0,
+          this.now().getTime(),
+          false,
+        );
+        const state = verdict.ok ? 'approved' : 'declined';
+        await recordOnlinePayment(tx, t, {
+          facts: req,
+          state,
+          reason: verdict.ok ? null : verdict.reason,
+          walletId: code?.wallet_id ?? null,
+          // The code is used up by this payment, approved or not (wallet practice).
+          walletCode: code && !code.used ? code.code : null,
+        });
         return {
           paymentId: req.paymentId,
-          outcome: approved ? 'approved' : 'declined',
-          ...(approved ? {} : { reason: mine.reason ?? mine.state }),
-          duplicate: true,
+          outcome: state,
+          ...(verdict.ok ? {} : { reason: verdict.reason }),
+          duplicate: false,
         };
-      }
-      const { codes, wallets } = await lockCodesAndWallets(tx, [req.code]);
-      const code = codes.get(req.code);
-      const wallet = code && wallets.get(code.wallet_id);
-      const verdict = judge(
-        { amountMinor: req.amount.minor, currency: req.amount.currency },
-        code,
-        wallet,
-        wallet?.balance_minor ?? 0,
-        this.now().getTime(),
-        false,
-      );
-      const state = verdict.ok ? 'approved' : 'declined';
-      await recordOnlinePayment(tx, t, {
-        facts: req,
-        state,
-        reason: verdict.ok ? null : verdict.reason,
-        walletId: code?.wallet_id ?? null,
-        // The code is used up by this payment, approved or not (wallet practice).
-        walletCode: code && !code.used ? code.code : null,
       });
-      return {
-        paymentId: req.paymentId,
-        outcome: state,
-        ...(verdict.ok ? {} : { reason: verdict.reason }),
-        duplicate: false,
-      };
-    });
+    } catch (err) {
+      if (admitted) {
+        // Best effort: the answer to the request is the error, whatever this finds.
+        await this.admit(admission.terminalId, admission.nonce, admission.clockOffsetMs).catch(() => {});
+      }
+      throw err;
+    }
   }
 
   async query(t: TerminalRow, paymentId: string): Promise<QueryResponse> {
@@ -904,6 +955,15 @@ async function lockPayment(
   facts: PaymentFacts,
 ): Promise<PaymentRow | undefined> {
   const { existing } = await lockTerminal(tx, t.terminal_id, [facts.paymentId], [facts.seq]);
+  return heldAs(existing, facts);
+}
+
+/**
+ * Of the payments held under `facts`' paymentId or seq: the one held with the same facts (a
+ * retry); undefined when there is none; 409 when it is held with other facts, or its seq by
+ * another payment.
+ */
+function heldAs(existing: PaymentRow[], facts: PaymentFacts): PaymentRow | undefined {
   const mine = existing.find((p) => p.payment_id === facts.paymentId);
   if (mine) {
     if (!sameFacts(mine, facts))
@@ -920,18 +980,21 @@ async function lockTerminal(
   ids: string[] = [],
   seqs: number[] = [],
 ): Promise<{ terminal: TerminalRow & { highest_contiguous_seq: number }; existing: PaymentRow[] }> {
-  type Joined = TerminalRow & { highest_contiguous_seq: number; p_payment_id: string | null } & Omit<
-      PaymentRow,
-      'payment_id'
-    >;
+  type Joined = TerminalRow & { highest_contiguous_seq: number } & JoinedPayment;
+  // One index probe per id and per seq (LATERAL ... LIMIT 1: both keys are unique, and the LIMIT
+  // keeps the planner from flattening the probes into a join): as `payment_id = ANY(...) OR
+  // seq = ANY(...)`, it scanned every payment the terminal ever made and filtered them.
   const r = await tx.query<Joined>(
     `WITH t AS (
        SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
        FROM terminals WHERE terminal_id = $1 FOR UPDATE)
-     SELECT t.*, p.payment_id AS p_payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_hash,
-            p.captured_at, p.state, p.reason, p.mode, p.received_at, p.expires_at
-     FROM t LEFT JOIN payments p ON p.terminal_id = $1
-       AND (p.payment_id = ANY($2::uuid[]) OR p.seq = ANY($3::bigint[]))`,
+     SELECT t.*, ${JOINED_PAYMENT_COLUMNS}
+     FROM t LEFT JOIN (
+         SELECT x.* FROM unnest($2::uuid[]) AS i(id)
+           CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND payment_id = i.id LIMIT 1) x
+         UNION
+         SELECT x.* FROM unnest($3::bigint[]) AS s(seq)
+           CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND seq = s.seq LIMIT 1) x) p ON true`,
     [terminalId, ids, seqs],
   );
   const first = r.rows[0];
@@ -945,7 +1008,17 @@ async function lockTerminal(
     clock_offset_ms: first.clock_offset_ms,
     highest_contiguous_seq: first.highest_contiguous_seq,
   };
-  const existing: PaymentRow[] = r.rows
+  return { terminal, existing: heldPayments(r.rows) };
+}
+
+/** A held payment's columns, as joined to another row (its id as p_payment_id; null: none). */
+type JoinedPayment = { p_payment_id: string | null } & Omit<PaymentRow, 'payment_id'>;
+
+const JOINED_PAYMENT_COLUMNS = `p.payment_id AS p_payment_id, p.seq, p.amount_minor, p.currency, p.scheme,
+  p.code_hash, p.captured_at, p.state, p.reason, p.mode, p.received_at, p.expires_at`;
+
+function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
+  return rows
     .filter((row) => row.p_payment_id !== null)
     .map((row) => ({
       payment_id: row.p_payment_id as string,
@@ -961,7 +1034,97 @@ async function lockTerminal(
       received_at: row.received_at,
       expires_at: row.expires_at,
     }));
-  return { terminal, existing };
+}
+
+/**
+ * The first statement of an online payment: {@link CoreService.admit}'s (the nonce taken once, the
+ * terminal's last-seen time and clock offset), then, only when admitted, what
+ * {@link lockPayment} and {@link lockCodesAndWallets} read and lock. The terminal's row is locked
+ * by the update that records it seen, before the wallet (the LATERAL join on `t` orders them: the
+ * locking order of the whole core). The payment is two probes of unique keys (as one condition
+ * with OR, the planner scanned all the terminal's payments). What it reads of payments and codes
+ * comes from the snapshot taken before the terminal's lock was granted, as in lockTerminal: a
+ * payment or a use of the code committed meanwhile makes the insert collide, and the transaction
+ * is retried. The UPDATE's lock (FOR NO KEY UPDATE) excludes lockTerminal's FOR UPDATE and another
+ * payment's UPDATE alike, so a terminal's payments are still written one at a time.
+ */
+const ADMIT_AND_LOCK_FOR_AUTHORISE = prepared(
+  'authorise-admit-lock',
+  `WITH n AS (
+     INSERT INTO request_nonces (terminal_id, nonce)
+     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM terminals WHERE terminal_id = $1 AND status = 'active')
+     ON CONFLICT DO NOTHING RETURNING 1),
+   t AS (
+     UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
+     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING terminal_id)
+   SELECT r.terminal_id, r.merchant_id, r.public_key, r.status, $3::bigint AS clock_offset_ms,
+          t.terminal_id IS NOT NULL AS fresh, ${JOINED_PAYMENT_COLUMNS},
+          c.code AS c_code, c.wallet_id AS c_wallet_id, c.issued_at_ms, c.used, c.w_currency, c.balance_minor
+   FROM terminals r
+     LEFT JOIN t ON true
+     LEFT JOIN LATERAL (
+       SELECT * FROM payments WHERE terminal_id = $1 AND payment_id = $4 AND t.terminal_id IS NOT NULL
+       UNION
+       SELECT * FROM payments WHERE terminal_id = $1 AND seq = $5 AND t.terminal_id IS NOT NULL) p ON true
+     LEFT JOIN LATERAL (
+       SELECT c.code, c.wallet_id, floor(extract(epoch FROM c.issued_at) * 1000)::float8 AS issued_at_ms,
+              u.used IS NOT NULL AS used, w.currency AS w_currency, w.balance_minor
+       FROM wallet_codes c JOIN wallets w ON w.wallet_id = c.wallet_id
+         LEFT JOIN LATERAL (SELECT true AS used FROM payments x WHERE x.wallet_code = c.code LIMIT 1) u ON true
+       WHERE c.code = $6 AND t.terminal_id IS NOT NULL
+       FOR UPDATE OF w) c ON true
+   WHERE r.terminal_id = $1`,
+);
+
+async function admitAndLockForAuthorise(
+  tx: Queryable,
+  admission: Admission,
+  req: AuthoriseRequest,
+): Promise<{ terminal: TerminalRow; existing: PaymentRow[]; code?: CodeRow; wallet?: WalletRow }> {
+  type Row = TerminalRow &
+    JoinedPayment & {
+      fresh: boolean;
+      c_code: string | null;
+      c_wallet_id: string;
+      issued_at_ms: number;
+      used: boolean;
+      w_currency: string;
+      balance_minor: number;
+    };
+  const r = await tx.query<Row>(ADMIT_AND_LOCK_FOR_AUTHORISE, [
+    admission.terminalId,
+    admission.nonce,
+    Math.round(admission.clockOffsetMs),
+    req.paymentId,
+    req.seq,
+    req.code,
+  ]);
+  const first = r.rows[0];
+  const terminal = admittedTerminal(
+    admission.terminalId,
+    first && {
+      terminal: {
+        terminal_id: first.terminal_id,
+        merchant_id: first.merchant_id,
+        public_key: first.public_key,
+        status: first.status,
+        clock_offset_ms: first.clock_offset_ms,
+      },
+      fresh: first.fresh,
+    },
+  );
+  const c = first?.c_code ? first : undefined;
+  return {
+    terminal,
+    existing: heldPayments(r.rows),
+    code: c && {
+      code: c.c_code as string,
+      wallet_id: c.c_wallet_id,
+      issued_at_ms: c.issued_at_ms,
+      used: c.used,
+    },
+    wallet: c && { wallet_id: c.c_wallet_id, currency: c.w_currency, balance_minor: c.balance_minor },
+  };
 }
 
 /**
@@ -1113,42 +1276,22 @@ async function recordOnlinePayment(
   },
 ): Promise<void> {
   const { facts } = p;
-  const r = await tx.query<{ inserted: number }>(
-    `WITH ins AS (
-       INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
-                             captured_at, mode, state, reason, wallet_id, wallet_code, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'online', $10, $11, $12, $13, $14)
-       ON CONFLICT DO NOTHING RETURNING seq),
-     bal AS (
-       UPDATE wallets SET balance_minor = balance_minor - $5
-       WHERE $10 = 'approved' AND wallet_id = $12 AND EXISTS (SELECT 1 FROM ins) RETURNING 1),
-     led AS (
-       INSERT INTO ledger_entries (terminal_id, payment_id, account, amount_minor, currency, kind)
-       SELECT $1, $3, a.account, a.amount, $6, 'payment'
-       FROM (VALUES ('wallet:' || $12::text, -$5::bigint), ('merchant:' || $2::text, $5::bigint)) AS a(account, amount)
-       WHERE $10 = 'approved' AND EXISTS (SELECT 1 FROM ins))
-     UPDATE terminals t SET highest_contiguous_seq = CASE
-         WHEN $4 = t.highest_contiguous_seq + 1 THEN (${CONTIGUOUS_FROM('$4::bigint')})
-         ELSE t.highest_contiguous_seq END
-     WHERE terminal_id = $1
-     RETURNING (SELECT count(*) FROM ins)::int AS inserted`,
-    [
-      t.terminal_id,
-      t.merchant_id,
-      facts.paymentId,
-      facts.seq,
-      facts.amount.minor,
-      facts.amount.currency,
-      facts.scheme,
-      Buffer.from(facts.codeHash, 'hex'),
-      facts.capturedAt,
-      p.state,
-      p.reason,
-      p.walletId,
-      p.walletCode,
-      p.expiresAt ?? null,
-    ],
-  );
+  const r = await tx.query<{ inserted: number }>(RECORD_ONLINE_PAYMENT, [
+    t.terminal_id,
+    t.merchant_id,
+    facts.paymentId,
+    facts.seq,
+    facts.amount.minor,
+    facts.amount.currency,
+    facts.scheme,
+    Buffer.from(facts.codeHash, 'hex'),
+    facts.capturedAt,
+    p.state,
+    p.reason,
+    p.walletId,
+    p.walletCode,
+    p.expiresAt ?? null,
+  ]);
   if (r.rows[0]?.inserted !== 1)
     throw Object.assign(new Error('payment inserted concurrently'), { code: '40001' });
 }
@@ -1234,6 +1377,29 @@ const CONTIGUOUS_FROM = (start: string) => `
     SELECT n.seq FROM walk w
     CROSS JOIN LATERAL (SELECT x.seq FROM payments x WHERE x.terminal_id = $1 AND x.seq = w.s + 1 LIMIT 1) n)
   SELECT max(s) FROM walk`;
+
+/** {@link recordOnlinePayment}'s statement, on the path of every online payment. */
+const RECORD_ONLINE_PAYMENT = prepared(
+  'record-online-payment',
+  `WITH ins AS (
+       INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
+                             captured_at, mode, state, reason, wallet_id, wallet_code, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'online', $10, $11, $12, $13, $14)
+       ON CONFLICT DO NOTHING RETURNING seq),
+     bal AS (
+       UPDATE wallets SET balance_minor = balance_minor - $5
+       WHERE $10 = 'approved' AND wallet_id = $12 AND EXISTS (SELECT 1 FROM ins) RETURNING 1),
+     led AS (
+       INSERT INTO ledger_entries (terminal_id, payment_id, account, amount_minor, currency, kind)
+       SELECT $1, $3, a.account, a.amount, $6, 'payment'
+       FROM (VALUES ('wallet:' || $12::text, -$5::bigint), ('merchant:' || $2::text, $5::bigint)) AS a(account, amount)
+       WHERE $10 = 'approved' AND EXISTS (SELECT 1 FROM ins))
+     UPDATE terminals t SET highest_contiguous_seq = CASE
+         WHEN $4 = t.highest_contiguous_seq + 1 THEN (${CONTIGUOUS_FROM('$4::bigint')})
+         ELSE t.highest_contiguous_seq END
+     WHERE terminal_id = $1
+     RETURNING (SELECT count(*) FROM ins)::int AS inserted`,
+);
 
 /**
  * Moves the terminal's highest contiguous seq up to the first gap, and records what it reported.
