@@ -12,7 +12,7 @@
  * The screen then sees what was released: the events are the browser's own, so microtasks (and with
  * them Preact's render of the released keys) run between this listener and the next.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { IDLE_CHECK_MS, typeIntoField, WedgeKeys } from './wedge-keys.ts';
 
 export interface WedgeHandlers {
@@ -44,7 +44,9 @@ export function useWedge(active: boolean, handlers: WedgeHandlers): void {
   const latest = useRef(handlers);
   latest.current = handlers;
 
-  useEffect(() => {
+  // Attached as the screen is committed, not after its paint: a scan starting as the screen
+  // appears is not half-typed into it (see use-keys.ts).
+  useLayoutEffect(() => {
     if (!active) return;
     const keys = new WedgeKeys();
     let timer: ReturnType<typeof setTimeout> | undefined;
