@@ -298,6 +298,33 @@ describe('journal', () => {
     });
   });
 
+  test('records a batch of results in one transaction; a payment named twice moves on from its first change', ({
+    journal,
+    signer,
+  }) => {
+    const a = journal.capture(payment(), accept);
+    const b = journal.capture(payment(), accept);
+    const head = journal.head().entrySeq;
+    const twice = [
+      { paymentId: a.paymentId, decision: { status: 'settled' as const } },
+      { paymentId: b.paymentId, decision: { status: 'declined_after_sync' as const, reason: 'no funds' } },
+      { paymentId: a.paymentId, decision: { status: 'refunded' as const } },
+    ];
+    expect(journal.transitionMany(twice).map((p) => [p.paymentId, p.status])).toEqual([
+      [a.paymentId, 'settled'],
+      [b.paymentId, 'declined_after_sync'],
+      [a.paymentId, 'refunded'],
+    ]);
+    expect(journal.payment(a.paymentId)?.status).toBe('refunded');
+    expect(journal.head().entrySeq).toBe(head + 3);
+    // Only from the states named: both are past accepted_offline now, so nothing is recorded.
+    expect(journal.transitionMany(twice.slice(0, 2), { onlyFrom: 'accepted_offline' })).toEqual([]);
+    expect(() =>
+      journal.transitionMany([{ paymentId: crypto.randomUUID(), decision: { status: 'settled' } }]),
+    ).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: head + 3 });
+  });
+
   test('refuses a journal written by another key, and one from a newer Suanpan', ({ tmpDir, signer }) => {
     openJournal(tmpDir, signer).close();
     expect(() => openJournal(tmpDir, makeSigner())).toThrow(expect.objectContaining({ code: 'WRONG_KEY' }));

@@ -191,7 +191,7 @@ const STORED_COLUMNS = `p.payment_id, p.seq, p.amount_minor, p.currency, p.schem
     p.reason, p.captured_at, p.updated_at, lower(hex(p.code_hash)) AS code_hash_hex, v.code
   FROM payments p LEFT JOIN payment_code_vault v ON v.seq = p.seq`;
 
-type StoredRow = Omit<PaymentRow, 'code_hash'> & { code_hash_hex: string; code: string | null };
+type StoredRow = PaymentRow & { code_hash_hex: string; code: string | null };
 
 function toStored(row: StoredRow): StoredPayment {
   return {
