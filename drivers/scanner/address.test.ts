@@ -32,6 +32,18 @@ describe('scanner addresses', () => {
     expect(formatScannerUri(parseScannerUri('hid:1EAB:1310:SN42'))).toBe('hid:1eab:1310:SN42');
   });
 
+  it('takes a serial number with colons in it whole, and writes it back the same', () => {
+    expect(parseScannerUri('wedge:05e0:1200:AB:CD:01')).toEqual({
+      scheme: 'wedge',
+      vendorId: 0x05e0,
+      productId: 0x1200,
+      serialNumber: 'AB:CD:01',
+    });
+    expect(formatScannerUri(parseScannerUri('hid:1eab:1310:AB:CD:01'))).toBe('hid:1eab:1310:AB:CD:01');
+    expect(() => parseScannerUri('hid:1eab:1310:')).toThrow(/hid:VID:PID/);
+    expect(() => parseScannerUri(`hid:1eab:1310:${'x'.repeat(127)}`)).toThrow(/hid:VID:PID/);
+  });
+
   it.each([
     ['usb:1eab:1310', /unknown scheme "usb".*hid:VID:PID/],
     ['1eab:1310', /scanner is one of/],

@@ -26,7 +26,9 @@ export function parseScannerUri(uri: string): ScannerAddress {
   switch (scheme) {
     case 'hid':
     case 'wedge': {
-      const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})(?::([^\s:]{1,126}))?$/.exec(rest);
+      // The serial number is the rest of the address, colons and all: some units report one such as
+      // "AB:CD:01" (a USB string descriptor holds up to 126 UTF-16 units).
+      const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})(?::(\S{1,126}))?$/.exec(rest);
       if (!m)
         throw new AddressError(
           `"${uri}" is not a ${scheme} scanner address: use ${scheme}:VID:PID[:SERIAL] with hex ids, e.g. ${scheme}:1eab:1310.`,
