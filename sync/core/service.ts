@@ -67,6 +67,20 @@ export interface Admission {
 }
 
 /**
+ * Admission in SQL, as CTEs over $1 terminal id, $2 nonce, $3 clock offset (ms): `n` takes the nonce
+ * once, and only for an active terminal (a row: fresh); `seen` then records the terminal seen and
+ * its clock offset (and locks its row). Shared by {@link CoreService.admit} and the online payment's
+ * first statement, so the two can't drift apart.
+ */
+const ADMISSION = `n AS (
+     INSERT INTO request_nonces (terminal_id, nonce)
+     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM terminals WHERE terminal_id = $1 AND status = 'active')
+     ON CONFLICT DO NOTHING RETURNING 1),
+   seen AS (
+     UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
+     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING terminal_id)`;
+
+/**
  * The terminal an admission let in, or the 401 that refuses the request: unknown, then revoked,
  * then replayed (its nonce was taken).
  */
@@ -413,13 +427,7 @@ export class CoreService {
     clockOffsetMs: number,
   ): Promise<{ terminal: TerminalRow; fresh: boolean } | undefined> {
     const r = await this.db.queryRelaxed<TerminalRow & { fresh: boolean }>(
-      `WITH n AS (
-         INSERT INTO request_nonces (terminal_id, nonce)
-         SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM terminals WHERE terminal_id = $1 AND status = 'active')
-         ON CONFLICT DO NOTHING RETURNING 1),
-       u AS (
-         UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
-         WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING 1)
+      `WITH ${ADMISSION}
        SELECT terminal_id, merchant_id, public_key, status, $3::bigint AS clock_offset_ms, EXISTS (SELECT 1 FROM n) AS fresh
        FROM terminals WHERE terminal_id = $1`,
       [terminalId, nonce, Math.round(clockOffsetMs)],
@@ -1050,18 +1058,12 @@ function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
  */
 const ADMIT_AND_LOCK_FOR_AUTHORISE = prepared(
   'authorise-admit-lock',
-  `WITH n AS (
-     INSERT INTO request_nonces (terminal_id, nonce)
-     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM terminals WHERE terminal_id = $1 AND status = 'active')
-     ON CONFLICT DO NOTHING RETURNING 1),
-   t AS (
-     UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
-     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING terminal_id)
+  `WITH ${ADMISSION}
    SELECT r.terminal_id, r.merchant_id, r.public_key, r.status, $3::bigint AS clock_offset_ms,
           t.terminal_id IS NOT NULL AS fresh, ${JOINED_PAYMENT_COLUMNS},
           c.code AS c_code, c.wallet_id AS c_wallet_id, c.issued_at_ms, c.used, c.w_currency, c.balance_minor
    FROM terminals r
-     LEFT JOIN t ON true
+     LEFT JOIN seen t ON true
      LEFT JOIN LATERAL (
        SELECT * FROM payments WHERE terminal_id = $1 AND payment_id = $4 AND t.terminal_id IS NOT NULL
        UNION

@@ -194,20 +194,7 @@ const STORED_COLUMNS = `p.payment_id, p.seq, p.amount_minor, p.currency, p.schem
 type StoredRow = PaymentRow & { code_hash_hex: string; code: string | null };
 
 function toStored(row: StoredRow): StoredPayment {
-  return {
-    paymentId: row.payment_id,
-    seq: row.seq,
-    amount: { minor: row.amount_minor, currency: row.currency },
-    scheme: row.scheme,
-    codeMasked: row.code_masked,
-    mode: row.mode,
-    status: row.status,
-    reason: row.reason,
-    capturedAt: row.captured_at,
-    updatedAt: row.updated_at,
-    codeHash: row.code_hash_hex,
-    code: row.code,
-  };
+  return Object.assign(toRecord(row), { codeHash: row.code_hash_hex, code: row.code });
 }
 
 const SQL = {
