@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { codeWithSplitPoints } from './arbitraries.ts';
 import { ScannerSimError } from './errors.ts';
 import {
   bootKeyboardReports,
@@ -123,19 +124,7 @@ describe('hidPosReports', () => {
   });
 
   test('property: split reports end exactly at the split points and every 56 bytes between, and carry the code', () => {
-    // `size: 'max'`: fast-check's default size keeps arrays to about 10 items, one report's worth.
-    const codeAndSplits = fc
-      .uint8Array({ maxLength: 300, size: 'max' })
-      .chain((code) =>
-        fc.tuple(
-          fc.constant(code),
-          code.length < 2
-            ? fc.constant([] as number[])
-            : fc
-                .uniqueArray(fc.integer({ min: 1, max: code.length - 1 }), { maxLength: 30, size: 'max' })
-                .map((points) => points.sort((a, b) => a - b)),
-        ),
-      );
+    const codeAndSplits = codeWithSplitPoints({ maxLength: 300, maxSplits: 30 });
     fc.assert(
       fc.property(codeAndSplits, ([code, splitAt]) => {
         const reports = hidPosReports(code, { splitAt });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { codeWithSplitPoints } from '../../../test-hardware/scanner-sim/arbitraries.ts';
 import { hidPosReports } from '../../../test-hardware/scanner-sim/hid-reports.ts';
 import { HID_POS_DATA_MAX, HidPosReassembler } from './hid-pos.ts';
 
@@ -122,19 +123,7 @@ describe('HID POS reports', () => {
 
   it('a code split over reports comes out whole for any split (property)', () => {
     // Split points anywhere in the code (the generator also cuts every 56 bytes within a part).
-    // `size: 'max'`: fast-check's default size keeps arrays to about 10 items, one report's worth.
-    const codeAndSplits = fc
-      .uint8Array({ minLength: 1, maxLength: 500, size: 'max' })
-      .chain((data) =>
-        fc.tuple(
-          fc.constant(data),
-          data.length < 2
-            ? fc.constant([] as number[])
-            : fc
-                .uniqueArray(fc.integer({ min: 1, max: data.length - 1 }), { maxLength: 40, size: 'max' })
-                .map((points) => points.sort((a, b) => a - b)),
-        ),
-      );
+    const codeAndSplits = codeWithSplitPoints({ minLength: 1, maxLength: 500, maxSplits: 40 });
     fc.assert(
       fc.property(codeAndSplits, ([data, splitAt]) => {
         const r = new HidPosReassembler();
