@@ -183,12 +183,28 @@ function toRecord(row: PaymentRow): PaymentRecord {
   };
 }
 
+/** The columns of a {@link PaymentRow}: not the code hash (a Buffer per row) nor bookkeeping. */
+const PAYMENT_FIELDS = [
+  'payment_id',
+  'seq',
+  'amount_minor',
+  'currency',
+  'scheme',
+  'code_masked',
+  'mode',
+  'status',
+  'reason',
+  'captured_at',
+  'updated_at',
+] as const satisfies readonly (keyof PaymentRow)[];
+const PAYMENT_COLUMNS = PAYMENT_FIELDS.join(', ');
+
 /**
  * A payment as the sync client sends it, read with its raw code (while kept): the columns it needs
  * and no more (a batch reads thousands; the code hash comes as hex, not as a Buffer per row).
  */
-const STORED_COLUMNS = `p.payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_masked, p.mode, p.status,
-    p.reason, p.captured_at, p.updated_at, lower(hex(p.code_hash)) AS code_hash_hex, v.code
+const STORED_COLUMNS = `${PAYMENT_FIELDS.map((c) => `p.${c}`).join(', ')},
+    lower(hex(p.code_hash)) AS code_hash_hex, v.code
   FROM payments p LEFT JOIN payment_code_vault v ON v.seq = p.seq`;
 
 type StoredRow = PaymentRow & { code_hash_hex: string; code: string | null };
@@ -209,9 +225,9 @@ const SQL = {
       @at, @at, @entrySeq)`,
   updatePayment: `UPDATE payments SET status = ?, mode = coalesce(?, mode), reason = ?, updated_at = ?,
       last_entry_seq = ? WHERE payment_id = ?`,
-  payment: 'SELECT * FROM payments WHERE payment_id = ?',
+  payment: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?`,
   /** Payments by id, the ids as a JSON array: a batch of results is read in one statement. */
-  paymentsByIds: 'SELECT * FROM payments WHERE payment_id IN (SELECT value FROM json_each(?))',
+  paymentsByIds: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id IN (SELECT value FROM json_each(?))`,
   insertCode: 'INSERT INTO payment_code_vault (seq, code) VALUES (?, ?)',
   eraseCode: 'DELETE FROM payment_code_vault WHERE seq = ?',
   code: 'SELECT v.code FROM payment_code_vault v JOIN payments p USING (seq) WHERE p.payment_id = ?',
@@ -726,9 +742,9 @@ export class Journal {
       const rows = (
         filter.status
           ? this.db
-              .prepare('SELECT * FROM payments WHERE status = ? ORDER BY seq DESC LIMIT ?')
+              .prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ? ORDER BY seq DESC LIMIT ?`)
               .all(filter.status, limit)
-          : this.db.prepare('SELECT * FROM payments ORDER BY seq DESC LIMIT ?').all(limit)
+          : this.db.prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments ORDER BY seq DESC LIMIT ?`).all(limit)
       ) as PaymentRow[];
       return rows.map(toRecord);
     });
