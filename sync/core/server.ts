@@ -36,8 +36,8 @@ import {
 
 /** 2,000 payments of ~400 bytes each, with room to spare. */
 export const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
-/** How often stale nonces are deleted. */
-const NONCE_SWEEP_MS = 60_000;
+/** How often stale nonces are deleted and stale statistics refreshed (autovacuum's naptime). */
+const HOUSEKEEPING_MS = 60_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -311,7 +311,10 @@ export interface RunningCore {
   close(): Promise<void>;
 }
 
-/** Migrates, listens, and sweeps old nonces; `close` stops all of it (the database stays open). */
+/**
+ * Migrates, listens, and keeps house (old nonces deleted, stale statistics refreshed); `close` stops
+ * all of it (the database stays open).
+ */
 export async function startCore(
   options: CoreServerOptions & { host: string; port: number },
 ): Promise<RunningCore> {
@@ -322,7 +325,13 @@ export async function startCore(
   const port = typeof address === 'object' && address ? address.port : options.port;
   const sweep = setInterval(() => {
     options.service.forgetOldNonces().catch((err) => options.log.warn({ err }, 'nonce sweep failed'));
-  }, NONCE_SWEEP_MS);
+    options.service
+      .refreshStatistics()
+      .then((tables) => {
+        if (tables.length > 0) options.log.debug({ tables }, 'planner statistics refreshed');
+      })
+      .catch((err) => options.log.warn({ err }, 'refreshing planner statistics failed'));
+  }, HOUSEKEEPING_MS);
   sweep.unref();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   options.log.info({ url: `http://${host}:${port}`, database: options.db.location }, 'core listening');

@@ -48,6 +48,11 @@ export const DEFAULT_ACTIVATION_TTL_MS = 24 * 3_600_000;
 export { ORDER_VALID_S } from '../protocol/wire.ts';
 /** Nonces are kept a little longer than a request stays fresh (±300 s). */
 export const NONCE_RETENTION_S = 900;
+/**
+ * When a table's statistics are stale: more rows changed since its last analysis than 50 and a
+ * tenth of its rows (autovacuum's defaults, autovacuum_analyze_threshold and _scale_factor).
+ */
+export const STALE_STATISTICS = { rows: 50, fraction: 0.1 };
 const ACTIVATION_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 export interface TerminalRow {
@@ -444,6 +449,32 @@ export class CoreService {
       [NONCE_RETENTION_S],
     );
     return r.rowCount;
+  }
+
+  /**
+   * Analyses the core's tables whose rows changed by more than {@link STALE_STATISTICS} since
+   * their last analysis, as autovacuum's analyze would; returns the tables analysed. PGlite runs no
+   * autovacuum, nor does a PostgreSQL server with it turned off, and without statistics a cached
+   * plan made while a terminal had a few payments stays in use when it has thousands: the probes
+   * of a payment by id or by seq read the index on the terminal alone and filter every payment it
+   * ever made (an online payment took 100 ms at 100,000). An analysis makes every cached plan on
+   * its table be made again, from statistics that tell the two unique keys apart. Where autovacuum
+   * runs, it has usually analysed the tables first and this finds nothing to do.
+   */
+  async refreshStatistics(): Promise<string[]> {
+    // This connection's own counts, not yet reported, are counted too.
+    await this.db.query('SELECT pg_stat_force_next_flush()');
+    const r = await this.db.query<{ name: string }>(
+      `SELECT format('%I.%I', s.schemaname, s.relname) AS name
+       FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+       WHERE s.schemaname = ANY (current_schemas(false))
+         AND s.n_mod_since_analyze > $1 + $2 * greatest(c.reltuples, 0)
+       ORDER BY s.relname`,
+      [STALE_STATISTICS.rows, STALE_STATISTICS.fraction],
+    );
+    const names = r.rows.map((row) => row.name);
+    if (names.length > 0) await this.db.query(`ANALYZE ${names.join(', ')}`);
+    return names;
   }
 
   // --- online payments ---------------------------------------------------------------------------
