@@ -462,8 +462,9 @@ export class CoreService {
    * runs, it has usually analysed the tables first and this finds nothing to do.
    */
   async refreshStatistics(): Promise<string[]> {
-    // This connection's own counts, not yet reported, are counted too.
-    await this.db.query('SELECT pg_stat_force_next_flush()');
+    // This connection's own counts, not yet reported, are counted too (PostgreSQL 15 and later;
+    // before, a connection reports its counts within a second or so of its last write anyway).
+    await this.db.query('SELECT pg_stat_force_next_flush()').catch(() => {});
     const r = await this.db.query<{ name: string }>(
       `SELECT format('%I.%I', s.schemaname, s.relname) AS name
        FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
