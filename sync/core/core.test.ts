@@ -556,6 +556,28 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect((await term.client.syncState()).highestContiguousSeq).toBe(4);
       });
 
+      it('takes a batch only in seq order, and never a record of an approval the core did not make', async () => {
+        const term = await activatedTerminal(core);
+        const head = { entrySeq: 0, hash: '0'.repeat(64), signature: null };
+        const rec = (seq: number, state: 'declined' | 'approved' | 'settled' = 'declined') =>
+          ({ ...paymentFacts(seq), state, mode: 'offline' }) as UploadedPayment;
+        const upload = (payments: UploadedPayment[]) =>
+          term.client.upload({ payments, head, atAnchor: null, queueDepth: 0, softwareVersion: 't' });
+        const unordered = await rejected(upload([rec(2), rec(1)]));
+        expect(unordered).toMatchObject({ status: 400, code: 'BAD_REQUEST', field: 'payments.1.seq' });
+        const twice = await rejected(upload([rec(1), rec(1)]));
+        expect(twice).toMatchObject({ status: 400, field: 'payments.1.seq' });
+        expect((await core.service.payments({ terminalId: term.terminalId })).length).toBe(0);
+
+        const claimed = await upload([rec(1, 'approved'), rec(2, 'settled'), rec(3)]);
+        expect(claimed.results.map((r) => [r.seq, r.state])).toEqual([[3, 'declined']]);
+        expect(claimed.conflicts.map((c) => [c.seq, c.reason])).toEqual([
+          [1, 'the terminal says approved, but the core never approved this payment'],
+          [2, 'the terminal says settled, but the core never approved this payment'],
+        ]);
+        expect((await core.service.ledgerCheck()).total).toBe(0);
+      });
+
       it('anchors the signed journal head and refuses a journal that was cut or rewritten', async () => {
         const term = await activatedTerminal(core);
         const hashes = Array.from({ length: 12 }, (_, i) =>
