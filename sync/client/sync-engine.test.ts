@@ -163,4 +163,68 @@ describe('sync engine', () => {
       process.off('unhandledRejection', unhandled);
     }
   });
+
+  test('a payment with a field the core refuses (400 naming it) is parked with the reason; the rest settle', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 3);
+    let refusals = 0;
+    const core = scriptedCore({
+      upload: (req) => {
+        const i = req.payments.findIndex((p) => p.seq === 2);
+        if (i < 0) return undefined;
+        refusals += 1;
+        const field = `payments.${i}.amount`;
+        return Promise.reject(new CoreRejectedError(400, 'BAD_REQUEST', `${field}: too big`, field));
+      },
+    });
+    expect(await engine(journal, core.client).syncNow()).toMatchObject({ sent: 2, settled: 2, parked: 1 });
+    expect(refusals).toBe(1);
+    expect([...core.sentSeqs].sort()).toEqual([1, 3]);
+    expect(journal.syncInfo().parked).toEqual([
+      expect.objectContaining({ seq: 2, reason: expect.stringContaining('the core refused it') }),
+    ]);
+    // Parked, it is not offered again.
+    expect(await engine(journal, core.client).syncNow()).toMatchObject({ sent: 0, parked: 0 });
+    expect(refusals).toBe(1);
+  });
+
+  test('the loop stops on a refusal of the terminal itself, and keeps retrying a transient failure', async ({
+    journal,
+  }) => {
+    const loop = async (failure: Error) => {
+      let calls = 0;
+      const client = {
+        async syncState() {
+          calls += 1;
+          throw failure;
+        },
+      } as unknown as CoreClient;
+      const e = engine(journal, client, { retryBaseMs: 1, retryCapMs: 4, intervalMs: 60_000 });
+      e.start();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const status = e.status;
+      await e.stop();
+      return { calls, status };
+    };
+    const revoked = await loop(new CoreRejectedError(401, 'TERMINAL_REVOKED', 'revoked by the operator'));
+    expect(revoked.calls).toBe(1);
+    expect(revoked.status).toMatchObject({
+      state: 'stopped',
+      lastError: expect.objectContaining({ code: 'TERMINAL_REVOKED' }),
+    });
+    const busy = await loop(new CoreRejectedError(503, 'HTTP_ERROR', 'core busy'));
+    expect(busy.calls).toBeGreaterThan(2);
+    expect(busy.status.state).not.toBe('stopped');
+  });
+
+  test('backoff: full jitter, uniform from 0 up to base·2^n, never above the cap', ({ journal }) => {
+    let r = 0;
+    const e = engine(journal, {} as CoreClient, { retryBaseMs: 100, retryCapMs: 10_000, random: () => r });
+    for (const n of [1, 3, 6, 7, 20, 1_000]) {
+      const ceiling = Math.min(10_000, 100 * 2 ** n);
+      for (r of [0, 0.25, 0.5, 0.999_999])
+        expect(e.backoff(n), `n=${n} r=${r}`).toBe(Math.floor(r * ceiling));
+    }
+  });
 });
