@@ -151,6 +151,22 @@ describe('checkout with a core (online path)', () => {
     expect(t.journal.offlineStats()).toMatchObject({ pending: 0, inDoubt: 0 });
   });
 
+  it('waits for the online answer as long as the configured timeout (core.timeoutMs), then resolves it', async () => {
+    const core = new FakeCore('hang');
+    const waited: (number | undefined)[] = [];
+    const authorise = core.authorise.bind(core);
+    core.authorise = (request, options) => {
+      waited.push(options.timeoutMs);
+      return authorise(request, options);
+    };
+    const t = open({ core, env: { SUANPAN_CORE_TIMEOUT_MS: '350' } });
+    const started = Date.now();
+    const { payment } = await pay(t, '5.00');
+    expect(waited).toEqual([350]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(payment).toMatchObject({ status: 'declined', mode: 'online' });
+  });
+
   it('stays unknown, never offline as well, when the core can be asked neither now nor later', async () => {
     const core = new FakeCore('timeout-then-gone');
     const t = open({ core });

@@ -7,7 +7,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreClient } from './core-client.ts';
-import { CoreConnectionLostError, CoreProtocolError, CoreUnreachableError } from './errors.ts';
+import {
+  CoreConnectionLostError,
+  CoreProtocolError,
+  CoreTimeoutError,
+  CoreUnreachableError,
+} from './errors.ts';
 
 const { privateKey } = crypto.generateKeyPairSync('ed25519');
 const STATE = JSON.stringify({
@@ -67,6 +72,14 @@ describe('core client connections', () => {
     await c.syncState();
     await expect(c.syncState()).rejects.toBeInstanceOf(CoreConnectionLostError);
     expect(n).toBe(2);
+  });
+
+  it('a call with no answer times out after its own timeout: the core may have acted on it', async () => {
+    const url = await serve(() => {}); // takes the request, never answers
+    const started = Date.now();
+    await expect(clientAt(url).syncState({ timeoutMs: 150 })).rejects.toBeInstanceOf(CoreTimeoutError);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    server?.closeAllConnections();
   });
 
   it('a refused connection is "unreachable", at once', async () => {
