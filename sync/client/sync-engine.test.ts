@@ -192,7 +192,8 @@ describe('sync engine', () => {
   test('the loop stops on a refusal of the terminal itself, and keeps retrying a transient failure', async ({
     journal,
   }) => {
-    const loop = async (failure: Error) => {
+    /** Runs the loop against a core that always fails so, until `done` holds. */
+    const loop = async (failure: Error, done: (calls: number, e: SyncEngine) => boolean) => {
       let calls = 0;
       const client = {
         async syncState() {
@@ -202,19 +203,23 @@ describe('sync engine', () => {
       } as unknown as CoreClient;
       const e = engine(journal, client, { retryBaseMs: 1, retryCapMs: 4, intervalMs: 60_000 });
       e.start();
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await vi.waitFor(() => expect(done(calls, e)).toBe(true), { timeout: 10_000, interval: 5 });
+      // Time for a few more retries, were the loop still running.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const status = e.status;
       await e.stop();
       return { calls, status };
     };
-    const revoked = await loop(new CoreRejectedError(401, 'TERMINAL_REVOKED', 'revoked by the operator'));
+    const revoked = await loop(
+      new CoreRejectedError(401, 'TERMINAL_REVOKED', 'revoked by the operator'),
+      (_, e) => e.status.state === 'stopped',
+    );
     expect(revoked.calls).toBe(1);
     expect(revoked.status).toMatchObject({
       state: 'stopped',
       lastError: expect.objectContaining({ code: 'TERMINAL_REVOKED' }),
     });
-    const busy = await loop(new CoreRejectedError(503, 'HTTP_ERROR', 'core busy'));
-    expect(busy.calls).toBeGreaterThan(2);
+    const busy = await loop(new CoreRejectedError(503, 'HTTP_ERROR', 'core busy'), (calls) => calls > 2);
     expect(busy.status.state).not.toBe('stopped');
   });
 
