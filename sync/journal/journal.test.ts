@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { JournalError } from './errors.ts';
 import { makeSigner, openJournal, payment, test } from './fixtures.ts';
-import { CHECKPOINT_AFTER_COMMITS, Journal, uuidv7 } from './journal.ts';
+import { CHECKPOINT_AFTER_COMMITS, Journal, setDurable, uuidv7 } from './journal.ts';
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
@@ -16,6 +16,31 @@ describe('journal', () => {
     const db = new Database(path.join(tmpDir, 'journal.sqlite'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  test("the journal's own connection runs with synchronous=FULL", ({ journal }) => {
+    // synchronous is a property of each connection, not of the file (better-sqlite3's default in
+    // WAL is NORMAL, which can lose the last commits on a power cut): read the journal's own.
+    const own = (journal as unknown as { db: Database.Database }).db;
+    expect(own.pragma('synchronous', { simple: true })).toBe(2);
+    expect(own.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  test('a connection that does not take WAL or synchronous=FULL is reported, not trusted', ({ tmpDir }) => {
+    const db = new Database(path.join(tmpDir, 'durable.sqlite'));
+    expect(setDurable(db)).toBeNull();
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
+    // A connection that answers each pragma but keeps its own mode (a VFS or file system that
+    // can't do WAL, a build that pins synchronous): what is read back decides.
+    const stub = (mode: string, synchronous: number) =>
+      ({
+        pragma: (sql: string) =>
+          sql.startsWith('journal_mode') ? mode : sql === 'synchronous' ? synchronous : undefined,
+      }) as unknown as Database.Database;
+    expect(setDurable(stub('delete', 2))).toBe('journal_mode is delete, not wal');
+    expect(setDurable(stub('wal', 1))).toBe('synchronous is 1, not 2 (FULL)');
+    expect(setDurable(stub('wal', 2))).toBeNull();
   });
 
   test('refuses payments with NOT_DURABLE when WAL cannot be had', ({ signer }) => {

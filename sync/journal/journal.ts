@@ -994,7 +994,7 @@ export class Journal {
 }
 
 /** Sets WAL and synchronous=FULL and reads both back. Returns why not durable, or null. */
-function setDurable(db: Database.Database): string | null {
+export function setDurable(db: Database.Database): string | null {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   db.pragma('synchronous = FULL');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
