@@ -133,6 +133,18 @@ function swapEntries(db: Database.Database, a: number, b: number): void {
   set.run(ra.kind, ra.payment_id, ra.at, ra.body, ra.sig, b);
 }
 
+/** Recomputes entry `seq`'s own hash from its stored columns, leaving every other entry as it was. */
+function rehashOnly(db: Database.Database, seq: number): void {
+  const r = db.prepare('SELECT * FROM entries WHERE entry_seq = ?').get(seq) as Row & { prev_hash: Buffer };
+  const hash = entryHash(r.prev_hash, r.entry_seq, r.kind, r.payment_id, r.at, r.body);
+  db.prepare('UPDATE entries SET hash = ? WHERE entry_seq = ?').run(hash, seq);
+}
+
+/** Changes when a state entry says it happened (no payment column records it). */
+function changeTime(db: Database.Database, seq: number): void {
+  db.prepare("UPDATE entries SET at = '2020-01-01T00:00:00.000Z' WHERE entry_seq = ?").run(seq);
+}
+
 const LAST = PAYMENTS * 2;
 /** The first entry of the transaction that wrote entry `seq`. */
 const txnStart = (seq: number) => (seq <= PAYMENTS ? seq : seq - ((seq - PAYMENTS - 1) % SETTLE_TXN));
@@ -182,6 +194,29 @@ for (const recompute of [false, true]) {
       tamper: then(a, (db) => swapEntries(db, a, b)),
     });
   }
+}
+
+// A tamperer who rehashes only the entry changed: its hash matches its content and no later hash or
+// signature changes, but the next entry still names the old hash. Only the chain's links catch it.
+for (const at of [777, 1024, PAYMENTS]) {
+  cases.push({
+    name: `change an amount at entry ${at}, rehashing only that entry`,
+    first: at,
+    tamper: (db) => {
+      changeAmount(db, at);
+      rehashOnly(db, at);
+    },
+  });
+}
+for (const at of [PAYMENTS + 1, LAST - 1]) {
+  cases.push({
+    name: `change the time of entry ${at}, rehashing only that entry`,
+    first: at,
+    tamper: (db) => {
+      changeTime(db, at);
+      rehashOnly(db, at);
+    },
+  });
 }
 
 describe('journal verify against a tamperer without the key', () => {
