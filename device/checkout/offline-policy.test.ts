@@ -53,6 +53,8 @@ describe('offline policy', () => {
 
   it('time since last sync: exactly 72 h is accepted, beyond is refused', () => {
     expect(limitsHit(stats({ lastSyncAt: hoursAgo(72) }), 100)).toEqual([]);
+    // A minute past is past: not rounded down to whole hours.
+    expect(limitsHit(stats({ lastSyncAt: hoursAgo(72 + 1 / 60) }), 100)).toEqual(['sinceSync']);
     const [refusal] = evaluateOfflinePolicy(limits, stats({ lastSyncAt: hoursAgo(73.5) }), cny(100), now);
     expect(refusal).toMatchObject({ limit: 'sinceSync', max: 72, value: 73.5, over: 1.5 });
     expect(refusal?.message).toContain('1.5 h over');
@@ -98,6 +100,14 @@ describe('offline policy', () => {
       storedCount: 197,
       syncDueBy: new Date(now.getTime() + 2 * 3_600_000).toISOString(),
       hoursLeft: 2,
+    });
+    // At exactly 72 h the policy still accepts, so the room says so too; a minute later it is shut.
+    expect(offlineRoom(limits, stats({ lastSyncAt: hoursAgo(72) }), now)).toMatchObject({
+      nextPaymentMax: cny(20_000),
+      hoursLeft: 0,
+    });
+    expect(offlineRoom(limits, stats({ lastSyncAt: hoursAgo(72 + 1 / 60) }), now)).toMatchObject({
+      nextPaymentMax: cny(0),
     });
     expect(offlineRoom(limits, stats({ lastSyncAt: hoursAgo(80) }), now)).toMatchObject({
       nextPaymentMax: cny(0),
