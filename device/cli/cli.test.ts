@@ -188,6 +188,12 @@ describe('suanpan CLI', () => {
       'captured,accepted_offline',
       'captured,declined',
     ]);
+    // The code_masked column holds each code masked: first two and last four digits.
+    expect(rows.slice(1).map((r) => r.split(',')[9])).toEqual([
+      '28************3456',
+      '62*************4567',
+      '13************3457',
+    ]);
     const jsonl = run(['journal', 'export']);
     const lines = jsonl.stdout
       .trim()
@@ -238,8 +244,15 @@ describe('suanpan CLI', () => {
   });
 
   it('journal verify passes, then finds a changed amount', () => {
-    expect(run(['journal', 'verify', '--json'])).toMatchObject({ status: 0, json: { ok: true, entries: 4 } });
     const db = new Database(path.join(dataDir, 'journal.sqlite'));
+    const head = db
+      .prepare('SELECT lower(hex(hash)) FROM entries ORDER BY entry_seq DESC LIMIT 1')
+      .pluck()
+      .get();
+    expect(run(['journal', 'verify', '--json'])).toMatchObject({
+      status: 0,
+      json: { ok: true, entries: 4, head },
+    });
     db.exec('DROP TRIGGER entries_no_update');
     db.prepare(
       'UPDATE entries SET body = replace(body, \'"minor":1250\', \'"minor":1\') WHERE entry_seq = 1',
