@@ -3,11 +3,13 @@
  * JSON output and exit codes (0 ok, 1 refused or failed, 2 bad usage or input).
  */
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTerminal } from '../terminal.ts';
 import { main } from './main.ts';
 
 let dataDir: string;
@@ -162,6 +164,39 @@ describe('suanpan CLI', () => {
       remaining: { totalStored: { minor: 198_450 }, storedCount: 198, nextPaymentMax: { minor: 20_000 } },
     });
     expect(r.json.remaining.hoursLeft).toBeGreaterThan(71);
+  });
+
+  it('queue counts a payment in doubt apart from those stored offline', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-doubt-'));
+    try {
+      expect(run(['init'], { dataDir: dir }).status).toBe(0);
+      const paid = run(['pay', '--amount', '3.00', '--code', '289999999999999997', '--json'], {
+        dataDir: dir,
+      });
+      expect(paid.json.status).toBe('accepted_offline');
+      // Sent to a core whose answer never came: captured, its outcome not known yet.
+      const terminal = openTerminal({ dataDir: dir, env: {}, create: false });
+      try {
+        terminal.journal.capture({
+          amount: { minor: 700, currency: 'CNY' },
+          scheme: 'alipay',
+          code: '289999999999999996',
+          codeHash: crypto.createHash('sha256').update('289999999999999996').digest(),
+          codeMasked: '28**************96',
+        });
+      } finally {
+        terminal.close();
+      }
+      const r = run(['queue', '--json'], { dataDir: dir });
+      expect(r.json).toMatchObject({
+        pending: 1,
+        inDoubt: 1,
+        totals: { CNY: 300 },
+        remaining: { storedCount: 199 },
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('payments lists the latest first, filtered by state', () => {
