@@ -30,15 +30,15 @@ describe('classifyPaymentCode', () => {
   });
 
   it.each([
-    ['25', 15, 'alipay code starting 25 has 16–24 digits, this one has 15'],
-    ['30', 25, 'has 16–24 digits, this one has 25'],
+    ['25', 15, 'alipay codes starting 25 have 16–24 digits, this one has 15'],
+    ['30', 25, 'have 16–24 digits, this one has 25'],
     ['24', 18, 'no wallet'],
     ['31', 18, 'no wallet'],
-    ['10', 17, 'wechat code starting 10 has 18 digits'],
-    ['15', 19, 'wechat code starting 15 has 18 digits'],
+    ['10', 17, 'wechat codes starting 10 have 18 digits'],
+    ['15', 19, 'wechat codes starting 15 have 18 digits'],
     ['09', 18, 'no wallet'],
     ['16', 18, 'no wallet'],
-    ['62', 15, 'unionpay code starting 62 has 16–20 digits'],
+    ['62', 15, 'unionpay codes starting 62 have 16–20 digits'],
     ['62', 21, 'unionpay'],
     ['61', 18, 'no wallet'],
     ['63', 18, 'no wallet'],

@@ -73,7 +73,7 @@ export function classifyPaymentCode(
   const sameprefix = schemes.filter((r) => r.prefixes.some((p) => prefix >= p.from && prefix <= p.to));
   const hint =
     sameprefix.length > 0
-      ? `a ${sameprefix.map((r) => r.scheme).join('/')} code starting ${code.slice(0, 2)} has ${sameprefix.map((r) => lengthText(r)).join(' or ')}, this one has ${code.length}`
+      ? `${sameprefix.map((r) => r.scheme).join('/')} codes starting ${code.slice(0, 2)} have ${sameprefix.map((r) => lengthText(r)).join(' or ')}, this one has ${code.length}`
       : `no wallet's codes start with ${code.slice(0, 2)}`;
   throw new PaymentCodeError(
     `${maskCode(code)} is not a payment code we accept (${hint}). Ask the customer to show the payment code (付款码) in Alipay, WeChat Pay or UnionPay.`,

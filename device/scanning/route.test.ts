@@ -51,16 +51,16 @@ describe('routeScan: payment codes at the bounds of the scheme table', () => {
   it.each([
     ['09', 18, "no wallet's codes start with 09"],
     ['16', 18, "no wallet's codes start with 16"],
-    ['10', 17, 'wechat code starting 10 has 18 digits, this one has 17'],
-    ['15', 19, 'wechat code starting 15 has 18 digits, this one has 19'],
+    ['10', 17, 'wechat codes starting 10 have 18 digits, this one has 17'],
+    ['15', 19, 'wechat codes starting 15 have 18 digits, this one has 19'],
     ['24', 18, "no wallet's codes start with 24"],
     ['31', 18, "no wallet's codes start with 31"],
-    ['25', 15, 'alipay code starting 25 has 16–24 digits, this one has 15'],
-    ['30', 25, 'alipay code starting 30 has 16–24 digits, this one has 25'],
+    ['25', 15, 'alipay codes starting 25 have 16–24 digits, this one has 15'],
+    ['30', 25, 'alipay codes starting 30 have 16–24 digits, this one has 25'],
     ['61', 16, "no wallet's codes start with 61"],
     ['63', 20, "no wallet's codes start with 63"],
-    ['62', 15, 'unionpay code starting 62 has 16–20 digits, this one has 15'],
-    ['62', 21, 'unionpay code starting 62 has 16–20 digits, this one has 21'],
+    ['62', 15, 'unionpay codes starting 62 have 16–20 digits, this one has 15'],
+    ['62', 21, 'unionpay codes starting 62 have 16–20 digits, this one has 21'],
   ])('%s with %i digits is unknown: %s', (prefix, length, why) => {
     const data = code(prefix, length);
     const event = route(data);
