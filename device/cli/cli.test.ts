@@ -142,6 +142,14 @@ describe('suanpan CLI', () => {
     expect(badCode.status).toBe(2);
     expect(badCode.json.error.code).toBe('INVALID_PAYMENT_CODE');
     expect(run(['pay', '--amount', '1.00']).status).toBe(2);
+    // What commander refuses is JSON too with --json.
+    const noCode = run(['pay', '--amount', '1.00', '--json']);
+    expect(noCode.status).toBe(2);
+    expect(noCode.json).toEqual({
+      ok: false,
+      error: { code: 'BAD_USAGE', message: expect.stringContaining("'--code <code>' not specified") },
+    });
+    expect(run(['journal', 'export', '--format', 'xml', '--json']).json.error.code).toBe('BAD_USAGE');
     expect(run(['pay', '--amount', '1.00', '--code', '289999999999999999', '--currency', 'XXQ']).status).toBe(
       2,
     );

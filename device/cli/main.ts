@@ -331,7 +331,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ) {
         return EXIT_OK;
       }
-      // commander has printed its message already.
+      // commander has printed its message on stderr already; with --json, it is given as JSON too
+      // (the option is not parsed yet when commander refuses the command line).
+      if (json || argv.includes('--json')) {
+        const message = err.message.replace(/^error: /, '');
+        io.stdout(jsonLine({ ok: false, error: { code: 'BAD_USAGE', message } }));
+      }
       return EXIT_USAGE;
     }
     const classified = classifyCliError(err);
