@@ -1,0 +1,93 @@
+/**
+ * Two uploads of the same batch at the same moment (two core processes, or a terminal's retry that
+ * overtakes its first try), made to collide deterministically on PostgreSQL: both wait for the
+ * terminal's row lock, so the second reads the terminal's payments from a snapshot taken before the
+ * first committed. Each must answer what the core holds; nothing is applied twice.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { UploadedPayment } from '../protocol/wire.ts';
+import type { RunningCore } from './server.ts';
+import {
+  activatedTerminal,
+  cny,
+  openTestDb,
+  POSTGRES_SKIP_REASON,
+  paymentFacts,
+  postgresAvailable,
+  startTestCore,
+  type TestDb,
+} from './testing.ts';
+
+const pgOk = await postgresAvailable();
+
+describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTGRES_SKIP_REASON})`, () => {
+  let t: TestDb;
+  let core: RunningCore;
+  beforeAll(async () => {
+    t = await openTestDb('postgres');
+    core = await startTestCore(t.db);
+  }, 60_000);
+  afterAll(async () => {
+    await core?.close();
+    await t?.cleanup();
+  });
+
+  it('the same batch twice at once: both answers are what the core holds, each payment applied once', async () => {
+    const term = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const payments: UploadedPayment[] = [];
+    for (let seq = 1; seq <= 5; seq++) {
+      const { code } = await core.service.issueWalletCode(walletId);
+      payments.push({ ...paymentFacts(seq, 1_000), state: 'accepted_offline', code });
+    }
+    const request = {
+      payments,
+      head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+      atAnchor: null,
+      queueDepth: 5,
+      softwareVersion: 't',
+    };
+
+    // A lock that lets each request be admitted (its nonce, last-seen time) but holds both uploads
+    // at the terminal's row lock (FOR UPDATE), until both are waiting there.
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [term.terminalId]);
+      const first = term.client.upload(request);
+      const second = term.client.upload(request);
+      await vi.waitFor(
+        async () => {
+          // Not on the blocker's connection: inside a transaction, pg_stat_activity is a snapshot.
+          const waiting = await t.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+          );
+          expect(waiting.rows[0]?.n).toBe(2);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await blocker.query('COMMIT');
+      const answers = await Promise.all([first, second]);
+
+      const held = await core.service.payments({ terminalId: term.terminalId });
+      expect(held).toHaveLength(5);
+      expect(held.every((p) => p.state === 'settled')).toBe(true);
+      for (const answer of answers) {
+        expect(answer.conflicts).toEqual([]);
+        expect(answer.results.map((r) => [r.seq, r.state, r.reason ?? null])).toEqual(
+          [1, 2, 3, 4, 5].map((seq) => [seq, 'settled', null]),
+        );
+      }
+      // One of them applied the batch, the other found it applied.
+      expect(answers.map((a) => a.results.every((r) => r.duplicate)).sort()).toEqual([false, true]);
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(5_000));
+      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+  });
+});
