@@ -504,6 +504,11 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
         status: 1,
         json: { error: { code: 'CORE_UNREACHABLE' } },
       });
+      // `suanpan queue` reads the sync status the failed attempt left: offline, no sync yet, why.
+      expect(run(['queue'], termData).json).toMatchObject({
+        lastSyncAt: null,
+        sync: { online: false, lastSyncAt: null, lastError: { code: 'CORE_UNREACHABLE' } },
+      });
 
       // The core comes back on the same address.
       ({ proc, url } = await serve());
@@ -525,10 +530,13 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
       expect(text).toContain('DECLINED AFTER SYNC');
       expect(run(['core', 'wallet', 'show', '--wallet', rich], coreData).json.balance).toEqual(cny(6_000));
       expect(run(['core', 'payments'], coreData).json).toHaveLength(3);
-      expect(run(['queue'], termData).json).toMatchObject({
+      const after = run(['queue'], termData).json;
+      expect(after).toMatchObject({
         pending: 0,
-        sync: { lastError: null, parked: [] },
+        sync: { online: true, lastError: null, parked: [] },
       });
+      expect(after.sync.lastSyncAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(after.lastSyncAt).toBe(after.sync.lastSyncAt);
       await stop(proc);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

@@ -3,6 +3,9 @@ import { openTerminal } from '../../terminal.ts';
 import { moneyText, totalsText } from '../format.ts';
 import type { CliIO, CommandResult } from '../output.ts';
 
+/** Errors of a sync attempt that did not reach the core (or lost it before an answer). */
+const UNREACHED = new Set(['CORE_UNREACHABLE', 'CORE_TIMEOUT', 'CORE_CONNECTION_LOST']);
+
 /** What is stored unsynced and how much offline room is left. */
 export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
@@ -10,6 +13,10 @@ export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
     const stats = terminal.journal.offlineStats();
     const limits = terminal.limits;
     const room = offlineRoom(limits, stats, new Date());
+    const info = terminal.journal.syncInfo();
+    // As the sync engine judges it: the last attempt reached the core unless it failed on the way there.
+    const online =
+      info.lastAttemptAt === null ? null : !(info.lastError && UNREACHED.has(info.lastError.code));
     const json = {
       pending: stats.pending,
       totals: stats.totals,
@@ -26,7 +33,8 @@ export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
       sync: {
         activated: terminal.activation !== undefined,
         core: terminal.coreClient?.baseUrl ?? null,
-        ...terminal.journal.syncInfo(),
+        online,
+        ...info,
       },
     };
     const text = [
