@@ -67,6 +67,21 @@ export class CoreProtocolError extends Error {
 }
 
 /** Worth trying again later (the core is down, slow, or failed this once). */
+/** Failures of a call that did not reach the core, or lost it before an answer. */
+const OFFLINE_CODES: ReadonlySet<string> = new Set([
+  'CORE_UNREACHABLE',
+  'CORE_TIMEOUT',
+  'CORE_CONNECTION_LOST',
+]);
+
+/**
+ * Whether a failure's code (or the code recorded of the last sync attempt) means the terminal is
+ * offline: the core was not reached. Any answer from the core, even an error, means online.
+ */
+export function meansOffline(code: string | undefined): boolean {
+  return code !== undefined && OFFLINE_CODES.has(code);
+}
+
 export function isTransient(err: unknown): boolean {
   return (
     err instanceof CoreUnreachableError ||

@@ -221,6 +221,8 @@ describe('sync engine', () => {
     });
     const busy = await loop(new CoreRejectedError(503, 'HTTP_ERROR', 'core busy'), (calls) => calls > 2);
     expect(busy.status.state).not.toBe('stopped');
+    // The core answered, if with an error: the terminal is online.
+    expect([revoked.status.online, busy.status.online]).toEqual([true, true]);
   });
 
   test('backoff: full jitter, uniform from 0 up to base·2^n, never above the cap', ({ journal }) => {

@@ -17,7 +17,7 @@ import { JournalError } from '../journal/errors.ts';
 import type { Journal, StoredPayment } from '../journal/journal.ts';
 import type { UploadedPayment, UploadRequest, UploadResponse } from '../protocol/wire.ts';
 import type { CoreClient } from './core-client.ts';
-import { CoreRejectedError, isTransient } from './errors.ts';
+import { CoreRejectedError, isTransient, meansOffline } from './errors.ts';
 import { DEFAULT_CANCEL_AFTER_MS, type Resolution, resolvePayment } from './in-doubt.ts';
 
 /** Payments per upload: large enough to amortise a round trip and a commit, small enough for a
@@ -280,7 +280,7 @@ export class SyncEngine {
       journal.recordSyncAttempt({ error: { code: failure.code, message: failure.message } });
       this.publish({
         state: 'idle',
-        online: !(isTransient(err) && !(err instanceof CoreRejectedError)),
+        online: !meansOffline(failure.code),
         lastError: { code: failure.code, message: failure.message, at: this.now().toISOString() },
       });
       log.warn({ code: failure.code, err: failure.message }, 'sync failed');

@@ -1,10 +1,8 @@
+import { meansOffline } from '../../../sync/client/errors.ts';
 import { offlineRoom } from '../../checkout/offline-policy.ts';
 import { openTerminal } from '../../terminal.ts';
 import { moneyText, totalsText } from '../format.ts';
 import type { CliIO, CommandResult } from '../output.ts';
-
-/** Errors of a sync attempt that did not reach the core (or lost it before an answer). */
-const UNREACHED = new Set(['CORE_UNREACHABLE', 'CORE_TIMEOUT', 'CORE_CONNECTION_LOST']);
 
 /** What is stored unsynced and how much offline room is left. */
 export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
@@ -14,9 +12,8 @@ export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
     const limits = terminal.limits;
     const room = offlineRoom(limits, stats, new Date());
     const info = terminal.journal.syncInfo();
-    // As the sync engine judges it: the last attempt reached the core unless it failed on the way there.
-    const online =
-      info.lastAttemptAt === null ? null : !(info.lastError && UNREACHED.has(info.lastError.code));
+    // As the sync engine judges it, from the last attempt (queue runs apart from the engine).
+    const online = info.lastAttemptAt === null ? null : !meansOffline(info.lastError?.code);
     const json = {
       pending: stats.pending,
       totals: stats.totals,
