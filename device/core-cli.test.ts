@@ -72,8 +72,11 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
       expect(run(['core', 'wallet', 'show', '--wallet', walletId], coreData, byEnv).json).toEqual({
         balance: { minor: 1250, currency: 'CNY' },
       });
-      // --db names the same database.
-      expect(run(['core', 'payments', '--terminal', terminalId, '--db', url], coreData)).toMatchObject({
+      // --db names the same database, and wins over DATABASE_URL.
+      const elsewhere = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nowhere' };
+      expect(
+        run(['core', 'payments', '--terminal', terminalId, '--db', url], coreData, elsewhere),
+      ).toMatchObject({
         status: 0,
         json: [],
       });
