@@ -160,10 +160,8 @@ describe('checkout with a core (online path)', () => {
       return authorise(request, options);
     };
     const t = open({ core, env: { SUANPAN_CORE_TIMEOUT_MS: '350' } });
-    const started = Date.now();
     const { payment } = await pay(t, '5.00');
     expect(waited).toEqual([350]);
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(payment).toMatchObject({ status: 'declined', mode: 'online' });
   });
 
