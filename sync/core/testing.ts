@@ -68,11 +68,21 @@ export interface TestDb {
   cleanup: () => Promise<void>;
 }
 
-export async function openTestDb(backend: Backend): Promise<TestDb> {
+/**
+ * A new database of that backend, migrated to the latest version, or to `migrateTo` (null: not
+ * migrated at all, for the migrations' own tests).
+ */
+export async function openTestDb(
+  backend: Backend,
+  options: { migrateTo?: number | null } = {},
+): Promise<TestDb> {
+  const migrate = async (db: CoreDb) => {
+    if (options.migrateTo !== null) await migrateCore(db, { to: options.migrateTo });
+  };
   if (backend === 'postgres') {
     const { url, drop } = await createPostgresDatabase();
     const db = await openCoreDb({ url });
-    await migrateCore(db);
+    await migrate(db);
     return {
       db,
       url,
@@ -84,7 +94,7 @@ export async function openTestDb(backend: Backend): Promise<TestDb> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-pglite-'));
   const db = await openCoreDb({ dataDir: dir });
-  await migrateCore(db);
+  await migrate(db);
   return {
     db,
     cleanup: async () => {

@@ -3,47 +3,11 @@
  * the keys that make exactly-once hold whatever the service code does, checked on the schema itself.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CoreDb, openCoreDb } from '../db.ts';
-import { migrateCore } from '../migrate.ts';
-import {
-  BACKENDS,
-  type Backend,
-  createPostgresDatabase,
-  POSTGRES_SKIP_REASON,
-  postgresAvailable,
-} from '../testing.ts';
+import type { CoreDb } from '../db.ts';
+import { BACKENDS, type Backend, openTestDb, POSTGRES_SKIP_REASON, postgresAvailable } from '../testing.ts';
 
 const pgOk = await postgresAvailable();
-
-/** A database of that backend migrated to version 1. */
-async function version1Db(backend: Backend): Promise<{ db: CoreDb; cleanup: () => Promise<void> }> {
-  if (backend === 'postgres') {
-    const { url, drop } = await createPostgresDatabase();
-    const db = await openCoreDb({ url });
-    await migrateCore(db, { to: 1 });
-    return {
-      db,
-      cleanup: async () => {
-        await db.close();
-        await drop();
-      },
-    };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-pglite-'));
-  const db = await openCoreDb({ dataDir: dir });
-  await migrateCore(db, { to: 1 });
-  return {
-    db,
-    cleanup: async () => {
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const MERCHANT = crypto.randomUUID();
 const T1 = 'sp-0000000000000001';
@@ -80,7 +44,7 @@ describe.each(BACKENDS)('core migration 0001 on %s', (backend: Backend) => {
 
   describe.skipIf(skip)(`(${skip ? POSTGRES_SKIP_REASON : 'running'})`, () => {
     it('payments are unique per terminal on paymentId and on seq; a wallet code is used once; no wallet below zero', async () => {
-      const t = await version1Db(backend);
+      const t = await openTestDb(backend, { migrateTo: 1 });
       cleanup = t.cleanup;
       const { db } = t;
       await db.query("INSERT INTO merchants (merchant_id, name) VALUES ($1, 'Shop')", [MERCHANT]);

@@ -3,46 +3,13 @@
  * brought to version 1 and seeded first.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CoreDb, openCoreDb } from '../db.ts';
+import type { CoreDb } from '../db.ts';
 import { migrateCore } from '../migrate.ts';
 import { LOCK_ORDER_SQL } from '../service.ts';
-import {
-  BACKENDS,
-  type Backend,
-  createPostgresDatabase,
-  POSTGRES_SKIP_REASON,
-  postgresAvailable,
-} from '../testing.ts';
+import { BACKENDS, type Backend, openTestDb, POSTGRES_SKIP_REASON, postgresAvailable } from '../testing.ts';
 
 const pgOk = await postgresAvailable();
-
-/** An empty database of that backend, not migrated. */
-async function emptyDb(backend: Backend): Promise<{ db: CoreDb; cleanup: () => Promise<void> }> {
-  if (backend === 'postgres') {
-    const { url, drop } = await createPostgresDatabase();
-    const db = await openCoreDb({ url });
-    return {
-      db,
-      cleanup: async () => {
-        await db.close();
-        await drop();
-      },
-    };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-pglite-'));
-  const db = await openCoreDb({ dataDir: dir });
-  return {
-    db,
-    cleanup: async () => {
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const MERCHANT = crypto.randomUUID();
 
@@ -86,7 +53,7 @@ describe.each(BACKENDS)('core migration 0002 on %s', (backend: Backend) => {
 
   describe.skipIf(skip)(`(${skip ? POSTGRES_SKIP_REASON : 'running'})`, () => {
     it('migrates a version 1 database with payments in it: orders, their expiry, refunds', async () => {
-      const t = await emptyDb(backend);
+      const t = await openTestDb(backend, { migrateTo: null });
       cleanup = t.cleanup;
       const { db } = t;
       expect(await migrateCore(db, { to: 1 })).toBe(1);
@@ -163,7 +130,7 @@ describe.each(BACKENDS)('core migration 0002 on %s', (backend: Backend) => {
     });
 
     it('finds an order by its paymentId alone through the order index', async () => {
-      const t = await emptyDb(backend);
+      const t = await openTestDb(backend, { migrateTo: null });
       cleanup = t.cleanup;
       const { db } = t;
       await migrateCore(db);
