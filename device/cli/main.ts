@@ -340,9 +340,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return EXIT_USAGE;
     }
     const classified = classifyCliError(err);
-    if (json)
-      io.stdout(jsonLine({ ok: false, error: { code: classified.code, message: classified.message } }));
-    else io.stderr(`suanpan: ${classified.message}\n`);
+    if (json) {
+      const { code, message, package: pkg } = classified;
+      io.stdout(jsonLine({ ok: false, error: { code, message, ...(pkg ? { package: pkg } : {}) } }));
+    } else io.stderr(`suanpan: ${classified.message}\n`);
     if (classified.code === 'INTERNAL') io.stderr(`${(err as Error)?.stack ?? ''}\n`);
     return classified.exitCode;
   }

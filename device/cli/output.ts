@@ -55,6 +55,8 @@ export interface ClassifiedError {
   exitCode: number;
   code: string;
   message: string;
+  /** The Debian package that provides a missing tool, when that is what failed. */
+  package?: string;
 }
 
 export function classifyCliError(err: unknown): ClassifiedError {
@@ -93,14 +95,16 @@ export function classifyCliError(err: unknown): ClassifiedError {
     const code = (err as Error & { code: string }).code;
     return { exitCode: code === 'BAD_ADDRESS' ? EXIT_USAGE : EXIT_REFUSED, code, message: err.message };
   }
-  // The scanner simulator's errors (test-hardware/, not imported here either), met by `demo`, which
-  // starts one: a missing socat is the machine's to fix, and its message names the Debian package.
+  // The scanner simulator's errors (test-hardware/, not imported here either), met by `sim scanner`
+  // and by `demo`, which starts one: a missing socat is the machine's to fix, named by its package.
   // Its other codes (NOT_OPEN, BUSY, ...) are misuse of the simulator, so bugs: left to INTERNAL.
   if (err instanceof Error && err.name === 'ScannerSimError') {
     const code = (err as Error & { code: string }).code;
     if (code === 'BAD_OPTION' || code === 'BAD_INPUT')
       return { exitCode: EXIT_USAGE, code, message: err.message };
-    if (code === 'TOOL_MISSING' || code === 'PTY_FAILED' || code === 'SERIAL_OPEN_FAILED')
+    if (code === 'TOOL_MISSING')
+      return { exitCode: EXIT_REFUSED, code, message: err.message, package: 'socat' };
+    if (code === 'PTY_FAILED' || code === 'SERIAL_OPEN_FAILED')
       return { exitCode: EXIT_REFUSED, code, message: err.message };
   }
   if (err instanceof CoreDbError)

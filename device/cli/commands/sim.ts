@@ -7,7 +7,7 @@
  */
 import { SUFFIXES, type Suffix } from '../../../drivers/scanner/codec/serial-framer.ts';
 import { createLogger } from '../../log.ts';
-import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+import { type CliIO, type CommandResult, UsageError } from '../output.ts';
 
 export async function simPrinter(
   options: { tcp: string; pngDir?: string },
@@ -39,7 +39,7 @@ export async function simPrinter(
  * is sent as one scan with a scanner's timing. The driver end is printed for `scan-test`.
  */
 export async function simScanner(
-  options: { pty?: boolean; suffix?: string; charDelay?: string; json?: boolean },
+  options: { pty?: boolean; suffix?: string; charDelay?: string },
   io: CliIO,
 ): Promise<CommandResult> {
   if (!options.pty) throw new UsageError('Only a serial scanner on a PTY pair can be simulated: add --pty.');
@@ -52,16 +52,9 @@ export async function simScanner(
   if (!SUFFIXES.includes(suffix as Suffix))
     throw new UsageError(`--suffix must be one of ${SUFFIXES.join(', ')} (got "${suffix}").`);
   const { runScannerSimulator } = await import('../../../test-hardware/scanner-sim/run.ts');
-  let sim: Awaited<ReturnType<typeof runScannerSimulator>>;
-  try {
-    sim = await runScannerSimulator({ suffix: suffix as Suffix, charDelayMs, input: process.stdin });
-  } catch (err) {
-    const failed = simulatorFailure(err);
-    if (!failed) throw err;
-    // stdout holds only the PTY path, so a script reading it never takes the message for one.
-    if (!options.json) io.stderr(`suanpan: ${failed.message}\n`);
-    return { json: { ok: false, error: failed }, text: '', exitCode: EXIT_REFUSED };
-  }
+  // A missing socat or a PTY that won't open is reported by main's handler (classifyCliError);
+  // stdout then holds no PTY path, so a script reading it never takes a message for one.
+  const sim = await runScannerSimulator({ suffix: suffix as Suffix, charDelayMs, input: process.stdin });
   io.stdout(
     `${sim.driverEnd}\n` +
       (io.interactive
@@ -84,17 +77,4 @@ export async function simScanner(
     json: { stopped: true, typed },
     text: io.interactive ? `Scanner simulator stopped after ${typed} scan(s).` : '',
   };
-}
-
-/**
- * A scanner simulator error (test-hardware/, not imported here: see the top of this file) that is
- * the machine's or the user's, not a bug: socat missing or failing, the PTY not opening.
- */
-function simulatorFailure(err: unknown): { code: string; message: string; package?: string } | undefined {
-  if (!(err instanceof Error) || err.name !== 'ScannerSimError') return undefined;
-  const code = (err as Error & { code: string }).code;
-  if (code === 'BAD_OPTION' || code === 'BAD_INPUT') throw new UsageError(err.message);
-  if (code === 'TOOL_MISSING') return { code, message: err.message, package: 'socat' };
-  if (code === 'PTY_FAILED' || code === 'SERIAL_OPEN_FAILED') return { code, message: err.message };
-  return undefined;
 }
