@@ -55,8 +55,15 @@ export function keepsPaymentCode(state: PaymentState | 'captured'): boolean {
 /**
  * The payment state an entry leaves its payment in: a state entry's kind; for a `captured` entry, the
  * `status` its body carries when the payment was decided in the capture itself (offline: accepted
- * or declined by the policy), else `captured` (an online call in flight). As SQL over `alias`'s row.
+ * or declined by the policy), else `captured` (an online call in flight); none for a shift close.
  */
+export function stateAfter(kind: EntryKind, body: { status?: unknown }): PaymentState | 'captured' | null {
+  if (kind === 'shift_closed') return null;
+  if (kind === 'captured') return (body.status as PaymentState | undefined) ?? 'captured';
+  return kind;
+}
+
+/** {@link stateAfter} as SQL over `alias`'s row (a payment's entry). */
 export function stateAfterSql(alias: string): string {
   return `CASE ${alias}.kind WHEN 'captured' THEN coalesce(json_extract(${alias}.body, '$.status'), 'captured') ELSE ${alias}.kind END`;
 }

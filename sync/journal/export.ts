@@ -3,7 +3,7 @@
  * its keyed hash and a masked form (first two and last four digits); the raw codes kept for
  * forwarding live in a separate table that is never exported.
  */
-import type { StoredEntry } from './entry.ts';
+import { type StoredEntry, stateAfter } from './entry.ts';
 
 export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
@@ -65,7 +65,7 @@ export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFor
       e.at,
       e.kind,
       // The payment's state after this entry: a capture decided at once carries it in its body.
-      e.kind === 'captured' ? (body.status ?? 'captured') : e.kind === 'shift_closed' ? '' : e.kind,
+      stateAfter(e.kind, body) ?? '',
       e.paymentId ?? '',
       body.seq ?? '',
       amount?.minor ?? '',
