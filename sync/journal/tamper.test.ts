@@ -198,25 +198,20 @@ for (const recompute of [false, true]) {
 
 // A tamperer who rehashes only the entry changed: its hash matches its content and no later hash or
 // signature changes, but the next entry still names the old hash. Only the chain's links catch it.
-for (const at of [777, 1024, PAYMENTS]) {
-  cases.push({
-    name: `change an amount at entry ${at}, rehashing only that entry`,
-    first: at,
-    tamper: (db) => {
-      changeAmount(db, at);
-      rehashOnly(db, at);
-    },
-  });
-}
-for (const at of [PAYMENTS + 1, LAST - 1]) {
-  cases.push({
-    name: `change the time of entry ${at}, rehashing only that entry`,
-    first: at,
-    tamper: (db) => {
-      changeTime(db, at);
-      rehashOnly(db, at);
-    },
-  });
+for (const [what, change, entries] of [
+  ['an amount at', changeAmount, [777, 1024, PAYMENTS]],
+  ['the time of', changeTime, [PAYMENTS + 1, LAST - 1]],
+] as const) {
+  for (const at of entries) {
+    cases.push({
+      name: `change ${what} entry ${at}, rehashing only that entry`,
+      first: at,
+      tamper: (db) => {
+        change(db, at);
+        rehashOnly(db, at);
+      },
+    });
+  }
 }
 
 describe('journal verify against a tamperer without the key', () => {
