@@ -182,7 +182,7 @@ async function benchCapture() {
   );
 }
 
-function benchVerify() {
+async function benchVerify() {
   const dir = path.join(root, 'verify');
   let journal = openJournal(dir);
   // Two entries a payment, as at a counter that syncs: captured offline (one entry carrying its
@@ -224,9 +224,10 @@ function benchVerify() {
   let rssAtTenth = 0;
   let chainMs = 0;
   const t0 = nowMs();
-  const result = journal.verify({
+  const result = await journal.verify({
     publicKey,
     mac: signer.mac,
+    onSingleThread: (reason) => console.log(`  the chain was walked in one thread: ${reason}`),
     onProgress: (done, total) => {
       const rss = process.memoryUsage().rss;
       peakRss = Math.max(peakRss, rss);

@@ -96,7 +96,7 @@ describe('crash safety', () => {
           amount: { minor: ack.minor },
         });
       }
-      const result = terminal.journal.verify({
+      const result = await terminal.journal.verify({
         publicKey: terminal.key.publicKey,
         mac: terminal.key.mac,
         allSignatures: true,

@@ -59,7 +59,7 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
       for (const id of acked) expect(reopened.journal.payment(id)?.status).toBe('accepted_offline');
       expect(reopened.journal.payments({ limit: 10_000 })).toHaveLength(acked.length);
       expect(
-        reopened.journal.verify({ publicKey: reopened.key.publicKey, mac: reopened.key.mac }),
+        await reopened.journal.verify({ publicKey: reopened.key.publicKey, mac: reopened.key.mac }),
       ).toMatchObject({
         ok: true,
       });

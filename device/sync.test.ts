@@ -177,9 +177,9 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
       expect(local.filter((p) => p.status === 'declined_after_sync').length).toBe(250);
       expect(local.filter((p) => p.status === 'settled').length).toBe(4_750);
       for (const w of wallets.slice(0, 5)) expect((await core.service.wallet(w)).balance).toEqual(cny(0));
-      expect(terminal.journal.verify({ publicKey: terminal.key.publicKey, mac: terminal.key.mac }).ok).toBe(
-        true,
-      );
+      expect(
+        (await terminal.journal.verify({ publicKey: terminal.key.publicKey, mac: terminal.key.mac })).ok,
+      ).toBe(true);
       // Every raw code is erased once the core has the payment.
       expect(local.every((p) => terminal.journal.paymentCode(p.paymentId) === undefined)).toBe(true);
     } finally {

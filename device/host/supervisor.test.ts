@@ -136,7 +136,9 @@ describe('supervisor PIN', () => {
     expect(event).toMatchObject({ payment: { status: 'refunded' } });
     expect(t.host.terminal.journal.payment(approved.paymentId)?.status).toBe('refunded');
     // The journal's chain holds it: a new entry, signed, verifiable.
-    expect(t.host.terminal.journal.verify({ publicKey: t.host.terminal.key.publicKey }).ok).toBe(true);
+    expect((await t.host.terminal.journal.verify({ publicKey: t.host.terminal.key.publicKey })).ok).toBe(
+      true,
+    );
 
     const again = await refundIt(approved.paymentId, SUPERVISOR_PIN);
     expect(again.status).toBe(409);

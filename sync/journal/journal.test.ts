@@ -53,7 +53,7 @@ describe('journal', () => {
     journal.close();
   });
 
-  test('captures with a UUID and gap-free seq, in one transaction with the decision', ({
+  test('captures with a UUID and gap-free seq, in one transaction with the decision', async ({
     journal,
     signer,
   }) => {
@@ -83,7 +83,7 @@ describe('journal', () => {
     ]);
     journal.transition(c.paymentId, { status: 'approved', mode: 'online' });
     expect([...journal.entries()].at(-1)).toMatchObject({ kind: 'approved', paymentId: c.paymentId });
-    expect(journal.verify({ publicKey: signer.publicKey })).toEqual({
+    expect(await journal.verify({ publicKey: signer.publicKey })).toEqual({
       ok: true,
       entries: 4,
       head: journal.head().hash.toString('hex'),
@@ -132,7 +132,11 @@ describe('journal', () => {
     );
   });
 
-  test('keeps the raw code apart, only until the core has the payment', ({ journal, tmpDir, signer }) => {
+  test('keeps the raw code apart, only until the core has the payment', async ({
+    journal,
+    tmpDir,
+    signer,
+  }) => {
     const offline = journal.capture(payment({ code: '281111111111111111' }), accept);
     const declined = journal.capture(payment({ code: '282222222222222222' }), () => ({ status: 'declined' }));
     const online = journal.capture(payment({ code: '283333333333333333' }));
@@ -150,10 +154,10 @@ describe('journal', () => {
       expect(bytes).not.toContain(code);
       for (const e of journal.entries()) expect(e.body).not.toContain(code);
     }
-    expect(journal.verify({ publicKey: signer.publicKey }).ok).toBe(true);
+    expect((await journal.verify({ publicKey: signer.publicKey })).ok).toBe(true);
   });
 
-  test('a checkpoint starts the WAL over itself, so the next payment writes no WAL header', ({
+  test('a checkpoint starts the WAL over itself, so the next payment writes no WAL header', async ({
     journal,
     tmpDir,
     signer,
@@ -170,7 +174,7 @@ describe('journal', () => {
     journal.capture(payment(), accept);
     expect(salts().equals(restarted)).toBe(true);
     expect(journal.schemaVersion).toBe(version);
-    expect(journal.verify({ publicKey: signer.publicKey, mac: signer.mac }).ok).toBe(true);
+    expect((await journal.verify({ publicKey: signer.publicKey, mac: signer.mac })).ok).toBe(true);
   });
 
   test('a checkpoint while another process holds the write lock leaves the WAL restart to it', ({
@@ -208,18 +212,18 @@ describe('journal', () => {
     db.close();
   });
 
-  test("verify reads a capture's own decision as its state: the table saying otherwise is caught", ({
+  test("verify reads a capture's own decision as its state: the table saying otherwise is caught", async ({
     journal,
     tmpDir,
     signer,
   }) => {
     journal.capture(payment(), accept);
     const stored = journal.capture(payment(), accept);
-    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 2 });
+    expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 2 });
     const db = new Database(path.join(tmpDir, 'journal.sqlite'));
     db.prepare("UPDATE payments SET status = 'settled' WHERE payment_id = ?").run(stored.paymentId);
     db.close();
-    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({
+    expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({
       ok: false,
       firstBadSeq: 2,
       reason: expect.stringContaining('status differs'),
@@ -287,7 +291,7 @@ describe('journal', () => {
     for (let i = 0; i < 50; i++) writers[i % 2]?.capture(payment(), accept);
     for (const w of writers) w.close();
     const journal = openJournal(tmpDir, signer);
-    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 50 });
+    expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: 50 });
     expect(
       journal
         .payments({ limit: 100 })
@@ -327,7 +331,7 @@ describe('journal', () => {
     });
   });
 
-  test('records a batch of results in one transaction; a payment named twice moves on from its first change', ({
+  test('records a batch of results in one transaction; a payment named twice moves on from its first change', async ({
     journal,
     signer,
   }) => {
@@ -351,7 +355,10 @@ describe('journal', () => {
     expect(() =>
       journal.transitionMany([{ paymentId: crypto.randomUUID(), decision: { status: 'settled' } }]),
     ).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    expect(journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true, entries: head + 3 });
+    expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({
+      ok: true,
+      entries: head + 3,
+    });
   });
 
   test('refuses a journal written by another key, and one from a newer Suanpan', ({ tmpDir, signer }) => {
@@ -383,7 +390,7 @@ describe('journal', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
-  test('a truncated journal is CORRUPT; nothing is written to it', ({ tmpDir, signer }) => {
+  test('a truncated journal is CORRUPT; nothing is written to it', async ({ tmpDir, signer }) => {
     const journal = openJournal(tmpDir, signer);
     for (let i = 0; i < 300; i++) journal.capture(payment(), accept);
     journal.close(); // checkpoints: everything is in the main file now
@@ -395,7 +402,7 @@ describe('journal', () => {
     try {
       const j = openJournal(tmpDir, signer);
       try {
-        j.verify({ publicKey: signer.publicKey });
+        await j.verify({ publicKey: signer.publicKey });
         j.capture(payment(), accept);
       } finally {
         j.close();
@@ -407,7 +414,10 @@ describe('journal', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
-  test('the journal file survives a process that never closes it (WAL is replayed)', ({ tmpDir, signer }) => {
+  test('the journal file survives a process that never closes it (WAL is replayed)', async ({
+    tmpDir,
+    signer,
+  }) => {
     const file = path.join(tmpDir, 'journal.sqlite');
     openJournal(tmpDir, signer).close();
     const key = signer.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -427,7 +437,7 @@ describe('journal', () => {
     expect(fs.existsSync(`${file}-wal`)).toBe(true);
     const journal = openJournal(tmpDir, signer);
     expect(journal.payments()).toHaveLength(1);
-    expect(journal.verify({ publicKey: signer.publicKey }).ok).toBe(true);
+    expect((await journal.verify({ publicKey: signer.publicKey })).ok).toBe(true);
     journal.close();
   });
 });

@@ -793,8 +793,12 @@ export class Journal {
   }
 
   /** Checks the chain, the signatures (at checkpoints, or all) and the payments table. See verify.ts. */
-  verify(options: VerifyOptions): VerifyResult {
-    return this.read('verifying the journal', () => verifyJournal(this.db, options));
+  async verify(options: VerifyOptions): Promise<VerifyResult> {
+    try {
+      return await verifyJournal(this.db, options);
+    } catch (err) {
+      throw classifyJournalError(err, this.file, 'verifying the journal');
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash, GENESIS_HASH } from './entry.ts';
 import { makeSigner, openJournal, payment, type TestSigner } from './fixtures.ts';
-import { verifyJournal } from './verify.ts';
+import { type VerifyOptions, verifyJournal } from './verify.ts';
 
 // 3000 entries, past two signature checkpoints (1024, 2048): 1500 payments captured offline, each
 // one entry in its own transaction (1–1500), then settled two to a transaction (1501–3000), as a
@@ -94,10 +94,14 @@ function shift(db: Database.Database, from: number, delta: 1 | -1): void {
   })();
 }
 
-/** As the terminal verifies: with its public key and its entry MAC. */
-function verify(db: Database.Database) {
-  return verifyJournal(db, { publicKey: signer.publicKey, mac: signer.mac });
-}
+/**
+ * The chain is walked in one thread, or in two halves at once as on a large journal (the second by a
+ * worker thread, split at entry 1500: the cases touch both halves and the entries either side).
+ */
+const MODES = [
+  { mode: 'walking the chain in one thread', parallelFrom: Number.POSITIVE_INFINITY },
+  { mode: 'walking the chain in two threads', parallelFrom: 1 },
+];
 
 function changeAmount(db: Database.Database, seq: number): void {
   const row = db.prepare('SELECT body, payment_id FROM entries WHERE entry_seq = ?').get(seq) as Row;
@@ -170,10 +174,18 @@ for (const recompute of [false, true]) {
       tamper: then(at, (db) => deleteEntry(db, at, true)),
     });
   }
+  // 1500 and 1501: either side of where a walk in two threads splits the chain.
+  for (const at of [900, PAYMENTS, PAYMENTS + 1]) {
+    cases.push({
+      name: `delete entry ${at}, leaving a gap${suffix}`,
+      first: at,
+      tamper: then(at, (db) => deleteEntry(db, at, false)),
+    });
+  }
   cases.push({
-    name: `delete entry 900, leaving a gap${suffix}`,
-    first: 900,
-    tamper: then(900, (db) => deleteEntry(db, 900, false)),
+    name: `insert an entry numbered 0${suffix}`,
+    first: 1,
+    tamper: then(0, (db) => insertEntry(db, 0)),
   });
   for (const at of [1, 1200, LAST + 1]) {
     cases.push({
@@ -185,6 +197,7 @@ for (const recompute of [false, true]) {
   for (const [a, b] of [
     [2, 3],
     [1030, 1036],
+    [PAYMENTS, PAYMENTS + 1],
     [PAYMENTS + 1, PAYMENTS + 2],
     [LAST - 1, LAST],
   ] as const) {
@@ -214,27 +227,39 @@ for (const [what, change, entries] of [
   }
 }
 
-describe('journal verify against a tamperer without the key', () => {
-  it('passes on the untouched journal', () => {
+describe.each(MODES)('journal verify against a tamperer without the key, $mode', ({ parallelFrom }) => {
+  /** As the terminal verifies: with its public key and its entry MAC. */
+  const verify = (db: Database.Database, options: Partial<VerifyOptions> = {}) =>
+    verifyJournal(db, {
+      publicKey: signer.publicKey,
+      mac: signer.mac,
+      parallelFrom,
+      onSingleThread: (reason) => {
+        throw new Error(`the worker thread did not walk its half: ${reason}`);
+      },
+      ...options,
+    });
+
+  it('passes on the untouched journal', async () => {
     const { db } = tamperable();
-    expect(verify(db)).toMatchObject({ ok: true, entries: LAST });
+    expect(await verify(db)).toMatchObject({ ok: true, entries: LAST });
     db.close();
   });
 
-  it.each(cases)('detects: $name', ({ tamper, first }) => {
+  it.each(cases)('detects: $name', async ({ tamper, first }) => {
     const { db } = tamperable();
     tamper(db);
-    const result = verify(db);
+    const result = await verify(db);
     db.close();
     expect(result).toMatchObject({ ok: false, firstBadSeq: first });
   });
 
   it.each(cases)(
     'detects with the public key alone, located to its transaction: $name',
-    ({ tamper, first }) => {
+    async ({ tamper, first }) => {
       const { db } = tamperable();
       tamper(db);
-      const result = verifyJournal(db, { publicKey: signer.publicKey });
+      const result = await verify(db, { mac: undefined });
       db.close();
       expect(result.ok).toBe(false);
       expect((result as { firstBadSeq: number }).firstBadSeq).toBeGreaterThanOrEqual(txnStart(first));
@@ -242,11 +267,11 @@ describe('journal verify against a tamperer without the key', () => {
     },
   );
 
-  it("detects a change to the payments table alone, pointing at the payment's entry", () => {
+  it("detects a change to the payments table alone, pointing at the payment's entry", async () => {
     const { db } = tamperable();
     const p = db.prepare('SELECT payment_id FROM payments WHERE seq = 321').pluck().get() as string;
     db.prepare('UPDATE payments SET amount_minor = amount_minor + 100 WHERE payment_id = ?').run(p);
-    expect(verify(db)).toMatchObject({
+    expect(await verify(db)).toMatchObject({
       ok: false,
       firstBadSeq: 321,
       reason: expect.stringContaining('amount differs'),
@@ -256,7 +281,7 @@ describe('journal verify against a tamperer without the key', () => {
       p,
     );
     // A changed status points at the payment's latest state entry.
-    expect(verify(db)).toMatchObject({
+    expect(await verify(db)).toMatchObject({
       ok: false,
       firstBadSeq: PAYMENTS + 321,
       reason: expect.stringContaining('status differs'),
@@ -264,7 +289,7 @@ describe('journal verify against a tamperer without the key', () => {
     db.close();
   });
 
-  it('detects a journal re-signed with another key, whatever key it records', () => {
+  it('detects a journal re-signed with another key, whatever key it records', async () => {
     const { db } = tamperable();
     const other = makeSigner();
     db.prepare("UPDATE journal_meta SET value = ? WHERE key = 'public_key'").run(
@@ -278,25 +303,23 @@ describe('journal verify against a tamperer without the key', () => {
     db.transaction(() => {
       for (const r of rows) update.run(other.sign(r.hash), r.entry_seq);
     })();
-    expect(verify(db)).toMatchObject({ ok: false, firstBadSeq: 0 });
+    expect(await verify(db)).toMatchObject({ ok: false, firstBadSeq: 0 });
     db.close();
   });
 
-  it('finds a bad signature on any entry with --all-signatures', () => {
+  it('finds a bad signature on any entry with --all-signatures', async () => {
     const { db } = tamperable();
     // Entry 78 is payment 78's capture, signed as its transaction's last entry.
     db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = 78').run(crypto.randomBytes(64));
-    expect(verify(db).ok).toBe(true); // content is intact: later signatures vouch for it
-    expect(
-      verifyJournal(db, { publicKey: signer.publicKey, mac: signer.mac, allSignatures: true }),
-    ).toMatchObject({
+    expect((await verify(db)).ok).toBe(true); // content is intact: later signatures vouch for it
+    expect(await verify(db, { allSignatures: true })).toMatchObject({
       ok: false,
       firstBadSeq: 78,
     });
     db.close();
   });
 
-  it('cannot see the last entries cut off: that is what anchoring the head at the core is for', () => {
+  it('cannot see the last entries cut off: that is what anchoring the head at the core is for', async () => {
     const { db } = tamperable();
     // The last transaction settled the last two payments: the tamperer puts them back as stored
     // (the payments' triggers keep the totals).
@@ -304,7 +327,49 @@ describe('journal verify against a tamperer without the key', () => {
     db.prepare("UPDATE payments SET status = 'accepted_offline', last_entry_seq = seq WHERE seq > ?").run(
       PAYMENTS - SETTLE_TXN,
     );
-    expect(verify(db)).toMatchObject({ ok: true, entries: LAST - SETTLE_TXN });
+    expect(await verify(db)).toMatchObject({ ok: true, entries: LAST - SETTLE_TXN });
     db.close();
+  });
+});
+
+describe('journal verify in two threads', () => {
+  it('splits journals of any size, down to two entries, with the same answer as one thread', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'small-'));
+    const journal = openJournal(dir, signer);
+    const db = new Database(path.join(dir, 'journal.sqlite'));
+    const both = (parallelFrom: number) =>
+      verifyJournal(db, {
+        publicKey: signer.publicKey,
+        mac: signer.mac,
+        parallelFrom,
+        onSingleThread: (reason) => {
+          throw new Error(reason);
+        },
+      });
+    for (let entries = 0; entries <= 5; entries++) {
+      if (entries > 0) journal.capture(payment(), () => ({ status: 'accepted_offline', mode: 'offline' }));
+      const alone = await both(Number.POSITIVE_INFINITY);
+      expect(alone).toMatchObject({ ok: true, entries });
+      expect(await both(1)).toEqual(alone);
+    }
+    db.close();
+    journal.close();
+  });
+
+  it('walks the second half itself when a worker thread cannot read the file, with the same answer', async () => {
+    const { db, file } = tamperable();
+    changeTime(db, 2048);
+    // The open connection keeps reading the file; a second one, the worker's, can't find it.
+    fs.renameSync(file, `${file}.moved`);
+    const fellBack: string[] = [];
+    const result = await verifyJournal(db, {
+      publicKey: signer.publicKey,
+      mac: signer.mac,
+      parallelFrom: 1,
+      onSingleThread: (reason) => fellBack.push(reason),
+    });
+    db.close();
+    expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
+    expect(fellBack).toEqual([expect.stringContaining('unable to open')]);
   });
 });

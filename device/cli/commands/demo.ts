@@ -65,7 +65,10 @@ export async function demo(options: { dataDir?: string }, io: CliIO): Promise<Co
     say(
       `Room left: ${moneyText(room.totalStored)} of ${moneyText(terminal.limits.totalStored)}, ${room.storedCount} of ${terminal.limits.maxStoredCount} payments, ${room.hoursLeft} h until a sync is due.`,
     );
-    const verified = terminal.journal.verify({ publicKey: terminal.key.publicKey, mac: terminal.key.mac });
+    const verified = await terminal.journal.verify({
+      publicKey: terminal.key.publicKey,
+      mac: terminal.key.mac,
+    });
     say(
       verified.ok
         ? `Journal verified: ${verified.entries} signed, hash-chained entries; head ${verified.head.slice(0, 16)}…`

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../../../sync/journal/errors.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from '../../../sync/journal/export.ts';
+import type { VerifyResult } from '../../../sync/journal/verify.ts';
 import { openTerminal } from '../../terminal.ts';
 import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
 
@@ -16,12 +17,15 @@ function progress(io: CliIO, label: string) {
   };
 }
 
-export function verify(options: { dataDir: string; allSignatures?: boolean }, io: CliIO): CommandResult {
+export async function verify(
+  options: { dataDir: string; allSignatures?: boolean },
+  io: CliIO,
+): Promise<CommandResult> {
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
   try {
-    let result: ReturnType<typeof terminal.journal.verify>;
+    let result: VerifyResult;
     try {
-      result = terminal.journal.verify({
+      result = await terminal.journal.verify({
         publicKey: terminal.key.publicKey,
         mac: terminal.key.mac,
         allSignatures: options.allSignatures,
