@@ -257,7 +257,7 @@ try {
     `Suanpan benchmarks — ${new Date().toISOString()} — node ${process.version} — ${os.cpus().length} CPUs — ${root}`,
   );
   if (only.has('capture')) await benchCapture();
-  if (only.has('verify')) benchVerify();
+  if (only.has('verify')) await benchVerify();
   if (only.has('printing')) await benchPrinting();
   if (only.has('scanning')) await benchScanning();
 } finally {

@@ -31,7 +31,7 @@ import {
 } from './entry.ts';
 import { classifyJournalError, JournalError } from './errors.ts';
 import { LATEST_VERSION, migrate } from './migrations/index.ts';
-import { type VerifyOptions, type VerifyResult, verifyJournal } from './verify.ts';
+import { identityOf, type VerifyOptions, type VerifyResult, verifyJournal } from './verify.ts';
 
 export const JOURNAL_FORMAT = 'suanpan-journal/1';
 
@@ -264,6 +264,8 @@ export class Journal {
     /** Why payments are refused, when WAL or synchronous=FULL could not be set; else null. */
     readonly durabilityProblem: string | null,
     readonly createdAt: string,
+    /** The file this journal has open, by device and inode (see VerifyOptions.fileIdentity). */
+    private readonly fileIdentity: string | undefined,
   ) {}
 
   /**
@@ -293,6 +295,7 @@ export class Journal {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+      const fileIdentity = inMemory ? undefined : identityOf(file);
       // Reading the schema forces SQLite to read page 1, so "not a database" surfaces here.
       db.prepare('SELECT count(*) FROM sqlite_schema').get();
       const durabilityProblem = inMemory ? 'the journal is in memory, not on disk' : setDurable(db);
@@ -305,7 +308,17 @@ export class Journal {
         Object.entries(SQL).map(([name, sql]) => [name, (db as Database.Database).prepare(sql)]),
       ) as Statements;
       const transaction = db.transaction((fn: () => unknown) => fn());
-      return new Journal(file, db, stmt, transaction, signer, now, durabilityProblem, createdAt);
+      return new Journal(
+        file,
+        db,
+        stmt,
+        transaction,
+        signer,
+        now,
+        durabilityProblem,
+        createdAt,
+        fileIdentity,
+      );
     } catch (err) {
       db?.close();
       throw readOnlyFolder(file, err) ?? classifyJournalError(err, file, 'opening the journal');
@@ -792,10 +805,15 @@ export class Journal {
     }
   }
 
-  /** Checks the chain, the signatures (at checkpoints, or all) and the payments table. See verify.ts. */
+  /**
+   * Checks the chain, the signatures (at checkpoints, or all) and the payments table. See verify.ts.
+   * It checks the entries up to the head as it was when it started. While it waits for its worker
+   * thread (large journals), other work on this journal may run: payments go on being taken, and
+   * what they append is left to the next verify; closing the journal meanwhile makes it fail.
+   */
   async verify(options: VerifyOptions): Promise<VerifyResult> {
     try {
-      return await verifyJournal(this.db, options);
+      return await verifyJournal(this.db, { fileIdentity: this.fileIdentity, ...options });
     } catch (err) {
       throw classifyJournalError(err, this.file, 'verifying the journal');
     }

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash, GENESIS_HASH } from './entry.ts';
 import { makeSigner, openJournal, payment, type TestSigner } from './fixtures.ts';
-import { type VerifyOptions, verifyJournal } from './verify.ts';
+import { identityOf, type VerifyOptions, verifyJournal } from './verify.ts';
 
 // 3000 entries, past two signature checkpoints (1024, 2048): 1500 payments captured offline, each
 // one entry in its own transaction (1–1500), then settled two to a transaction (1501–3000), as a
@@ -234,6 +234,7 @@ describe.each(MODES)('journal verify against a tamperer without the key, $mode',
       publicKey: signer.publicKey,
       mac: signer.mac,
       parallelFrom,
+      fileIdentity: identityOf(db.name),
       onSingleThread: (reason) => {
         throw new Error(`the worker thread did not walk its half: ${reason}`);
       },
@@ -307,6 +308,25 @@ describe.each(MODES)('journal verify against a tamperer without the key, $mode',
     db.close();
   });
 
+  it('checks the same signatures whichever way the chain is walked: the first signed at or after each multiple of the interval', async () => {
+    // Every entry up to 1500 is signed, then every other one: with checkpoints every 667 entries, the
+    // one for 2001 is the next signed entry, 2002, and the one after is 2668, not 2002 + 667.
+    for (const [every, seq, atCheckpoint] of [
+      [1024, 2048, true],
+      [1024, 2524, false],
+      [667, 2002, true],
+      [667, 2668, true],
+      [667, 2670, false],
+    ] as const) {
+      const { db } = tamperable();
+      db.prepare('UPDATE entries SET sig = ? WHERE entry_seq = ?').run(crypto.randomBytes(64), seq);
+      expect(await verify(db, { checkpointEvery: every })).toMatchObject(
+        atCheckpoint ? { ok: false, firstBadSeq: seq } : { ok: true },
+      );
+      db.close();
+    }
+  });
+
   it('finds a bad signature on any entry with --all-signatures', async () => {
     const { db } = tamperable();
     // Entry 78 is payment 78's capture, signed as its transaction's last entry.
@@ -342,6 +362,7 @@ describe('journal verify in two threads', () => {
         publicKey: signer.publicKey,
         mac: signer.mac,
         parallelFrom,
+        fileIdentity: identityOf(db.name),
         onSingleThread: (reason) => {
           throw new Error(reason);
         },
@@ -358,6 +379,7 @@ describe('journal verify in two threads', () => {
 
   it('walks the second half itself when a worker thread cannot read the file, with the same answer', async () => {
     const { db, file } = tamperable();
+    const fileIdentity = identityOf(file);
     changeTime(db, 2048);
     // The open connection keeps reading the file; a second one, the worker's, can't find it.
     fs.renameSync(file, `${file}.moved`);
@@ -366,10 +388,67 @@ describe('journal verify in two threads', () => {
       publicKey: signer.publicKey,
       mac: signer.mac,
       parallelFrom: 1,
+      fileIdentity,
       onSingleThread: (reason) => fellBack.push(reason),
     });
     db.close();
     expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
     expect(fellBack).toEqual([expect.stringContaining('unable to open')]);
+  });
+
+  it('does not let a worker thread read a genuine copy swapped in over a changed journal', async () => {
+    const { db, file } = tamperable();
+    const fileIdentity = identityOf(file);
+    changeTime(db, 2048);
+    // Into the file itself: a WAL left at the path would be read over the copy.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const genuine = `${file}.genuine`;
+    fs.copyFileSync(template, genuine);
+    fs.renameSync(genuine, file);
+    const fellBack: string[] = [];
+    const result = await verifyJournal(db, {
+      publicKey: signer.publicKey,
+      mac: signer.mac,
+      parallelFrom: 1,
+      fileIdentity,
+      onSingleThread: (reason) => fellBack.push(reason),
+    });
+    db.close();
+    expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
+    expect(fellBack).toEqual([expect.stringContaining('it was replaced')]);
+  });
+
+  it('walks in one thread when it does not know which file the connection has open', async () => {
+    const { db, file } = tamperable();
+    changeTime(db, 2048);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    // A worker thread would read this genuine copy and find nothing.
+    fs.copyFileSync(template, `${file}.genuine`);
+    fs.renameSync(`${file}.genuine`, file);
+    const result = await verifyJournal(db, {
+      publicKey: signer.publicKey,
+      mac: signer.mac,
+      parallelFrom: 1,
+      onSingleThread: (reason) => {
+        throw new Error(`no worker thread was to be started: ${reason}`);
+      },
+    });
+    db.close();
+    expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
+  });
+
+  it('Journal.verify names its file, so a large journal is walked in two threads', async () => {
+    const dir = fs.mkdtempSync(path.join(work, 'journal-'));
+    fs.copyFileSync(template, path.join(dir, 'journal.sqlite'));
+    const journal = openJournal(dir, signer);
+    const result = await journal.verify({
+      publicKey: signer.publicKey,
+      parallelFrom: 1,
+      onSingleThread: (reason) => {
+        throw new Error(`the worker thread did not walk its half: ${reason}`);
+      },
+    });
+    journal.close();
+    expect(result).toMatchObject({ ok: true, entries: LAST });
   });
 });

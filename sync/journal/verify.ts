@@ -17,6 +17,7 @@
  * genuine). The core anchors the head at every sync for that.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -50,6 +51,13 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Walk the chain in two threads from this many entries (default {@link PARALLEL_FROM}). */
   parallelFrom?: number;
+  /**
+   * The {@link identityOf} the file `db` has open, taken when it was opened. The worker thread opens
+   * the file again by its name and walks its half only if it finds the same file there: one swapped
+   * in meanwhile (a genuine copy over a changed journal) is not what this check is about. Without
+   * it, the chain is walked in one thread.
+   */
+  fileIdentity?: string;
   /** Told why, when a worker thread could not walk its half and this thread walked it instead. */
   onSingleThread?: (reason: string) => void;
 }
@@ -91,7 +99,6 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
     return fail(0, "the journal's recorded public key is not this terminal's key");
   }
 
-  // Proven up to here once the chain is walked: every hash, every link, the signatures at checkpoints.
   const validSignature = (row: SignedRow) =>
     row.sig.length === 64 && crypto.verify(null, row.hash, publicKey, row.sig);
   const signedFrom = db.prepare(
@@ -151,27 +158,37 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
 
   // The chain in two halves at once on a large journal: this thread walks the first, a worker thread
   // (its own read connection) the second, linked by the stored hash of the last entry of the first.
-  const parallel = !db.memory && total >= Math.max(2, options.parallelFrom ?? PARALLEL_FROM);
+  const parallel =
+    options.fileIdentity !== undefined && total >= Math.max(2, options.parallelFrom ?? PARALLEL_FROM);
   const split = parallel ? Math.floor(total / 2) : total;
   const segment = (from: number, to: number, prevHex: string): ChainSegment => ({
     from,
     to,
     prevHex,
     every,
+    firstCheckpoint: firstCheckpointFrom(db, from, every),
     chunk: CHAIN_CHUNK,
     progressEvery: PROGRESS_EVERY,
     hashInputSql: HASH_INPUT_SQL,
     prevAt: HASH_DOMAIN.length,
   });
   const walkedByWorker = new Int32Array(new SharedArrayBuffer(4));
+  // The link between the halves: the stored hash of the first half's last entry.
+  const linkHex = split < total ? hashHexAt(db, split) : GENESIS_HEX;
   const second =
     split < total
-      ? walkInWorker(db.name, segment(split + 1, total, hashHexAt(db, split)), publicKey, walkedByWorker)
+      ? walkInWorker(
+          db.name,
+          options.fileIdentity as string,
+          segment(split + 1, total, linkHex),
+          publicKey,
+          walkedByWorker,
+        )
       : null;
   const report = (walked: number) => options.onProgress?.(walked + Atomics.load(walkedByWorker, 0), total);
   const walkSecondHalfHere = () => {
     Atomics.store(walkedByWorker, 0, 0);
-    return walkChain(db, crypto, { ...segment(split + 1, total, hashHexAt(db, split)), publicKey }, (n) =>
+    return walkChain(db, crypto, { ...segment(split + 1, total, linkHex), publicKey }, (n) =>
       report(split + n),
     );
   };
@@ -188,6 +205,17 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
       if (typeof answer === 'string') options.onSingleThread?.(answer);
       walk = typeof answer === 'string' ? walkSecondHalfHere() : answer;
       lastGood = walk.lastGood || first.lastGood;
+      if (first.lastHash !== linkHex && !walk.problem) {
+        // The second half was linked to a hash read apart from the first half's walk: they must agree.
+        walk = {
+          ...walk,
+          problem: {
+            at: split + 1,
+            reason: `entry ${split + 1} does not link to entry ${split}: its previous-hash differs`,
+            signature: false,
+          },
+        };
+      }
     }
   } finally {
     second?.stop();
@@ -300,12 +328,14 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
 }
 
 /** A run of the chain to walk: entries `from`..`to`, the first linking to `prevHex`. */
-export interface ChainSegment {
+interface ChainSegment {
   from: number;
   to: number;
   prevHex: string;
-  /** Check the signature of the first signed entry at or after every `every`th. */
+  /** Check the signature of the first signed entry at or after every `every`th... */
   every: number;
+  /** ...the first of them at or after this one (see firstCheckpointFrom). */
+  firstCheckpoint: number;
   chunk: number;
   progressEvery: number;
   hashInputSql: string;
@@ -313,7 +343,7 @@ export interface ChainSegment {
   prevAt: number;
 }
 
-export interface ChainWalk {
+interface ChainWalk {
   /** The last entry walked, its hash, and whether it is signed (the head must be). */
   last: number;
   lastHash: string;
@@ -334,7 +364,7 @@ export interface ChainWalk {
  * It runs as it is in a worker thread too (see {@link walkInWorker}), from its source text: so it
  * uses nothing but its arguments (no imports, no module constants, no inner named functions).
  */
-export function walkChain(
+function walkChain(
   db: Database.Database,
   nodeCrypto: typeof crypto,
   seg: ChainSegment & { publicKey: crypto.KeyObject },
@@ -351,11 +381,11 @@ export function walkChain(
   let prevHex = seg.prevHex;
   let headSigned = false;
   let lastGood = 0;
-  let nextCheckpoint = seg.from - 1 + seg.every;
+  let nextCheckpoint = seg.firstCheckpoint;
   let problem: ChainWalk['problem'] = null;
   // The first segment reads from below entry 1, so an entry numbered 0 or less is seen (as a gap).
   let after = seg.from === 1 ? Number.MIN_SAFE_INTEGER : seg.from - 1;
-  walk: for (;;) {
+  chunks: for (;;) {
     const chunk = rows.all(after, seg.to) as [number, string, string, number][];
     if (chunk.length === 0) break;
     for (const [seq, input, hashHex, signed] of chunk) {
@@ -386,10 +416,10 @@ export function walkChain(
           problem = { at: seq, reason: `entry ${seq} has an invalid signature`, signature: true };
         } else {
           lastGood = seq;
-          nextCheckpoint = seq + seg.every;
+          nextCheckpoint = (Math.floor(seq / seg.every) + 1) * seg.every;
         }
       }
-      if (problem) break walk;
+      if (problem) break chunks;
       headSigned = signed === 1;
       prevHex = hashHex;
       expected += 1;
@@ -406,6 +436,26 @@ export function walkChain(
     };
   }
   return { last: expected - 1, lastHash: prevHex, headSigned, lastGood, problem };
+}
+
+/**
+ * Checkpoints are fixed entries whatever the split: the first signed entry at or after each multiple
+ * of `every`. A segment starting at `from` starts at the multiple at or before `from`, unless the
+ * segment before already met it (a signed entry between that multiple and `from`).
+ */
+function firstCheckpointFrom(db: Database.Database, from: number, every: number): number {
+  const multiple = Math.floor((from - 1) / every) * every;
+  if (multiple === 0) return every;
+  const met = db
+    .prepare('SELECT 1 FROM entries WHERE entry_seq >= ? AND entry_seq < ? AND sig IS NOT NULL LIMIT 1')
+    .get(multiple, from);
+  return met ? multiple + every : multiple;
+}
+
+/** A file's device and inode, which stay the same whatever it is renamed to, while it exists. */
+export function identityOf(file: string): string {
+  const st = fs.statSync(file, { bigint: true });
+  return `${st.dev}:${st.ino}`;
 }
 
 /** The stored hash of entry `seq`, as hex; empty if there is no such entry. */
@@ -431,6 +481,10 @@ let db;
 try {
   const Database = require(workerData.sqlite);
   db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+  const st = require('node:fs').statSync(workerData.file, { bigint: true });
+  if (st.dev + ':' + st.ino !== workerData.identity) {
+    throw new Error('the file at ' + workerData.file + ' is not the one being verified: it was replaced');
+  }
   const publicKey = crypto.createPublicKey({ key: workerData.publicKey, format: 'der', type: 'spki' });
   const walked = new Int32Array(workerData.walked);
   const walk = walkChain(db, crypto, { ...workerData.segment, publicKey }, (n) => Atomics.store(walked, 0, n));
@@ -449,6 +503,7 @@ try {
  */
 function walkInWorker(
   file: string,
+  identity: string,
   segment: ChainSegment,
   publicKey: crypto.KeyObject,
   walked: Int32Array,
@@ -460,6 +515,7 @@ function walkInWorker(
       workerData: {
         sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
         file,
+        identity,
         segment,
         publicKey: publicKey.export({ type: 'spki', format: 'der' }),
         walked: walked.buffer,
