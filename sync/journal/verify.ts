@@ -53,9 +53,9 @@ export interface VerifyOptions {
   parallelFrom?: number;
   /**
    * The {@link identityOf} the file `db` has open, taken when it was opened. The worker thread opens
-   * the file again by its name and walks its half only if it finds the same file there: one swapped
-   * in meanwhile (a genuine copy over a changed journal) is not what this check is about. Without
-   * it, the chain is walked in one thread.
+   * the file again by its name and walks its half only if it finds that same file there, not one
+   * put in its place since (a genuine copy renamed over a changed journal, say). Without it, the
+   * chain is walked in one thread.
    */
   fileIdentity?: string;
   /** Told why, when a worker thread could not walk its half and this thread walked it instead. */
