@@ -4,6 +4,7 @@
  * relative to modules still resolve), and any change to a source it was built from makes it stale.
  */
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BUNDLE_INPUTS, freshBundle } from '../../bin/bundle-check.js';
+import { silentLogger } from '../log.ts';
+import { openTerminal } from '../terminal.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -32,7 +35,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
@@ -43,13 +46,37 @@ function run(args: string[]): Promise<{ code: number; out: string }> {
          process.exitCode = await main(${JSON.stringify(args)}, { stdout: (t) => process.stdout.write(t),
            stderr: (t) => process.stderr.write(t), env: process.env, interactive: false });`,
       ],
-      { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] },
+      { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
+    let err = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;
     });
-    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+/** The same command run from the sources, through tsx, as bin/suanpan.js does without a bundle. */
+function runSources(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/suanpan.js'), ...args], {
+      cwd: os.tmpdir(),
+      env: { ...process.env, SUANPAN_SOURCES: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
   });
 }
 
@@ -63,8 +90,49 @@ describe('the CLI bundle', () => {
     expect(files.every((f) => !f.includes('node_modules'))).toBe(true);
 
     const version = await run(['--version']);
-    expect(version).toEqual({ code: 0, out: `${SOFTWARE_VERSION}\n` });
+    expect(version).toMatchObject({ code: 0, out: `${SOFTWARE_VERSION}\n` });
   });
+
+  it('verifies a large journal with the chain walked in two threads, bundled and from the sources', async () => {
+    // The worker thread runs walkChain from its source text: as Vite bundled it, and as tsx compiled
+    // it. Either failing would only be slower, so the warning on stderr is what tells.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-bundle-verify-'));
+    try {
+      const terminal = openTerminal({ dataDir, create: true, env: {}, logger: silentLogger() });
+      // 100,000 entries, the size from which verify walks the chain in two threads.
+      for (let done = 0; done < 50_000; done += 10_000) {
+        const captured = terminal.journal.bulk(() =>
+          Array.from({ length: 10_000 }, (_, i) => {
+            const code = `28${String(done + i).padStart(16, '0')}`;
+            return terminal.journal.capture(
+              {
+                amount: { minor: 100, currency: 'CNY' },
+                scheme: 'alipay',
+                code,
+                codeHash: crypto.createHash('sha256').update(code).digest(),
+                codeMasked: 'x',
+              },
+              () => ({ status: 'accepted_offline', mode: 'offline' }),
+            );
+          }),
+        );
+        terminal.journal.transitionMany(
+          captured.map((p) => ({ paymentId: p.paymentId, decision: { status: 'settled' } })),
+        );
+      }
+      terminal.close();
+      for (const result of [
+        await run(['journal', 'verify', '--data-dir', dataDir, '--json']),
+        await runSources(['journal', 'verify', '--data-dir', dataDir, '--json']),
+      ]) {
+        expect(result.err).not.toContain('one thread');
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.out)).toMatchObject({ ok: true, entries: 100_000 });
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('starts the host, which serves /healthz and the kiosk page from the source tree', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-bundle-data-'));

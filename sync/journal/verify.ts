@@ -474,26 +474,33 @@ function hashHexAt(db: Database.Database, seq: number): string {
  * would find or load a separate TypeScript worker file.
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const crypto = require('node:crypto');
-const walkChain = ${walkChain.toString()};
-let db;
-try {
-  const Database = require(workerData.sqlite);
-  db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-  const st = require('node:fs').statSync(workerData.file, { bigint: true });
-  if (st.dev + ':' + st.ino !== workerData.identity) {
-    throw new Error('the file at ' + workerData.file + ' is not the one being verified: it was replaced');
+(async () => {
+  // CommonJS or ES module, whichever the process runs eval'd code as (node --input-type): a
+  // dynamic import works in both, and gives require.
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const require = (await import('node:module')).createRequire(workerData.sqlite);
+  const crypto = require('node:crypto');
+  const walkChain = ${walkChain.toString()};
+  let db;
+  try {
+    const Database = require(workerData.sqlite);
+    db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+    const st = require('node:fs').statSync(workerData.file, { bigint: true });
+    if (st.dev + ':' + st.ino !== workerData.identity) {
+      throw new Error('the file at ' + workerData.file + ' is not the one being verified: it was replaced');
+    }
+    // One pass over the file: SQLite's page cache would only hold pages never read again.
+    db.pragma('cache_size = -1024');
+    const publicKey = crypto.createPublicKey({ key: workerData.publicKey, format: 'der', type: 'spki' });
+    const walked = new Int32Array(workerData.walked);
+    const walk = walkChain(db, crypto, { ...workerData.segment, publicKey }, (n) => Atomics.store(walked, 0, n));
+    parentPort.postMessage({ walk });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message) });
+  } finally {
+    if (db) db.close();
   }
-  const publicKey = crypto.createPublicKey({ key: workerData.publicKey, format: 'der', type: 'spki' });
-  const walked = new Int32Array(workerData.walked);
-  const walk = walkChain(db, crypto, { ...workerData.segment, publicKey }, (n) => Atomics.store(walked, 0, n));
-  parentPort.postMessage({ walk });
-} catch (err) {
-  parentPort.postMessage({ error: String(err && err.message) });
-} finally {
-  if (db) db.close();
-}
+})();
 `;
 
 /**
