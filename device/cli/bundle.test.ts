@@ -3,7 +3,7 @@
  * temporary folder, it answers as the sources do, its host serves the kiosk page and /healthz (paths
  * relative to modules still resolve), and any change to a source it was built from makes it stale.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,9 +35,26 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+type Ran = { code: number; out: string; err: string };
+
+/** Waits for a child to end, with what it wrote. */
+function finished(child: ChildProcess): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+function run(args: string[]): Promise<Ran> {
+  return finished(
+    spawn(
       process.execPath,
       [
         '--input-type=module',
@@ -47,37 +64,19 @@ function run(args: string[]): Promise<{ code: number; out: string; err: string }
            stderr: (t) => process.stderr.write(t), env: process.env, interactive: false });`,
       ],
       { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d;
-    });
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
+    ),
+  );
 }
 
 /** The same command run from the sources, through tsx, as bin/suanpan.js does without a bundle. */
-function runSources(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'bin/suanpan.js'), ...args], {
+function runSources(args: string[]): Promise<Ran> {
+  return finished(
+    spawn(process.execPath, [path.join(REPO, 'bin/suanpan.js'), ...args], {
       cwd: os.tmpdir(),
       env: { ...process.env, SUANPAN_SOURCES: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d;
-    });
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
+    }),
+  );
 }
 
 describe('the CLI bundle', () => {

@@ -377,12 +377,17 @@ describe('journal verify in two threads', () => {
     journal.close();
   });
 
-  it('walks the second half itself when a worker thread cannot read the file, with the same answer', async () => {
+  /**
+   * Changes entry 2048 in the open file, does `move` to whatever is at its path, then verifies with
+   * the open connection in two threads, telling it which file it has open or not.
+   */
+  async function changedThenMoved(move: (file: string) => void, known: boolean) {
     const { db, file } = tamperable();
-    const fileIdentity = identityOf(file);
+    const fileIdentity = known ? identityOf(file) : undefined;
     changeTime(db, 2048);
-    // The open connection keeps reading the file; a second one, the worker's, can't find it.
-    fs.renameSync(file, `${file}.moved`);
+    // Into the file itself: a WAL left at the path would be read over whatever is put there.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    move(file);
     const fellBack: string[] = [];
     const result = await verifyJournal(db, {
       publicKey: signer.publicKey,
@@ -392,49 +397,32 @@ describe('journal verify in two threads', () => {
       onSingleThread: (reason) => fellBack.push(reason),
     });
     db.close();
+    return { result, fellBack };
+  }
+  /** A genuine copy of the journal renamed over the changed one. */
+  const swapInGenuine = (file: string) => {
+    fs.copyFileSync(template, `${file}.genuine`);
+    fs.renameSync(`${file}.genuine`, file);
+  };
+
+  it('walks the second half itself when a worker thread cannot read the file, with the same answer', async () => {
+    // The open connection keeps reading the file; a second one, the worker's, can't find it.
+    const { result, fellBack } = await changedThenMoved((file) => fs.renameSync(file, `${file}.moved`), true);
     expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
     expect(fellBack).toEqual([expect.stringContaining('unable to open')]);
   });
 
   it('does not let a worker thread read a genuine copy swapped in over a changed journal', async () => {
-    const { db, file } = tamperable();
-    const fileIdentity = identityOf(file);
-    changeTime(db, 2048);
-    // Into the file itself: a WAL left at the path would be read over the copy.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const genuine = `${file}.genuine`;
-    fs.copyFileSync(template, genuine);
-    fs.renameSync(genuine, file);
-    const fellBack: string[] = [];
-    const result = await verifyJournal(db, {
-      publicKey: signer.publicKey,
-      mac: signer.mac,
-      parallelFrom: 1,
-      fileIdentity,
-      onSingleThread: (reason) => fellBack.push(reason),
-    });
-    db.close();
+    const { result, fellBack } = await changedThenMoved(swapInGenuine, true);
     expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
     expect(fellBack).toEqual([expect.stringContaining('it was replaced')]);
   });
 
   it('walks in one thread when it does not know which file the connection has open', async () => {
-    const { db, file } = tamperable();
-    changeTime(db, 2048);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    // A worker thread would read this genuine copy and find nothing.
-    fs.copyFileSync(template, `${file}.genuine`);
-    fs.renameSync(`${file}.genuine`, file);
-    const result = await verifyJournal(db, {
-      publicKey: signer.publicKey,
-      mac: signer.mac,
-      parallelFrom: 1,
-      onSingleThread: (reason) => {
-        throw new Error(`no worker thread was to be started: ${reason}`);
-      },
-    });
-    db.close();
+    // A worker thread would read the genuine copy and find nothing; none is started.
+    const { result, fellBack } = await changedThenMoved(swapInGenuine, false);
     expect(result).toMatchObject({ ok: false, firstBadSeq: 2048 });
+    expect(fellBack).toEqual([]);
   });
 
   it('Journal.verify names its file, so a large journal is walked in two threads', async () => {
