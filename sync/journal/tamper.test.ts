@@ -227,19 +227,26 @@ for (const [what, change, entries] of [
   }
 }
 
+/**
+ * As the terminal verifies (with its public key and its entry MAC), walking the chain in two threads
+ * from `parallelFrom` entries; a worker thread that can't walk its half fails the test.
+ */
+function verifyWith(db: Database.Database, parallelFrom: number, options: Partial<VerifyOptions> = {}) {
+  return verifyJournal(db, {
+    publicKey: signer.publicKey,
+    mac: signer.mac,
+    parallelFrom,
+    fileIdentity: identityOf(db.name),
+    onSingleThread: (reason) => {
+      throw new Error(`the worker thread did not walk its half: ${reason}`);
+    },
+    ...options,
+  });
+}
+
 describe.each(MODES)('journal verify against a tamperer without the key, $mode', ({ parallelFrom }) => {
-  /** As the terminal verifies: with its public key and its entry MAC. */
   const verify = (db: Database.Database, options: Partial<VerifyOptions> = {}) =>
-    verifyJournal(db, {
-      publicKey: signer.publicKey,
-      mac: signer.mac,
-      parallelFrom,
-      fileIdentity: identityOf(db.name),
-      onSingleThread: (reason) => {
-        throw new Error(`the worker thread did not walk its half: ${reason}`);
-      },
-      ...options,
-    });
+    verifyWith(db, parallelFrom, options);
 
   it('passes on the untouched journal', async () => {
     const { db } = tamperable();
@@ -357,16 +364,7 @@ describe('journal verify in two threads', () => {
     const dir = fs.mkdtempSync(path.join(work, 'small-'));
     const journal = openJournal(dir, signer);
     const db = new Database(path.join(dir, 'journal.sqlite'));
-    const both = (parallelFrom: number) =>
-      verifyJournal(db, {
-        publicKey: signer.publicKey,
-        mac: signer.mac,
-        parallelFrom,
-        fileIdentity: identityOf(db.name),
-        onSingleThread: (reason) => {
-          throw new Error(reason);
-        },
-      });
+    const both = (parallelFrom: number) => verifyWith(db, parallelFrom);
     for (let entries = 0; entries <= 5; entries++) {
       if (entries > 0) journal.capture(payment(), () => ({ status: 'accepted_offline', mode: 'offline' }));
       const alone = await both(Number.POSITIVE_INFINITY);
