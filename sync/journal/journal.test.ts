@@ -380,6 +380,21 @@ describe('journal', () => {
     expect(fs.existsSync(path.join(tmpDir, 'journal.sqlite'))).toBe(false);
   });
 
+  test('an emptied journal of a terminal that had one is MISSING, and stays as it is', ({
+    tmpDir,
+    signer,
+  }) => {
+    const journal = openJournal(tmpDir, signer);
+    journal.capture(payment(), accept);
+    journal.close();
+    const file = path.join(tmpDir, 'journal.sqlite');
+    fs.writeFileSync(file, '');
+    expect(() => openJournal(tmpDir, signer, { mustExist: true })).toThrow(
+      expect.objectContaining({ code: 'MISSING', file, message: expect.stringContaining('is empty') }),
+    );
+    expect(fs.statSync(file).size).toBe(0);
+  });
+
   test('a file that is not a database is CORRUPT and is left untouched', ({ tmpDir, signer }) => {
     const file = path.join(tmpDir, 'journal.sqlite');
     fs.writeFileSync(file, 'this is not a database, it is a shopping list'.repeat(100));

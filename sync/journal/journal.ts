@@ -298,6 +298,17 @@ export class Journal {
       const fileIdentity = inMemory ? undefined : identityOf(file);
       // Reading the schema forces SQLite to read page 1, so "not a database" surfaces here.
       db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      if (options.mustExist && db.pragma('user_version', { simple: true }) === 0) {
+        // An empty file (emptied, or left by a failed copy) where a journal was: migrating it
+        // would start a new journal, with seq 1 and every used code forgotten.
+        throw new JournalError(
+          'MISSING',
+          `The journal ${file} is empty, but this terminal has recorded payments in it before. ` +
+            "Restore the file (and its -wal file, if any) from the terminal's backup; Suanpan will not " +
+            'start a new journal over a lost one.',
+          file,
+        );
+      }
       const durabilityProblem = inMemory ? 'the journal is in memory, not on disk' : setDurable(db);
       db.pragma('foreign_keys = ON');
       // Freed pages (erased payment codes) are overwritten with zeros.
