@@ -79,9 +79,10 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
   }
   const log =
     options.logger ?? createLogger({ level: settings.log.level, file: path.join(dataDir, LOG_FILE) });
-  const key = loadTerminalKey(dataDir, { create: options.create });
   const recordFile = path.join(dataDir, TERMINAL_FILE);
   const record = readRecord(recordFile);
+  // A terminal on record keeps its key: a new one would sign nothing its journal could prove.
+  const key = loadTerminalKey(dataDir, { create: options.create && !record });
   if (record && record.terminalId !== key.terminalId) {
     throw new IdentityError(
       'KEY_INVALID',

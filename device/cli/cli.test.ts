@@ -318,6 +318,26 @@ describe('suanpan CLI', () => {
     });
   });
 
+  it('a lost key is not replaced by a new one: the journal was signed with it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-nokey-'));
+    try {
+      expect(run(['init'], { dataDir: dir }).status).toBe(0);
+      const key = path.join(dir, 'keys', 'terminal.key');
+      fs.rmSync(key);
+      for (const args of [['pay', '--amount', '1.00', '--code', '289999999999999996'], ['payments']]) {
+        const r = run([...args, '--json'], { dataDir: dir });
+        expect(r.status).toBe(1);
+        expect(r.json.error).toMatchObject({
+          code: 'KEY_MISSING',
+          message: expect.stringContaining('restore'),
+        });
+      }
+      expect(fs.existsSync(key)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a damaged journal file is reported with its name, and left as it is', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-corrupt-'));
     try {
@@ -331,6 +351,20 @@ describe('suanpan CLI', () => {
       fs.rmSync(file);
       const missing = run(['queue', '--json'], { dataDir: dir });
       expect(missing.json.error).toMatchObject({ code: 'MISSING' });
+      // An emptied file is no fresh start either: seq 1 again, every used code forgotten.
+      fs.writeFileSync(file, '');
+      for (const args of [
+        ['journal', 'verify'],
+        ['pay', '--amount', '1.00', '--code', '289999999999999997'],
+      ]) {
+        const empty = run([...args, '--json'], { dataDir: dir });
+        expect(empty.status).toBe(1);
+        expect(empty.json.error).toMatchObject({
+          code: 'MISSING',
+          message: expect.stringContaining('is empty'),
+        });
+      }
+      expect(fs.statSync(file).size).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -56,7 +56,7 @@ export function loadTerminalKey(dataDir: string, options: { create: boolean }): 
     if (!options.create) {
       throw new IdentityError(
         'KEY_MISSING',
-        `This data folder has no terminal key (${file}). Take a payment or run \`suanpan config show\` to create one, or point --data-dir at the terminal's data folder.`,
+        `The terminal's key ${file} is missing. This terminal's journal is signed with it, so Suanpan will not make a new one: restore keys/terminal.key (mode 0600) from the terminal's backup, or point --data-dir at the terminal's data folder.`,
         file,
       );
     }
