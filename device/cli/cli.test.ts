@@ -255,6 +255,40 @@ describe('suanpan CLI', () => {
     expect(run(['journal', 'export', '--format', 'xml']).status).toBe(2);
   });
 
+  it("journal export --out never writes over the terminal's own files, and names a bad path", () => {
+    const journalFile = path.join(dataDir, 'journal.sqlite');
+    const keyFile = path.join(dataDir, 'keys', 'terminal.key');
+    const before = [journalFile, keyFile].map((f) => fs.readFileSync(f));
+    for (const target of [journalFile, keyFile, path.join(dataDir, 'export.csv')]) {
+      const r = run(['journal', 'export', '--format', 'csv', '--out', target, '--json']);
+      expect(r.status).toBe(2);
+      expect(r.json.error).toMatchObject({
+        code: 'BAD_USAGE',
+        message: expect.stringContaining('already exists'),
+      });
+    }
+    expect([journalFile, keyFile].map((f) => fs.readFileSync(f))).toEqual(before);
+    expect(run(['journal', 'verify', '--json']).json).toMatchObject({ ok: true });
+    const missing = path.join(dataDir, 'no-such-folder', 'x.csv');
+    expect(run(['journal', 'export', '--out', missing, '--json']).json.error).toMatchObject({
+      code: 'BAD_USAGE',
+      message: expect.stringContaining(path.dirname(missing)),
+    });
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-export-'));
+    try {
+      const r = run(['journal', 'export', '--out', folder, '--json']);
+      expect(r.status).toBe(2);
+      expect(r.json.error.message).toContain('is a folder');
+      // Outside the data folder an earlier export is replaced.
+      const file = path.join(folder, 'journal.jsonl');
+      fs.writeFileSync(file, 'an earlier export');
+      expect(run(['journal', 'export', '--out', file, '--json']).json).toMatchObject({ file, entries: 3 });
+      expect(fs.readdirSync(folder)).toEqual(['journal.jsonl']);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('never writes a payment code to the log file', () => {
     const log = fs.readFileSync(path.join(dataDir, 'logs', 'suanpan.log'), 'utf8');
     expect(log).toContain('payment recorded');
@@ -347,23 +381,31 @@ describe('suanpan CLI', () => {
       const r = run(['pay', '--amount', '1.00', '--code', '289999999999999998', '--json'], { dataDir: dir });
       expect(r.status).toBe(1);
       expect(r.json.error).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(file) });
+      const damaged = run(['journal', 'verify', '--json'], { dataDir: dir });
+      expect(damaged.status).toBe(1);
+      expect(damaged.json).toEqual({ ok: false, firstBadSeq: 0, reason: expect.stringContaining(file) });
       expect(fs.readFileSync(file).equals(Buffer.alloc(8192, 0x41))).toBe(true);
       fs.rmSync(file);
       const missing = run(['queue', '--json'], { dataDir: dir });
       expect(missing.json.error).toMatchObject({ code: 'MISSING' });
       // An emptied file is no fresh start either: seq 1 again, every used code forgotten.
       fs.writeFileSync(file, '');
-      for (const args of [
-        ['journal', 'verify'],
-        ['pay', '--amount', '1.00', '--code', '289999999999999997'],
-      ]) {
-        const empty = run([...args, '--json'], { dataDir: dir });
-        expect(empty.status).toBe(1);
-        expect(empty.json.error).toMatchObject({
-          code: 'MISSING',
-          message: expect.stringContaining('is empty'),
-        });
-      }
+      const empty = run(['pay', '--amount', '1.00', '--code', '289999999999999997', '--json'], {
+        dataDir: dir,
+      });
+      expect(empty.status).toBe(1);
+      expect(empty.json.error).toMatchObject({
+        code: 'MISSING',
+        message: expect.stringContaining('is empty'),
+      });
+      // verify answers in its own shape: not intact, at entry 0 (the file itself).
+      const verified = run(['journal', 'verify', '--json'], { dataDir: dir });
+      expect(verified.status).toBe(1);
+      expect(verified.json).toEqual({
+        ok: false,
+        firstBadSeq: 0,
+        reason: expect.stringContaining('is empty'),
+      });
       expect(fs.statSync(file).size).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -277,7 +277,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     );
   command(journal, 'export', 'write every entry as JSON lines or CSV, payment codes masked')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
-    .option('--out <file>', 'write to this file instead of standard output')
+    .option(
+      '--out <file>',
+      'write to this file instead of standard output (replaced if it exists, except in the data folder)',
+    )
     .action(
       run<Common & { format?: string; out?: string }>(async (o) =>
         (await import('./commands/journal.ts')).exportJournal(o, io),

@@ -58,8 +58,8 @@ export function classifyJournalError(err: unknown, file: string, what: string): 
     return make(
       'CORRUPT',
       `The journal ${file} is damaged (${detail}) while ${what}. Nothing was written to it. ` +
-        'Stop taking payments on this terminal, keep the file as it is, and contact support with ' +
-        '`suanpan journal export` output and the file.',
+        'Stop taking payments on this terminal, copy the file (with its -wal and -shm files, if any) ' +
+        'somewhere safe, keep the original as it is, and contact support with the copy.',
     );
   }
   if (

@@ -21,7 +21,14 @@ export async function verify(
   options: { dataDir: string; allSignatures?: boolean },
   io: CliIO,
 ): Promise<CommandResult> {
-  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  let terminal: ReturnType<typeof openTerminal>;
+  try {
+    terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  } catch (err) {
+    // A journal that can't even be opened is not intact either: the same answer, at entry 0.
+    if (!(err instanceof JournalError) || (err.code !== 'CORRUPT' && err.code !== 'MISSING')) throw err;
+    return notIntact({ ok: false, firstBadSeq: 0, reason: err.message, entries: 0 });
+  }
   try {
     let result: VerifyResult;
     try {
@@ -44,14 +51,19 @@ export async function verify(
         text: `Journal intact: ${result.entries} entries, head ${result.head}.`,
       };
     }
-    return {
-      json: { ok: false, firstBadSeq: result.firstBadSeq, reason: result.reason },
-      text: `JOURNAL NOT INTACT at entry ${result.firstBadSeq}: ${result.reason}.\nKeep the file as it is and contact support; do not take payments on this terminal until it is checked.`,
-      exitCode: EXIT_REFUSED,
-    };
+    return notIntact(result);
   } finally {
     terminal.close();
   }
+}
+
+/** `firstBadSeq` 0: the file itself, before any entry (damaged, emptied or gone). */
+function notIntact(result: Extract<VerifyResult, { ok: false }>): CommandResult {
+  return {
+    json: { ok: false, firstBadSeq: result.firstBadSeq, reason: result.reason },
+    text: `JOURNAL NOT INTACT at entry ${result.firstBadSeq}: ${result.reason.replace(/\.$/, '')}.\nKeep the file as it is and contact support; do not take payments on this terminal until it is checked.`,
+    exitCode: EXIT_REFUSED,
+  };
 }
 
 export async function exportJournal(
@@ -62,6 +74,7 @@ export async function exportJournal(
   if (!EXPORT_FORMATS.includes(format)) {
     throw new UsageError(`Unknown --format "${options.format}": use ${EXPORT_FORMATS.join(' or ')}.`);
   }
+  const out = options.out === undefined ? undefined : exportTarget(options.out, options.dataDir);
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
   try {
     let count = 0;
@@ -71,11 +84,15 @@ export async function exportJournal(
         yield e;
       }
     })();
-    if (options.out) {
+    if (out) {
       // Written beside the target and renamed, so a crash never leaves half an export under its name.
-      const out = path.resolve(options.out);
       const tmp = `${out}.${process.pid}.tmp`;
-      const fd = fs.openSync(tmp, 'w', 0o600);
+      let fd: number;
+      try {
+        fd = fs.openSync(tmp, 'w', 0o600);
+      } catch (err) {
+        throw new UsageError(`Cannot write the export beside ${out}: ${(err as Error).message}.`);
+      }
       try {
         let buffer = '';
         for (const chunk of exportEntries(counted, format)) {
@@ -93,7 +110,12 @@ export async function exportJournal(
         throw err;
       }
       fs.closeSync(fd);
-      fs.renameSync(tmp, out);
+      try {
+        fs.renameSync(tmp, out);
+      } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw new UsageError(`Cannot write the export to ${out}: ${(err as Error).message}.`);
+      }
       return {
         json: { file: out, format, entries: count },
         text: `Exported ${count} entries to ${out} (${format}); payment codes are masked.`,
@@ -106,4 +128,39 @@ export async function exportJournal(
   } finally {
     terminal.close();
   }
+}
+
+/**
+ * Where `--out` may write: a file in a folder that exists. In the terminal's data folder, which
+ * holds the journal, its key and settings, only a new file: an export written over one of them
+ * would destroy it. Elsewhere an existing file (an earlier export) is replaced.
+ */
+function exportTarget(out: string, dataDir: string): string {
+  const target = path.resolve(out);
+  const folder = path.dirname(target);
+  let realFolder: string;
+  try {
+    realFolder = fs.realpathSync(folder);
+  } catch {
+    throw new UsageError(`The folder ${folder} for --out does not exist: create it or name another.`);
+  }
+  const existing = fs.statSync(target, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) {
+    throw new UsageError(
+      `--out ${target} is a folder: name a file in it, e.g. ${path.join(target, 'journal.jsonl')}.`,
+    );
+  }
+  let realData: string;
+  try {
+    realData = fs.realpathSync(dataDir);
+  } catch {
+    realData = path.resolve(dataDir);
+  }
+  const inside = path.relative(realData, path.join(realFolder, path.basename(target)));
+  if (existing && !inside.startsWith('..') && !path.isAbsolute(inside)) {
+    throw new UsageError(
+      `--out ${target} already exists in the terminal's data folder ${dataDir}, which holds the journal and its key: name a new file, or write the export elsewhere.`,
+    );
+  }
+  return target;
 }
