@@ -395,6 +395,28 @@ describe('journal', () => {
     expect(fs.statSync(file).size).toBe(0);
   });
 
+  test('the journal and its -wal and -shm are readable by their owner only: they hold raw codes', ({
+    tmpDir,
+    signer,
+  }) => {
+    fs.chmodSync(tmpDir, 0o755);
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const files = [file, `${file}-wal`, `${file}-shm`];
+    const modes = () => files.map((f) => (fs.statSync(f).mode & 0o777).toString(8));
+    let journal = openJournal(tmpDir, signer);
+    journal.capture(payment(), accept);
+    expect(modes()).toEqual(['600', '600', '600']);
+    // Files an earlier version left readable by others are narrowed at the next open.
+    for (const f of files) fs.chmodSync(f, 0o644);
+    journal.close();
+    fs.writeFileSync(`${file}-wal`, '');
+    fs.writeFileSync(`${file}-shm`, '');
+    for (const f of files) fs.chmodSync(f, 0o644);
+    journal = openJournal(tmpDir, signer);
+    expect(modes()).toEqual(['600', '600', '600']);
+    journal.close();
+  });
+
   test('a file that is not a database is CORRUPT and is left untouched', ({ tmpDir, signer }) => {
     const file = path.join(tmpDir, 'journal.sqlite');
     fs.writeFileSync(file, 'this is not a database, it is a shopping list'.repeat(100));

@@ -294,6 +294,7 @@ export class Journal {
     }
     let db: Database.Database | undefined;
     try {
+      if (!inMemory) ownerOnly(file);
       db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
       const fileIdentity = inMemory ? undefined : identityOf(file);
       // Reading the schema forces SQLite to read page 1, so "not a database" surfaces here.
@@ -1100,6 +1101,33 @@ export function uuidv7(unixMs: number): string {
   const time = unixMs.toString(16).padStart(12, '0');
   const random = crypto.randomUUID();
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+/**
+ * The journal holds raw payment codes until their payments settle: its file is readable by its
+ * owner only, whatever the folder's or the umask's defaults. A new file is created 0600 before
+ * SQLite opens it (SQLite gives its -wal and -shm files the journal's own mode); an existing one,
+ * and its -wal and -shm, made by an earlier version with wider modes, are narrowed.
+ */
+function ownerOnly(file: string): void {
+  try {
+    fs.closeSync(
+      fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600),
+    );
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const mode = fs.statSync(f, { throwIfNoEntry: false })?.mode;
+    if (mode !== undefined && (mode & 0o077) !== 0) {
+      try {
+        fs.chmodSync(f, mode & 0o700);
+      } catch {
+        // Not this user's file, or a read-only disk: opening it says what is wrong, if anything.
+      }
+    }
+  }
 }
 
 /** When the journal can't be opened because its folder is on a read-only disk, says so plainly. */
