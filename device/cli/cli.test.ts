@@ -352,6 +352,17 @@ describe('suanpan CLI', () => {
     });
   });
 
+  it('an empty --data-dir is bad usage, not the default folder', () => {
+    const r = run(['pay', '--amount', '1.00', '--code', CODES.alipay, '--json', '--data-dir', ''], {
+      dataDir: null,
+    });
+    expect(r.status).toBe(2);
+    expect(r.json.error).toMatchObject({
+      code: 'BAD_USAGE',
+      message: expect.stringContaining('--data-dir is empty'),
+    });
+  });
+
   it('a lost key is not replaced by a new one: the journal was signed with it', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-nokey-'));
     try {

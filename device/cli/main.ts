@@ -5,7 +5,15 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.ts';
-import { type CliIO, type CommandResult, classifyCliError, EXIT_OK, EXIT_USAGE, jsonLine } from './output.ts';
+import {
+  type CliIO,
+  type CommandResult,
+  classifyCliError,
+  EXIT_OK,
+  EXIT_USAGE,
+  jsonLine,
+  UsageError,
+} from './output.ts';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -46,6 +54,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     ) =>
     async (options: O) => {
       json = options.json === true;
+      // An empty --data-dir (an unset shell variable) is not "the default folder": a payment
+      // taken there would land in another terminal's journal.
+      if (options.dataDir?.trim() === '')
+        throw new UsageError(
+          "--data-dir is empty: name the terminal's data folder, or leave the option out.",
+        );
       const dataDir = resolveDataDir(options.dataDir, io.env);
       const result = await action({ ...options, dataDir, dataDirGiven: options.dataDir });
       if (json && result.json !== undefined) io.stdout(jsonLine(result.json));
