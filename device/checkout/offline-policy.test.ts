@@ -57,7 +57,38 @@ describe('offline policy', () => {
     expect(limitsHit(stats({ lastSyncAt: hoursAgo(72 + 1 / 60) }), 100)).toEqual(['sinceSync']);
     const [refusal] = evaluateOfflinePolicy(limits, stats({ lastSyncAt: hoursAgo(73.5) }), cny(100), now);
     expect(refusal).toMatchObject({ limit: 'sinceSync', max: 72, value: 73.5, over: 1.5 });
-    expect(refusal?.message).toContain('1.5 h over');
+    expect(refusal?.message).toContain('73 h 30 min ago, 1 h 30 min over');
+    // Seconds past the limit are said as such, never "0 h over".
+    const [just] = evaluateOfflinePolicy(
+      limits,
+      stats({ lastSyncAt: hoursAgo(72 + 4 / 3600) }),
+      cny(100),
+      now,
+    );
+    expect(just).toMatchObject({ limit: 'sinceSync', over: 0.01 });
+    expect(just?.message).toContain('under a minute over');
+  });
+
+  it('a clock set back before the last sync refuses offline payments: the time since it is unknown', () => {
+    // Within five minutes (an NTP step, drift) the clock is trusted.
+    expect(limitsHit(stats({ lastSyncAt: hoursAgo(-4 / 60) }), 100)).toEqual([]);
+    const behind = stats({ lastSyncAt: hoursAgo(-8760) });
+    const [refusal] = evaluateOfflinePolicy(limits, behind, cny(100), now);
+    expect(refusal).toMatchObject({ limit: 'clock', max: 0, value: 8760, over: 8760, unit: 'hours' });
+    expect(refusal?.message).toContain('8760 h before its last sync');
+    expect(offlineRoom(limits, behind, now)).toMatchObject({
+      nextPaymentMax: cny(0),
+      hoursLeft: 0,
+      clockBehind: true,
+    });
+    // Before the first sync, the set-up time is the mark.
+    const [setUp] = evaluateOfflinePolicy(
+      limits,
+      stats({ lastSyncAt: null, createdAt: hoursAgo(-1) }),
+      cny(100),
+      now,
+    );
+    expect(setUp?.message).toContain('1 h before the time it was set up');
   });
 
   it('before the first sync, counts from when the terminal was set up', () => {
@@ -100,6 +131,7 @@ describe('offline policy', () => {
       storedCount: 197,
       syncDueBy: new Date(now.getTime() + 2 * 3_600_000).toISOString(),
       hoursLeft: 2,
+      clockBehind: false,
     });
     // At exactly 72 h the policy still accepts, so the room says so too; a minute later it is shut.
     expect(offlineRoom(limits, stats({ lastSyncAt: hoursAgo(72) }), now)).toMatchObject({

@@ -9,7 +9,14 @@ import type { OfflineStats } from '../../sync/journal/journal.ts';
 import { formatMoney, type Money } from '../../sync/protocol/money.ts';
 import type { OfflineLimits } from '../config/settings.ts';
 
-export type OfflineLimitName = 'currency' | 'perPayment' | 'totalStored' | 'storedCount' | 'sinceSync';
+export type OfflineLimitName =
+  | 'currency'
+  | 'perPayment'
+  | 'totalStored'
+  | 'storedCount'
+  | 'sinceSync'
+  /** The clock is behind the last sync (or the set-up): the time since it can't be told. */
+  | 'clock';
 
 export interface OfflineRefusal {
   limit: OfflineLimitName;
@@ -30,15 +37,35 @@ export interface OfflineRoom {
   /** When the terminal must have synced to keep accepting offline payments. */
   syncDueBy: string;
   hoursLeft: number;
+  /** The clock reads earlier than the last sync (or the set-up): no offline payment until it is set. */
+  clockBehind: boolean;
 }
 
 const HOUR_MS = 3_600_000;
+
+/**
+ * How far the clock may read behind the last sync before the time since it is called unknown: a
+ * clock set back by more (a flat RTC battery, a wrong manual setting) would otherwise stretch the
+ * time limit by as much. Five minutes absorbs an NTP step and a few seconds of drift.
+ */
+export const CLOCK_BEHIND_TOLERANCE_MS = 5 * 60_000;
 
 function hoursSince(iso: string, now: Date): number {
   return (now.getTime() - Date.parse(iso)) / HOUR_MS;
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+/** Hours to 0.01 h (36 s), up: a limit passed by a few seconds is not "0 h over". */
+const ceil2 = (n: number) => Math.ceil(n * 100 - 1e-9) / 100;
+
+/** A duration for people: "1 h 30 min", "4 min", "under a minute". */
+export function formatHours(hours: number): string {
+  const minutes = Math.floor(hours * 60);
+  if (minutes < 1) return 'under a minute';
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h === 0 ? `${m} min` : m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
 
 /** Every limit this payment would break; empty when it may be accepted offline. */
 export function evaluateOfflinePolicy(
@@ -100,15 +127,25 @@ export function evaluateOfflinePolicy(
   }
   const since = stats.lastSyncAt ?? stats.createdAt;
   const hours = hoursSince(since, now);
-  if (hours > limits.maxHoursSinceSync) {
+  const sinceWhat = stats.lastSyncAt ? 'its last sync' : 'the time it was set up';
+  if (-hours * HOUR_MS > CLOCK_BEHIND_TOLERANCE_MS) {
+    refusals.push({
+      limit: 'clock',
+      max: 0,
+      value: ceil2(-hours),
+      over: ceil2(-hours),
+      unit: 'hours',
+      message: `The terminal's clock reads ${now.toISOString()}, ${formatHours(-hours)} before ${sinceWhat} (${since}), so the time since then can't be told and offline payments are refused. Set the clock right, or connect to sync.`,
+    });
+  } else if (hours > limits.maxHoursSinceSync) {
     const over = hours - limits.maxHoursSinceSync;
     refusals.push({
       limit: 'sinceSync',
       max: limits.maxHoursSinceSync,
-      value: round1(hours),
-      over: round1(over),
+      value: ceil2(hours),
+      over: ceil2(over),
       unit: 'hours',
-      message: `The terminal must sync at least every ${limits.maxHoursSinceSync} h to take offline payments; ${stats.lastSyncAt ? 'the last sync was' : 'it has not synced since it was set up'} ${round1(hours)} h ago, ${round1(over)} h over. Connect to sync first.`,
+      message: `The terminal must sync at least every ${limits.maxHoursSinceSync} h to take offline payments; ${stats.lastSyncAt ? 'the last sync was' : 'it has not synced since it was set up'} ${formatHours(hours)} ago, ${formatHours(over)} over. Connect to sync first.`,
     });
   }
   return refusals;
@@ -121,13 +158,15 @@ export function offlineRoom(limits: OfflineLimits, stats: OfflineStats, now: Dat
   const countLeft = Math.max(0, limits.maxStoredCount - stats.pending);
   const since = Date.parse(stats.lastSyncAt ?? stats.createdAt);
   const due = since + limits.maxHoursSinceSync * HOUR_MS;
-  const hoursLeft = Math.max(0, round1((due - now.getTime()) / HOUR_MS));
-  const open = countLeft > 0 && due >= now.getTime();
+  const clockBehind = since - now.getTime() > CLOCK_BEHIND_TOLERANCE_MS;
+  const hoursLeft = clockBehind ? 0 : Math.max(0, round1((due - now.getTime()) / HOUR_MS));
+  const open = countLeft > 0 && due >= now.getTime() && !clockBehind;
   return {
     nextPaymentMax: { minor: open ? Math.min(limits.perPayment.minor, storedLeft) : 0, currency },
     totalStored: { minor: storedLeft, currency },
     storedCount: countLeft,
     syncDueBy: new Date(due).toISOString(),
     hoursLeft,
+    clockBehind,
   };
 }

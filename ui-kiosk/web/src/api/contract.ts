@@ -84,6 +84,8 @@ export interface OfflineQueue {
     storedCount: number;
     syncDueBy: string;
     hoursLeft: number;
+    /** The clock reads earlier than the last sync: no offline payment until it is set right. */
+    clockBehind: boolean;
   };
 }
 

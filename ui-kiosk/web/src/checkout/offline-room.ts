@@ -10,7 +10,8 @@ export type OfflineLimit =
   | { limit: 'perPayment'; max: Money; over: Money }
   | { limit: 'totalStored'; left: Money; over: Money }
   | { limit: 'storedCount'; max: number }
-  | { limit: 'sinceSync'; hours: number };
+  | { limit: 'sinceSync'; hours: number }
+  | { limit: 'clock' };
 
 /** Every offline limit a payment of `amount` minor units would break; empty when it fits. */
 export function offlineLimitsBroken(queue: OfflineQueue, amount: number): OfflineLimit[] {
@@ -32,7 +33,8 @@ export function offlineLimitsBroken(queue: OfflineQueue, amount: number): Offlin
     });
   }
   if (remaining.storedCount <= 0) broken.push({ limit: 'storedCount', max: limits.maxStoredCount });
-  if (remaining.hoursLeft <= 0) broken.push({ limit: 'sinceSync', hours: limits.maxHoursSinceSync });
+  if (remaining.clockBehind) broken.push({ limit: 'clock' });
+  else if (remaining.hoursLeft <= 0) broken.push({ limit: 'sinceSync', hours: limits.maxHoursSinceSync });
   return broken;
 }
 

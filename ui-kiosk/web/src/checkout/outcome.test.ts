@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { translator } from '../i18n/dictionary.ts';
 import { checkout, payment, queue } from '../testing/builders.ts';
-import { offlineLimitsBroken } from './offline-room.ts';
-import { describeResult } from './outcome.ts';
+import { type OfflineLimit, offlineLimitsBroken } from './offline-room.ts';
+import { describeLimit, describeResult } from './outcome.ts';
 
 const zh = translator('zh-CN');
 const en = translator('en');
@@ -116,6 +116,10 @@ describe('offline limits from the room the host reports', () => {
       'sinceSync',
     ]);
     expect(offlineLimitsBroken(queue(), 20000)).toEqual([]);
+    // A clock behind the last sync is named as such, not as a sync overdue.
+    const behind = offlineLimitsBroken(queue({ hoursLeft: 0, clockBehind: true }), 100);
+    expect(behind).toEqual([{ limit: 'clock' }]);
+    expect(describeLimit(behind[0] as OfflineLimit, en)).toContain('clock reads earlier than its last sync');
     expect(offlineLimitsBroken(queue(), 20001)).toEqual([
       {
         limit: 'perPayment',

@@ -75,6 +75,8 @@ export function describeLimit(limit: OfflineLimit, t: Translate): string {
       return t('limit.storedCount', { max: limit.max });
     case 'sinceSync':
       return t('limit.sinceSync', { hours: limit.hours });
+    case 'clock':
+      return t('limit.clock');
   }
 }
 

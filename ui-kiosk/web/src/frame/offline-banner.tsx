@@ -26,7 +26,7 @@ export function OfflineBanner({ status, sync }: Props) {
   const { remaining } = queue;
   const currency = queue.limits.perPayment.currency;
   const stored = { minor: queue.totals[currency] ?? 0, currency };
-  const paused = remaining.storedCount <= 0 || remaining.hoursLeft <= 0;
+  const paused = remaining.storedCount <= 0 || remaining.hoursLeft <= 0 || remaining.clockBehind;
   return (
     <section
       class={`offline-banner${paused ? ' offline-banner--paused' : ''}`}
@@ -55,10 +55,16 @@ export function OfflineBanner({ status, sync }: Props) {
         </div>
         <div class="stat" data-stat="sync-due">
           <dt>{t('offline.syncDue.label')}</dt>
-          <dd>
-            {t('offline.syncDue.hours', { hours: remaining.hoursLeft })}{' '}
-            <small>{t('offline.syncDue.by', { time: formatDateTime(remaining.syncDueBy, language) })}</small>
-          </dd>
+          {remaining.clockBehind ? (
+            <dd>{t('limit.clock')}</dd>
+          ) : (
+            <dd>
+              {t('offline.syncDue.hours', { hours: remaining.hoursLeft })}{' '}
+              <small>
+                {t('offline.syncDue.by', { time: formatDateTime(remaining.syncDueBy, language) })}
+              </small>
+            </dd>
+          )}
         </div>
       </dl>
     </section>

@@ -146,6 +146,10 @@ export const MESSAGES = {
     'zh-CN': ({ hours }) => `已超过 ${hours} 小时未同步`,
     en: ({ hours }) => `Not synced for more than ${hours} h`,
   }),
+  'limit.clock': {
+    'zh-CN': '终端时钟早于上次同步的时间：请校准时钟，或联网同步',
+    en: "The terminal's clock reads earlier than its last sync: set the clock right, or connect to sync",
+  },
 
   // Waiting for the customer's payment code.
   'wait.title': { 'zh-CN': '请扫描顾客的付款码', en: "Scan the customer's payment code" },

@@ -23,6 +23,7 @@ export function queue(change: Partial<OfflineQueue['remaining']> & { pending?: n
       storedCount: 200,
       syncDueBy: '2030-01-04T00:00:00.000Z',
       hoursLeft: 72,
+      clockBehind: false,
       ...remaining,
     },
   };
