@@ -69,6 +69,26 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
     }
   });
 
+  it('a disk full before the journal is even opened says DISK_FULL, not a bare I/O error', async () => {
+    const fsys = mountTmpfs('4m');
+    const dataDir = path.join(fsys.dir, 'terminal');
+    try {
+      const terminal = openTerminal({ dataDir, create: true, logger: silentLogger() });
+      for (let i = 0; i < 3; i++) await pay(terminal);
+      // Closed: SQLite removes the -shm file, which the next open must create on the full disk.
+      terminal.close();
+      const filler = fillDisk(fsys.dir);
+      const refused = cli(dataDir, 'pay', '--amount', '1.00', '--code', nextCode());
+      expect(refused).toMatchObject({ status: 1, json: { ok: false, error: { code: 'DISK_FULL' } } });
+      expect(refused.json.error.message).toContain('Free space');
+      fs.rmSync(filler);
+      expect(cli(dataDir, 'pay', '--amount', '1.00', '--code', nextCode()).status).toBe(0);
+      expect(cli(dataDir, 'payments').json).toHaveLength(4);
+    } finally {
+      fsys.unmount();
+    }
+  });
+
   it('a read-only disk refuses payments with READ_ONLY naming the folder; nothing is lost', async () => {
     const fsys = mountTmpfs('4m');
     const dataDir = path.join(fsys.dir, 'terminal');

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 /**
  * Every way the journal can fail, classified in one place. A message names the file and says what
  * to do; it never asks anyone to delete the journal, because that would lose payments.
@@ -65,7 +68,9 @@ export function classifyJournalError(err: unknown, file: string, what: string): 
   if (
     code.startsWith('SQLITE_FULL') ||
     code === 'ENOSPC' ||
-    (code === 'SQLITE_IOERR_WRITE' && /space/i.test(detail))
+    (code === 'SQLITE_IOERR_WRITE' && /space/i.test(detail)) ||
+    // SQLite says only "disk I/O error" when it can't grow the -shm file at open.
+    (code.startsWith('SQLITE_IOERR') && noSpaceBeside(file))
   ) {
     return make(
       'DISK_FULL',
@@ -96,4 +101,14 @@ export function classifyJournalError(err: unknown, file: string, what: string): 
     );
   }
   return make('IO', `The journal ${file} failed while ${what}: ${detail}`);
+}
+
+/** Whether the disk holding `file` has (almost) no space left: under 64 KiB free to this user. */
+function noSpaceBeside(file: string): boolean {
+  try {
+    const disk = fs.statfsSync(path.dirname(file));
+    return disk.bavail * disk.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
