@@ -306,8 +306,16 @@ describe('suanpan CLI', () => {
   });
 
   it('config show prints the effective settings and their sources', () => {
-    const r = run(['config', 'show', '--json'], { env: { SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT: '50' } });
+    const r = run(['config', 'show', '--json'], {
+      env: { SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT: '50', SUANPAN_KIOSK_SUPERVISOR_PIN: '2580' },
+    });
     expect(r.status).toBe(0);
+    // A PIN is said to be set, never printed.
+    expect(r.json.settings.kiosk).toMatchObject({ supervisorPin: '(set)', technicianPin: null });
+    expect(r.stdout).not.toContain('2580');
+    expect(run(['config', 'show'], { env: { SUANPAN_KIOSK_SUPERVISOR_PIN: '2580' } }).stdout).not.toContain(
+      '2580',
+    );
     expect(r.json.settings.offlinePolicy.maxStoredCount).toBe(50);
     expect(r.json.sources['offlinePolicy.maxStoredCount']).toBe(
       'env SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT',
@@ -318,6 +326,9 @@ describe('suanpan CLI', () => {
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('2 problems');
+    // An empty amount is one problem, said once.
+    const empty = run(['config', 'show'], { env: { SUANPAN_OFFLINE_POLICY_PER_PAYMENT_MAX: '' } });
+    expect(empty.stderr).toContain('1 problem:');
   });
 
   it('journal verify passes, then finds a changed amount', () => {

@@ -226,6 +226,8 @@ export const Settings = z
   .superRefine((s, ctx) => {
     if (!isKnownCurrency(s.terminal.currency)) return; // reported on terminal.currency already
     for (const key of ['perPaymentMax', 'totalStoredMax'] as const) {
+      // Not an amount at all: said once already, by the field's own check.
+      if (!AmountText.safeParse(s.offlinePolicy[key]).success) continue;
       try {
         parseAmount(s.offlinePolicy[key], s.terminal.currency);
       } catch (err) {
@@ -235,6 +237,9 @@ export const Settings = z
     }
   });
 export type Settings = z.infer<typeof Settings>;
+
+/** Settings whose values are secrets: `config show` says whether they are set, never what they are. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['kiosk.supervisorPin', 'kiosk.technicianPin']);
 
 /** The offline policy's limits in minor units of the terminal currency. */
 export interface OfflineLimits {

@@ -1,4 +1,5 @@
 import { getPath, loadSettings, settingCatalog } from '../../config/load-settings.ts';
+import { SECRET_SETTINGS } from '../../config/settings.ts';
 import { table } from '../format.ts';
 import type { CliIO, CommandResult } from '../output.ts';
 
@@ -10,7 +11,7 @@ export function configShow(options: { dataDir: string }, io: CliIO): CommandResu
     const source = loaded.sources[s.path];
     return {
       setting: s.path,
-      value: getPath(loaded.settings, s.path),
+      value: shown(s.path, getPath(loaded.settings, s.path)),
       source:
         source?.kind === 'env'
           ? `env ${source.variable}`
@@ -25,7 +26,14 @@ export function configShow(options: { dataDir: string }, io: CliIO): CommandResu
     json: {
       dataDir: options.dataDir,
       file: loaded.file,
-      settings: loaded.settings,
+      settings: Object.fromEntries(
+        Object.entries(loaded.settings).map(([group, values]) => [
+          group,
+          Object.fromEntries(
+            Object.entries(values as Record<string, unknown>).map(([k, v]) => [k, shown(`${group}.${k}`, v)]),
+          ),
+        ]),
+      ),
       sources: Object.fromEntries(rows.map((r) => [r.setting, r.source])),
     },
     text: [
@@ -38,4 +46,10 @@ export function configShow(options: { dataDir: string }, io: CliIO): CommandResu
       ),
     ].join('\n'),
   };
+}
+
+/** A secret setting (a PIN) as `config show` prints it: whether it is set, not its value. */
+function shown(setting: string, value: unknown): unknown {
+  if (!SECRET_SETTINGS.has(setting) || value === null) return value;
+  return '(set)';
 }
