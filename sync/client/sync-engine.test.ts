@@ -128,7 +128,7 @@ describe('sync engine', () => {
       },
     });
     const report = await engine(journal, core.client, { inFlightMs: 0 }).syncNow();
-    expect(report.resolved).toBe(1);
+    expect(report).toMatchObject({ resolved: 1, resolvedApproved: 1 });
     expect(journal.payment(fine)?.status).toBe('approved');
     expect(journal.syncInfo().parked).toEqual([
       expect.objectContaining({ seq: 1, reason: expect.stringContaining('refused to resolve') }),

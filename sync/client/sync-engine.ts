@@ -57,7 +57,9 @@ export interface SyncReport {
   duplicates: number;
   conflicts: number;
   parked: number;
+  /** Payments in doubt whose outcome is now known; of them, those the core had approved. */
   resolved: number;
+  resolvedApproved: number;
   remaining: number;
 }
 
@@ -211,12 +213,13 @@ export class SyncEngine {
       conflicts: 0,
       parked: 0,
       resolved: 0,
+      resolvedApproved: 0,
       remaining: 0,
     };
     try {
       const state = await client.syncState();
       this.publish({ online: true });
-      report.resolved = await this.resolveDoubts();
+      Object.assign(report, await this.resolveDoubts());
       // The core's contiguous count stops at a payment parked here (it will never get it): past such
       // a gap, start where this terminal knows it has uploaded everything else.
       const info = journal.syncInfo();
@@ -401,9 +404,10 @@ export class SyncEngine {
     }
   }
 
-  private async resolveDoubts(): Promise<number> {
+  private async resolveDoubts(): Promise<{ resolved: number; resolvedApproved: number }> {
     const { journal, client } = this.options;
     let resolved = 0;
+    let resolvedApproved = 0;
     for (const p of journal.inDoubt()) {
       let r: Resolution;
       try {
@@ -420,8 +424,9 @@ export class SyncEngine {
         continue;
       }
       if (r !== 'still_unknown') resolved += 1;
+      if (r === 'approved') resolvedApproved += 1;
     }
-    return resolved;
+    return { resolved, resolvedApproved };
   }
 
   private classify(err: unknown): SyncError {

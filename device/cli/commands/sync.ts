@@ -56,10 +56,15 @@ export async function syncCommand(
         conflicts: report.conflicts,
         parked: info.parked.length,
         resolved: report.resolved,
+        resolvedApproved: report.resolvedApproved,
       },
       text: [
         `Sent ${report.sent} (${report.duplicates} the core had already): ${report.settled} settled, ${report.declined} declined after sync.`,
-        ...(report.resolved > 0 ? [`${report.resolved} payments in doubt resolved.`] : []),
+        ...(report.resolved > 0
+          ? [
+              `${report.resolved} payments in doubt resolved: ${report.resolvedApproved} went through (approved), ${report.resolved - report.resolvedApproved} did not (declined or cancelled; no money taken). See \`suanpan payments\`.`,
+            ]
+          : []),
         ...(info.parked.length > 0
           ? [
               `${info.parked.length} payments parked (need attention): ${info.parked.map((p) => `seq ${p.seq}: ${p.reason}`).join('; ')}`,
