@@ -527,7 +527,7 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
       const text = spawnSync(process.execPath, ['bin/suanpan.js', 'payments', '--data-dir', termData], {
         encoding: 'utf8',
       }).stdout;
-      expect(text).toContain('DECLINED AFTER SYNC');
+      expect(text).toContain('DECLINED AFTER SYNC: the merchant bears this payment (insufficient balance)');
       expect(run(['core', 'wallet', 'show', '--wallet', rich], coreData).json.balance).toEqual(cny(6_000));
       expect(run(['core', 'payments'], coreData).json).toHaveLength(3);
       const after = run(['queue'], termData).json;

@@ -215,7 +215,9 @@ describe('suanpan CLI', () => {
     expect(declined.json).toHaveLength(1);
     expect(run(['payments', '--status', 'pending']).status).toBe(2);
     expect(run(['payments', '--limit', '0']).status).toBe(2);
-    expect(run(['payments']).stdout).toContain('Declined');
+    // The text says why, as the JSON does: here the per-payment limit.
+    expect(run(['payments']).stdout).toContain(`Declined (${all.json[0].reason}`);
+    expect(all.json[0].reason).toContain('limited to');
   });
 
   it('journal export writes every entry with the codes masked, as JSON lines or CSV', () => {

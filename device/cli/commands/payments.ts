@@ -33,7 +33,8 @@ export function payments(
               moneyText(p.amount),
               p.scheme,
               p.codeMasked,
-              statusText(p.status),
+              // Why a payment was declined (a limit, the wallet's balance, a used code) is its answer.
+              p.reason ? `${statusText(p.status)} (${p.reason})` : statusText(p.status),
             ]),
           );
     return { json: list.map(paymentJson), text };
