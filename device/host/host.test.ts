@@ -281,6 +281,7 @@ describe('status', () => {
           storedCount: 200,
           syncDueBy: expect.any(String),
           hoursLeft: expect.any(Number),
+          clockBehind: false,
         },
       },
       devices: { printer: { uri: null, state: 'none', waiting: 0 }, scanners: [] },
