@@ -1,15 +1,43 @@
 /**
  * Logging: pino, one child per module (`log.child({ module: 'checkout' })`). Payment codes and keys
- * are removed by the logger's redaction here, not at each call site: a field named `code`,
- * `paymentCode`, `privateKey` or `authorization` at any of the first three levels never reaches a log.
+ * are removed by the logger's redaction here, not at each call site: a field named `paymentCode`,
+ * `privateKey`, `authorization`, ... at any of the first three levels never reaches a log. A field
+ * named `code` is kept only when it is an error code (`CORE_UNREACHABLE`, `SQLITE_BUSY`): the
+ * technician needs those, and no payment code looks like one (they are digits).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 
-const SECRET_FIELDS = ['code', 'paymentCode', 'privateKey', 'authorization', 'activationCode', 'password'];
+const SECRET_FIELDS = ['paymentCode', 'privateKey', 'authorization', 'activationCode', 'password'];
 
 export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+
+const CENSOR = '[redacted]';
+const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/** `code` fields in the first three levels of a log call's object: error codes kept, the rest censored. */
+function censorCodes(value: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  let out = value;
+  for (const [key, v] of Object.entries(value)) {
+    let next = v;
+    if (key === 'code') {
+      if (!(typeof v === 'string' && ERROR_CODE.test(v))) next = CENSOR;
+    } else if (
+      depth < 2 &&
+      v !== null &&
+      typeof v === 'object' &&
+      Object.getPrototypeOf(v) === Object.prototype
+    ) {
+      next = censorCodes(v as Record<string, unknown>, depth + 1);
+    }
+    if (next !== v) {
+      if (out === value) out = { ...value };
+      out[key] = next;
+    }
+  }
+  return out;
+}
 
 export const LOG_FILE = path.join('logs', 'suanpan.log');
 
@@ -23,7 +51,8 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
+    formatters: { log: (object) => censorCodes(object) },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

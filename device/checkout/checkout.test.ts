@@ -91,8 +91,14 @@ describe('checkout without a core (offline path)', () => {
     await pay(t, '500.00', '131234567890123456');
     await expect(pay(t, '1.00')).rejects.toMatchObject({ code: 'CODE_USED' });
     t.log.info({ code: ALIPAY, nested: { paymentCode: ALIPAY } }, 'a careless call site');
+    t.log.info({ a: { b: { code: ALIPAY } }, c: { code: Number(ALIPAY) } }, 'careless, deeper');
+    // Error codes are what a technician reads a log for: kept.
+    t.log.warn({ code: 'CORE_UNREACHABLE', detail: { code: 'SQLITE_BUSY' } }, 'sync failed');
+    expect(logged).toContain('"code":"CORE_UNREACHABLE"');
+    expect(logged).toContain('"code":"SQLITE_BUSY"');
     expect(logged).toContain('payment recorded');
     expect(logged).not.toContain(ALIPAY);
+    expect(logged).not.toContain(ALIPAY.slice(0, 15)); // nor as a number
     expect(logged).not.toContain('131234567890123456');
     expect(logged).toContain('[redacted]');
   });
