@@ -92,6 +92,53 @@ describe('core client connections', () => {
     server = undefined;
     await expect(clientAt(url).syncState()).rejects.toBeInstanceOf(CoreUnreachableError);
   });
+
+  it('an answer that is not the core\'s (a Wi-Fi sign-in page, a redirect) is "unreachable"; its clock is not learnt', async () => {
+    const answers: [number, Record<string, string>, string][] = [
+      [302, { location: 'http://portal.example/login' }, ''],
+      [200, { 'content-type': 'text/html' }, '<html>Sign in to the Wi-Fi</html>'],
+      [404, { 'content-type': 'text/html' }, '<html>Not found</html>'],
+      [407, {}, ''],
+    ];
+    let next = 0;
+    const url = await serve((_req, res) => {
+      const [status, headers, body] = answers[next++] as (typeof answers)[number];
+      // A clock a day ahead: learnt, it would make every later signature stale.
+      res.writeHead(status, { ...headers, date: new Date(Date.now() + 86_400_000).toUTCString() });
+      res.end(body);
+    });
+    const c = clientAt(url);
+    for (const [status] of answers) {
+      const err = await c.syncState().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CoreUnreachableError);
+      expect((err as Error).message).toContain(`HTTP ${status}`);
+    }
+    expect(Math.abs(c.clockOffsetMs)).toBeLessThan(2_000);
+  });
+
+  it('a proxy\'s 502 page is not "unreachable": the core may have acted, so the outcome is in doubt', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>Bad gateway</html>');
+    });
+    const err = await clientAt(url)
+      .syncState()
+      .catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(CoreUnreachableError);
+    expect(err).toMatchObject({ status: 502 });
+  });
+
+  it("an error in the core's shape with a code this terminal does not know is still the core's refusal", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'SOMETHING_NEW', message: 'A newer core refuses this.' } }));
+    });
+    await expect(clientAt(url).syncState()).rejects.toMatchObject({
+      status: 403,
+      code: 'HTTP_ERROR',
+      message: 'A newer core refuses this.',
+    });
+  });
 });
 
 describe('core client: orders and refunds', () => {

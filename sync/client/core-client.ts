@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { fastUploadResponse } from '../protocol/fast-path.ts';
 import { signRequest } from '../protocol/signing.ts';
 import {
@@ -94,6 +94,11 @@ function causeCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+const NOT_JSON = Symbol('not JSON');
+
+/** An error in the core's shape, whatever its code (a newer core may have codes this one lacks). */
+const AnyErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export class CoreClient {
   private offsetMs: number;
@@ -219,14 +224,13 @@ export class CoreClient {
     const url = new URL(target, this.options.baseUrl);
     let status: number;
     let answer: string;
+    let date: string | undefined;
     try {
-      ({ status, body: answer } = await this.exchange(
-        url,
-        method,
-        headers,
-        body === undefined ? undefined : text,
-        signal,
-      ));
+      ({
+        status,
+        body: answer,
+        date,
+      } = await this.exchange(url, method, headers, body === undefined ? undefined : text, signal));
     } catch (err) {
       if (err instanceof StaleSocketError && !signal.aborted) throw err;
       if (signal.aborted) {
@@ -249,9 +253,22 @@ export class CoreClient {
     try {
       json = answer === '' ? undefined : JSON.parse(answer);
     } catch {
-      throw new CoreProtocolError(`The core answered ${status} with a body that is not JSON.`);
+      json = NOT_JSON;
     }
-    if (status < 200 || status >= 300) {
+    const ok = status >= 200 && status < 300;
+    // The core answers JSON, and every error as {error: {code, message}}. Anything else came from
+    // something in between: a captive portal (a redirect, a sign-in page), a proxy's own error page.
+    // Its Date header says nothing of the core's clock.
+    const fromCore = ok ? json !== NOT_JSON : AnyErrorResponse.safeParse(json).success;
+    if (fromCore) this.learnOffset(date);
+    else if (status < 500) {
+      // A redirect or a page that is not the core's: the request stopped there, and never reached
+      // the core (which would have answered itself). As good as no connection: offline.
+      throw new CoreUnreachableError(
+        `Something other than the core at ${this.options.baseUrl} answered (HTTP ${status}${ok ? ', not JSON' : ''}): a Wi-Fi sign-in page or a proxy? The core was not reached.`,
+      );
+    }
+    if (!ok) {
       const error = ErrorResponse.safeParse(json);
       if (error.success) {
         throw new CoreRejectedError(
@@ -261,8 +278,13 @@ export class CoreClient {
           error.data.error.field,
         );
       }
-      throw new CoreRejectedError(status, 'HTTP_ERROR', `The core answered ${status}.`);
+      // A proxy's 502, 503 or 504 (the core may have acted: in doubt), or an error code this
+      // terminal doesn't know yet, from a newer core.
+      const message = fromCore ? (json as { error: { message: string } }).error.message : null;
+      throw new CoreRejectedError(status, 'HTTP_ERROR', message ?? `The core answered ${status}.`);
     }
+    if (json === NOT_JSON)
+      throw new CoreProtocolError(`The core answered ${status} with a body that is not JSON.`);
     const accepted = options.fast?.(json);
     if (accepted) return accepted;
     const parsed = schema.safeParse(json);
@@ -292,7 +314,7 @@ export class CoreClient {
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; date: string | undefined }> {
     const transport = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return new Promise((resolve, reject) => {
@@ -312,14 +334,14 @@ export class CoreClient {
         },
         (res) => {
           answered = true;
-          this.learnOffset(res.headers.date);
+          const date = res.headers.date;
           const chunks: Buffer[] = [];
           const cut = () =>
             reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             if (!res.complete) cut();
-            else resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+            else resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), date });
           });
           res.on('error', reject);
           res.on('aborted', cut);
