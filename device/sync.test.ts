@@ -499,7 +499,16 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
         const r = run(['pay', '--amount', i === 2 ? '8.00' : '20.00', '--code', c], termData);
         expect(r.json).toMatchObject({ status: 'accepted_offline', mode: 'offline' });
       }
-      expect(run(['queue'], termData).json).toMatchObject({ pending: 3, totals: { CNY: 4_800 } });
+      // Each of those payments tried the core first: the status says offline before any sync.
+      expect(run(['queue'], termData).json).toMatchObject({
+        pending: 3,
+        totals: { CNY: 4_800 },
+        sync: { online: false, lastError: { code: 'CORE_UNREACHABLE' } },
+      });
+      const queueText = spawnSync(process.execPath, ['bin/suanpan.js', 'queue', '--data-dir', termData], {
+        encoding: 'utf8',
+      }).stdout;
+      expect(queueText).toContain('OFFLINE: the core was not reached at the last attempt');
       expect(run(['sync'], termData)).toMatchObject({
         status: 1,
         json: { error: { code: 'CORE_UNREACHABLE' } },

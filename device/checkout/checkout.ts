@@ -142,7 +142,14 @@ export class Checkout {
           { paymentId: captured.paymentId, err: err.message },
           'core unreachable: offline policy decides',
         );
-        return journal.transition(captured.paymentId, decideOffline);
+        const decided = journal.transition(captured.paymentId, decideOffline);
+        // What `suanpan queue` reports as the sync status: the core was tried just now, not reached.
+        try {
+          journal.recordSyncAttempt({ error: { code: err.code, message: err.message } });
+        } catch (recordErr) {
+          log.warn({ err: (recordErr as Error).message }, 'could not record the failed attempt');
+        }
+        return decided;
       }
       if (err instanceof CoreRejectedError && err.permanent) {
         // The core refused the request itself (revoked terminal, conflict): nothing was charged.

@@ -39,6 +39,11 @@ export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
         (stats.oldestCapturedAt ? ` (oldest ${stats.oldestCapturedAt})` : ''),
       ...(stats.inDoubt > 0 ? [`In doubt, being checked with the core: ${stats.inDoubt}`] : []),
       `Last sync: ${stats.lastSyncAt ?? 'never'}${terminal.coreClient ? ` with ${terminal.coreClient.baseUrl}` : ' (not activated at a core)'}`,
+      ...(online === null
+        ? []
+        : [
+            `${online ? 'Online' : 'OFFLINE'}: the core ${online ? 'answered' : 'was not reached'} at the last attempt (${info.lastAttemptAt})`,
+          ]),
       ...(json.sync.lastError ? [`Last attempt failed: ${json.sync.lastError.message}`] : []),
       ...json.sync.parked.map((p) => `PARKED seq ${p.seq}: ${p.reason}`),
       `Room left: ${moneyText(room.totalStored)} of ${moneyText(limits.totalStored)} · ${room.storedCount} of ${limits.maxStoredCount} payments · ${room.hoursLeft} h until a sync is due (${room.syncDueBy})`,
