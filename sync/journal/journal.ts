@@ -1133,8 +1133,11 @@ function ownerOnly(file: string): void {
 /** When the journal can't be opened because its folder is on a read-only disk, says so plainly. */
 function readOnlyFolder(file: string, err: unknown): JournalError | undefined {
   const code = (err as { code?: string }).code ?? '';
-  if (inMemoryName(file) || !(code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY')))
-    return undefined;
+  const cannotOpen =
+    code === 'SQLITE_CANTOPEN' ||
+    code.startsWith('SQLITE_READONLY') ||
+    ['EROFS', 'EACCES', 'EPERM'].includes(code);
+  if (inMemoryName(file) || !cannotOpen) return undefined;
   const dir = path.dirname(file);
   try {
     fs.accessSync(dir, fs.constants.W_OK);
