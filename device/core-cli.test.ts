@@ -1,7 +1,8 @@
 /**
  * `suanpan core ...` on PostgreSQL named by DATABASE_URL (or --db), as `core serve` is: the operator
  * commands reach the same database while a server runs on it, and nothing embedded is created.
- * Then a terminal activates with the code they made (`suanpan activate` prints its ids).
+ * Then a terminal activates with the code they made (`suanpan activate` prints its ids); another
+ * merchant's code, or any code once it is revoked, is refused with exit 1 and the reason.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -63,6 +64,17 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
         json: { terminalId: expect.stringMatching(/^sp-/), merchantId },
       });
       const { terminalId } = activated.json;
+      const activationFile = path.join(termData, 'activation.json');
+      const record = fs.readFileSync(activationFile, 'utf8');
+
+      // Another merchant's code doesn't move the terminal: the command says whose it is, exit 1.
+      const other = run(['core', 'merchant', 'create', '--name', 'Other Shop'], coreData, byEnv).json
+        .merchantId;
+      const otherCode = run(['core', 'activation', 'create', '--merchant', other], coreData, byEnv).json.code;
+      const moved = run(['activate', '--core', coreUrl, '--code', otherCode], termData);
+      expect(moved).toMatchObject({ status: 1, json: { ok: false, error: { code: 'CONFLICT' } } });
+      expect(moved.json.error.message).toContain(`belongs to merchant Env Shop (${merchantId})`);
+      expect(fs.readFileSync(activationFile, 'utf8')).toBe(record);
 
       const wallet = run(['core', 'wallet', 'create', '--balance', '12.50'], coreData, byEnv);
       const walletId = wallet.json.walletId;
@@ -81,6 +93,17 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
         json: [],
       });
       expect(run(['core', 'revoke', '--terminal', terminalId], coreData, byEnv)).toMatchObject({ status: 0 });
+      // A new code doesn't lift the revocation: said for people on stderr, exit 1, no stack trace.
+      const again = run(['core', 'activation', 'create', '--merchant', merchantId], coreData, byEnv).json
+        .code;
+      const refused = spawnSync(
+        process.execPath,
+        ['bin/suanpan.js', 'activate', '--core', coreUrl, '--code', again, '--data-dir', termData],
+        { encoding: 'utf8', env: env() },
+      );
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/^suanpan: Terminal sp-\S+ was revoked by the operator .*new key/);
+      expect(refused.stderr).not.toContain('    at ');
 
       // Everything went to PostgreSQL: no embedded database was made beside it.
       expect(fs.existsSync(path.join(coreData, 'core', 'pglite'))).toBe(false);

@@ -108,6 +108,86 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         );
         expect(r.status).toBe(401); // signed by a's key, presenting another key
       });
+
+      /** The terminal's row as the core holds it. */
+      const terminalRow = async (terminalId: string) =>
+        (
+          await t.db.query<{ merchant_id: string; status: string; revoked_at: Date | null }>(
+            'SELECT merchant_id, status, revoked_at FROM terminals WHERE terminal_id = $1',
+            [terminalId],
+          )
+        ).rows[0];
+      const activateWith = (x: ReturnType<typeof newTestTerminal>, code: string) =>
+        x.client.activate({
+          code,
+          terminalId: x.terminalId,
+          publicKey: x.publicKeyB64,
+          softwareVersion: 't',
+        });
+
+      it('activates an active terminal again for its own merchant (a lost activation record)', async () => {
+        const term = await activatedTerminal(core);
+        const { code } = await core.service.createActivationCode(term.merchantId);
+        expect(await activateWith(term, code)).toMatchObject({ merchantId: term.merchantId });
+        expect(await terminalRow(term.terminalId)).toEqual({
+          merchant_id: term.merchantId,
+          status: 'active',
+          revoked_at: null,
+        });
+        await term.client.syncState();
+      });
+
+      it('keeps a revoked terminal revoked: activation is refused and the code stays unused', async () => {
+        const term = await activatedTerminal(core);
+        await core.service.revokeTerminal(term.terminalId);
+        const before = await terminalRow(term.terminalId);
+        const { code } = await core.service.createActivationCode(term.merchantId);
+        const r = await rejected(activateWith(term, code));
+        expect(r).toMatchObject({ status: 401, code: 'TERMINAL_REVOKED' });
+        expect(r.message).toMatch(/revoked by the operator.*new data folder with a new key/);
+        expect(await terminalRow(term.terminalId)).toEqual(before);
+        expect((await rejected(term.client.syncState())).code).toBe('TERMINAL_REVOKED');
+        // The code was not used up: a terminal set up anew takes it.
+        const anew = newTestTerminal(core.url);
+        expect(await activateWith(anew, code)).toMatchObject({ merchantId: term.merchantId });
+      });
+
+      it('refuses to move a terminal to another merchant, and leaves the code unused', async () => {
+        const term = await activatedTerminal(core);
+        const { merchantId: other } = await core.service.createMerchant('Dumplings');
+        const { code } = await core.service.createActivationCode(other);
+        const r = await rejected(activateWith(term, code));
+        expect(r).toMatchObject({ status: 409, code: 'CONFLICT' });
+        expect(r.message).toContain(`belongs to merchant Test Shop (${term.merchantId})`);
+        expect(r.message).toContain('new terminal in a new data folder');
+        expect(await terminalRow(term.terminalId)).toMatchObject({
+          merchant_id: term.merchantId,
+          status: 'active',
+        });
+        // Payments it uploads are still its own merchant's; the code serves a new terminal.
+        await term.client.syncState();
+        const anew = newTestTerminal(core.url);
+        expect(await activateWith(anew, code)).toMatchObject({ merchantId: other });
+      });
+
+      it('binds a new terminal activated twice at once, for two merchants, to one of them', async () => {
+        const codes = await Promise.all(
+          ['Rice', 'Buns'].map(async (name) => {
+            const { merchantId } = await core.service.createMerchant(name);
+            return { merchantId, ...(await core.service.createActivationCode(merchantId)) };
+          }),
+        );
+        const term = newTestTerminal(core.url);
+        const outcomes = await Promise.allSettled(codes.map((c) => activateWith(term, c.code)));
+        const won = outcomes.findIndex((o) => o.status === 'fulfilled');
+        const lost = outcomes[1 - won] as PromiseRejectedResult;
+        expect(lost.reason).toMatchObject({ status: 409, code: 'CONFLICT' });
+        expect((await terminalRow(term.terminalId))?.merchant_id).toBe(codes[won]?.merchantId);
+        const anew = newTestTerminal(core.url);
+        expect(await activateWith(anew, codes[1 - won]?.code as string)).toMatchObject({
+          merchantId: codes[1 - won]?.merchantId,
+        });
+      });
     });
 
     describe('device authentication', () => {

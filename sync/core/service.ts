@@ -342,6 +342,11 @@ export class CoreService {
   /**
    * Binds a terminal's key to the merchant of a one-time activation code. The caller has checked
    * that the request is signed by that key.
+   *
+   * A terminal the core knows may be activated again only while active and for its own merchant
+   * (it lost its activation record): a code must not lift the operator's revocation (the key may be
+   * compromised), nor move a terminal to another merchant (the payments it captured for the first
+   * would be uploaded and credited to the second). A refused attempt leaves the code unused.
    */
   async activate(req: ActivateRequest): Promise<ActivateResponse> {
     const der = Buffer.from(req.publicKey, 'base64');
@@ -349,6 +354,10 @@ export class CoreService {
       throw new CoreError(400, 'BAD_REQUEST', 'terminalId is not derived from publicKey', 'terminalId');
     }
     return this.db.transaction(async (tx) => {
+      // Refused before the code is judged: a technician with a revoked terminal learns why at once,
+      // not after fetching a new code that would be refused too.
+      const known = await knownTerminal(tx, req.terminalId);
+      if (known?.status === 'revoked') throw terminalRevoked(known);
       const code = await tx.query<{
         merchant_id: string;
         expires_at: Date;
@@ -376,17 +385,29 @@ export class CoreService {
           `This activation code expired at ${row.expires_at.toISOString()}. Ask the operator for a new one.`,
         );
       }
+      const refused = known && reactivationRefused(known, row.merchant_id);
+      if (refused) throw refused;
       await tx.query('UPDATE activation_codes SET used_at = now(), used_by = $2 WHERE code_hash = $1', [
         sha256(req.code),
         req.terminalId,
       ]);
-      await tx.query(
+      // Only an active terminal of the same merchant is updated; the guard also holds against an
+      // activation of the same new terminal committed meanwhile (no row was there to lock above).
+      const bound = await tx.query(
         `INSERT INTO terminals (terminal_id, merchant_id, public_key, status, software_version, activated_at)
          VALUES ($1, $2, $3, 'active', $4, now())
-         ON CONFLICT (terminal_id) DO UPDATE SET merchant_id = excluded.merchant_id, status = 'active',
-           revoked_at = NULL, software_version = excluded.software_version, activated_at = now()`,
+         ON CONFLICT (terminal_id) DO UPDATE SET software_version = excluded.software_version, activated_at = now()
+           WHERE terminals.status = 'active' AND terminals.merchant_id = excluded.merchant_id
+         RETURNING terminal_id`,
         [req.terminalId, row.merchant_id, der, req.softwareVersion],
       );
+      if (bound.rows.length === 0) {
+        const current = await knownTerminal(tx, req.terminalId);
+        throw (
+          (current && reactivationRefused(current, row.merchant_id)) ??
+          conflict(`Terminal ${req.terminalId} could not be activated: it changed meanwhile. Try again.`)
+        );
+      }
       const merchant = await tx.query<{ name: string }>('SELECT name FROM merchants WHERE merchant_id = $1', [
         row.merchant_id,
       ]);
@@ -1011,6 +1032,47 @@ function heldAs(existing: PaymentRow[], facts: PaymentFacts): PaymentRow | undef
     return mine;
   }
   if (existing.length > 0) throw conflict(`seq ${facts.seq} is already payment ${existing[0]?.payment_id}.`);
+  return undefined;
+}
+
+/** A terminal the core already knows, as activation judges it; its row locked. */
+interface KnownTerminal {
+  terminal_id: string;
+  merchant_id: string;
+  merchant_name: string;
+  status: 'active' | 'revoked';
+  revoked_at: Date | null;
+}
+
+async function knownTerminal(tx: Queryable, terminalId: string): Promise<KnownTerminal | undefined> {
+  const r = await tx.query<KnownTerminal>(
+    `SELECT t.terminal_id, t.merchant_id, m.name AS merchant_name, t.status, t.revoked_at
+     FROM terminals t JOIN merchants m ON m.merchant_id = t.merchant_id
+     WHERE t.terminal_id = $1 FOR UPDATE OF t`,
+    [terminalId],
+  );
+  return r.rows[0];
+}
+
+function terminalRevoked(known: KnownTerminal): CoreError {
+  const when = known.revoked_at ? ` at ${known.revoked_at.toISOString()}` : '';
+  return unauthenticated(
+    'TERMINAL_REVOKED',
+    `Terminal ${known.terminal_id} was revoked by the operator${when}, and a revoked terminal can't be activated again (its key may be compromised). Set the terminal up anew, in a new data folder with a new key, and activate that; this activation code was not used.`,
+  );
+}
+
+/**
+ * Why a known terminal may not be activated for `merchantId`: it was revoked, or it belongs to
+ * another merchant. Undefined: an active terminal of that merchant, which may be (see activate).
+ */
+function reactivationRefused(known: KnownTerminal, merchantId: string): CoreError | undefined {
+  if (known.status === 'revoked') return terminalRevoked(known);
+  if (known.merchant_id !== merchantId) {
+    return conflict(
+      `Terminal ${known.terminal_id} belongs to merchant ${known.merchant_name} (${known.merchant_id}), and this activation code is for another merchant. To serve another merchant, set up a new terminal in a new data folder and activate it with this code; this code was not used.`,
+    );
+  }
   return undefined;
 }
 
