@@ -2,20 +2,24 @@
  * The reference core over HTTP, the same suite against a real PostgreSQL server and against PGlite:
  * activation, device authentication (unsigned, tampered, replayed, stale, skewed clocks, revoked),
  * online payments (idempotent, conflicts, cancel), store and forward (seq order, balances, codes,
- * duplicates, conflicts, contiguity, anchoring), validation and the ledger.
+ * duplicates, conflicts, contiguity, anchoring), validation and the ledger; /healthz with the
+ * database closed, dropped, or hung.
  */
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CoreRejectedError } from '../client/errors.ts';
 import { contentDigest, signRequest } from '../protocol/signing.ts';
 import type { UploadedPayment } from '../protocol/wire.ts';
-import type { RunningCore } from './server.ts';
+import { openCoreDb } from './db.ts';
+import { HEALTH_DB_TIMEOUT_MS, type RunningCore } from './server.ts';
 import {
   activatedTerminal,
   BACKENDS,
   type Backend,
   cny,
+  createPostgresDatabase,
   newTestTerminal,
   openTestDb,
   POSTGRES_SKIP_REASON,
@@ -709,4 +713,114 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
       expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
     });
   });
+});
+
+/**
+ * A TCP relay to PostgreSQL that can stall: from `stall()` on, no byte goes either way and new
+ * connections are held unanswered, as with a hung server or a dead network path.
+ */
+async function stallableRelay(target: URL) {
+  const sockets = new Set<net.Socket>();
+  let stalled = false;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => {});
+    if (stalled) return;
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (d) => !stalled && upstream.write(d));
+    upstream.on('data', (d) => !stalled && client.write(d));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    stall: () => {
+      stalled = true;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe.each(BACKENDS)('/healthz of a core on %s whose database is gone', (backend: Backend) => {
+  const skip = backend === 'postgres' && !pgOk;
+  const health = async (url: string) => {
+    const r = await fetch(`${url}/healthz`);
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+
+  it.skipIf(skip)('answers 503 with ok: false once the core has closed its database', async () => {
+    const t = await openTestDb(backend);
+    const close = t.db.close.bind(t.db);
+    let closing: Promise<void> | undefined;
+    t.db.close = () => (closing ??= close()); // closed here first, then again by cleanup
+    const core = await startTestCore(t.db);
+    try {
+      expect(await health(core.url)).toEqual({
+        status: 200,
+        body: { ok: true, service: 'suanpan-core', version: 'test', database: backend },
+      });
+      await t.db.close();
+      const { status, body } = await health(core.url);
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ ok: false, service: 'suanpan-core', version: 'test', database: backend });
+      expect(body.error).toMatch(new RegExp(`^The core's database \\(${backend}\\) failed a check`));
+    } finally {
+      await core.close();
+      await t.cleanup();
+    }
+  });
+
+  it.skipIf(backend !== 'postgres' || skip)(
+    'answers 503 when its PostgreSQL database is dropped under it, connections terminated',
+    async () => {
+      const { url, drop } = await createPostgresDatabase();
+      const db = await openCoreDb({ url });
+      const core = await startTestCore(db);
+      try {
+        expect((await health(core.url)).status).toBe(200);
+        await drop(); // WITH (FORCE): terminates the core's connections
+        const { status, body } = await health(core.url);
+        expect(status).toBe(503);
+        expect(body).toMatchObject({ ok: false, database: 'postgres' });
+        expect(body.error).toContain('Check that PostgreSQL runs');
+        expect(body.error).not.toContain('suanpan_test_'); // the driver's text stays in the log
+      } finally {
+        await core.close();
+        await db.close();
+        await drop();
+      }
+    },
+  );
+
+  it.skipIf(backend !== 'postgres' || skip)(
+    'answers 503 after its timeout when PostgreSQL hangs, rather than hanging too',
+    async () => {
+      const { url, drop } = await createPostgresDatabase();
+      const relay = await stallableRelay(new URL(url));
+      const db = await openCoreDb({ url: relay.url });
+      const core = await startTestCore(db);
+      try {
+        expect((await health(core.url)).status).toBe(200);
+        relay.stall();
+        const { status, body } = await health(core.url);
+        expect(status).toBe(503);
+        expect(body.error).toBe(
+          `The core's database (postgres) did not answer within ${HEALTH_DB_TIMEOUT_MS / 1000} s. Check that PostgreSQL runs and the core can reach it; the core reconnects by itself.`,
+        );
+      } finally {
+        await core.close();
+        await relay.close();
+        await db.close().catch(() => {}); // its connections were cut by the relay
+        await drop();
+      }
+    },
+  );
 });

@@ -38,6 +38,11 @@ import {
 export const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 /** How often stale nonces are deleted and stale statistics refreshed (autovacuum's naptime). */
 const HOUSEKEEPING_MS = 60_000;
+/**
+ * How long /healthz waits for the database's `SELECT 1`: a hung database (a stalled network, a
+ * backend that never answers) fails the probe in this time rather than hanging it too.
+ */
+export const HEALTH_DB_TIMEOUT_MS = 2_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -85,6 +90,43 @@ function badRequest(error: z.ZodError): CoreError {
   const described = error.issues.map(describeIssue);
   const first = described[0] as { field: string; message: string };
   return new CoreError(400, 'BAD_REQUEST', described.map((d) => d.message).join('; '), first.field);
+}
+
+/**
+ * `SELECT 1` through the core's database within `timeoutMs`: undefined when it answered, else what
+ * went wrong, said for people (with the error's code, never its text: see the route).
+ */
+async function databaseProblem(
+  db: CoreDb,
+  timeoutMs: number,
+): Promise<{ message: string; err: unknown } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const what = `The core's database (${db.kind})`;
+  const advice =
+    db.kind === 'postgres'
+      ? 'Check that PostgreSQL runs and the core can reach it; the core reconnects by itself.'
+      : 'Restart the core; if it fails again, its log says why.';
+  try {
+    // A query still running at the timeout is abandoned: race() subscribed to it, so its late
+    // failure is not an unhandled rejection.
+    const outcome = await Promise.race([db.query('SELECT 1'), timedOut]);
+    if (outcome === 'timeout') {
+      return {
+        message: `${what} did not answer within ${timeoutMs / 1000} s. ${advice}`,
+        err: new Error(`SELECT 1 did not answer within ${timeoutMs} ms`),
+      };
+    }
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? ` (${code})` : '';
+    return { message: `${what} failed a check${reason}. ${advice}`, err };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function buildCoreServer(options: CoreServerOptions): Promise<FastifyInstance> {
@@ -159,12 +201,20 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
   const terminal = (request: FastifyRequest) => request.terminal as TerminalRow;
   const signed = { preHandler: authenticate };
 
-  app.get(PATHS.healthz, async () => ({
-    ok: true,
-    service: 'suanpan-core',
-    version: options.version,
-    database: options.db.kind,
-  }));
+  // Ready means the database answers: a core without it refuses every payment, so a probe (a load
+  // balancer, a supervisor) should take it out of service rather than see it as healthy.
+  app.get(PATHS.healthz, async (_request, reply) => {
+    const health = { service: 'suanpan-core', version: options.version, database: options.db.kind };
+    const problem = await databaseProblem(options.db, HEALTH_DB_TIMEOUT_MS);
+    if (!problem) return { ok: true, ...health };
+    log.warn(
+      { err: problem.err, database: options.db.location },
+      'health check: the database did not answer',
+    );
+    // The driver's message stays in the log: it can name hosts and addresses, and the probe is
+    // open to anyone who can reach the core.
+    return reply.status(503).send({ ok: false, ...health, error: problem.message });
+  });
 
   app.post(PATHS.activate, async (request) => {
     const body = parse(ActivateRequest, request.body);
