@@ -3,9 +3,12 @@
  * commands reach the same database while a server runs on it, and nothing embedded is created.
  * Then a terminal activates with the code they made (`suanpan activate` prints its ids); another
  * merchant's code, or any code once it is revoked, is refused with exit 1 and the reason.
+ * And `core serve`'s start-up failures, said for people: a port in use (exit 1), a --host that is not
+ * this machine's, a --db or DATABASE_URL that is not a PostgreSQL URL (exit 2).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -127,4 +130,72 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
       fs.rmSync(root, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('suanpan core serve, refused at start-up', () => {
+  const suanpan = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-start-'));
+    const dataDir = path.join(root, 'core-host');
+    try {
+      const r = spawnSync(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: root, ...extra },
+        timeout: 60_000,
+      });
+      return { status: r.status, stderr: r.stderr, stdout: r.stdout, made: fs.existsSync(dataDir) };
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  };
+
+  it('a port in use: exit 1 naming host:port and what to do, no stack trace', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    try {
+      const r = suanpan(['core', 'serve', '--port', String(port)]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `suanpan: Cannot listen on 127.0.0.1:${port}: another process (perhaps another core) already uses that port. Stop it, or choose another port with --port.\n`,
+      );
+      const json = suanpan(['core', 'serve', '--port', String(port), '--json']);
+      expect(json.status).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'CORE_PORT_IN_USE' } });
+      expect(json.stderr).toBe('');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 120_000);
+
+  it('a --host that is no address of this machine: exit 2 naming it', () => {
+    // 999.1.1.1 is no address at all (getaddrinfo: ENOTFOUND); 192.0.2.1 is TEST-NET-1 (RFC 5737),
+    // assigned to no machine (listen: EADDRNOTAVAIL).
+    for (const [host, why] of [
+      ['999.1.1.1', 'no address has that name (ENOTFOUND)'],
+      ['192.0.2.1', 'it is not an address of this machine (EADDRNOTAVAIL)'],
+    ]) {
+      const r = suanpan(['core', 'serve', '--host', host as string, '--port', '0']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^suanpan: Invalid --host /);
+      expect(r.stderr).toContain(`Invalid --host "${host}": ${why}. Use an address of one of`);
+      expect(r.stderr).not.toContain('    at ');
+    }
+  }, 120_000);
+
+  it('a --db or DATABASE_URL that is not a PostgreSQL URL: exit 2 naming it, the password masked', () => {
+    const notaurl = suanpan(['core', 'serve', '--db', 'notaurl']);
+    expect(notaurl).toMatchObject({ status: 2, made: false });
+    expect(notaurl.stderr).toBe(
+      `suanpan: Invalid --db "notaurl": the core's database is a PostgreSQL URL, postgres://user:password@host:5432/database (or postgresql://...). Leave --db and DATABASE_URL unset for the embedded database in the data folder.\n`,
+    );
+    for (const db of ['mysql://root:s3cret@db.example/shop', 'root:s3cret@db.example/shop', '']) {
+      const r = suanpan(['core', 'serve', '--db', db]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`Invalid --db "${db.replace('s3cret', '***')}"`);
+      expect(r.stderr).not.toContain('s3cret');
+    }
+    const byEnv = suanpan(['core', 'merchant', 'create', '--name', 'Shop'], { DATABASE_URL: 'notaurl' });
+    expect(byEnv.status).toBe(2);
+    expect(byEnv.stderr).toMatch(/^suanpan: Invalid DATABASE_URL "notaurl": .*postgres:\/\//);
+  }, 120_000);
 });

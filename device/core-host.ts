@@ -24,7 +24,7 @@ const SERVE_FILE = 'serve.json';
 
 export class CoreHostError extends Error {
   constructor(
-    readonly code: 'CORE_BUSY' | 'CORE_ADMIN_FAILED',
+    readonly code: 'CORE_BUSY' | 'CORE_ADMIN_FAILED' | 'CORE_PORT_IN_USE',
     message: string,
   ) {
     super(message);

@@ -824,3 +824,12 @@ describe.each(BACKENDS)('/healthz of a core on %s whose database is gone', (back
     },
   );
 });
+
+describe('openCoreDb', () => {
+  it('refuses a URL that is not PostgreSQL before connecting, its password masked', async () => {
+    // pg would read it as a URL relative to postgres://base and look up the host "base".
+    await expect(openCoreDb({ url: 'root:s3cret@db.example/shop' })).rejects.toThrow(
+      'The core database URL root:***@db.example/shop is not a PostgreSQL URL: use postgres://user:password@host:5432/database (or postgresql://...).',
+    );
+  });
+});

@@ -90,15 +90,33 @@ export class CoreDbError extends Error {
   }
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(database URL)';
+/** A database URL for messages and logs: its password, if any, masked. */
+export function redactDatabaseUrl(url: string): string {
+  if (isPostgresUrl(url)) {
+    try {
+      const u = new URL(url);
+      if (u.password) u.password = '***';
+      return u.toString();
+    } catch {
+      // A form URL() refuses, such as postgres://user:pw@/db?host=/run/postgresql: masked below.
+    }
   }
+  // Anything else, as typed ("user:pw@host/db" is a URL to URL(), of scheme "user:"): whatever
+  // lies between the user's ':' and the last '@' may be a password.
+  return url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^:@/]*):.*@/is, '$1:***@');
 }
+
+/**
+ * Whether `url` is for PostgreSQL: postgres:// or postgresql://. pg reads any other string as a
+ * URL relative to postgres://base (pg-connection-string), so a mistyped "notaurl" failed as
+ * "getaddrinfo ENOTFOUND base". Only the scheme is checked: pg accepts forms that URL() refuses.
+ */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** The accepted form of a database URL, for messages. */
+export const POSTGRES_URL_FORM = 'postgres://user:password@host:5432/database (or postgresql://...)';
 
 class PostgresDb implements CoreDb {
   readonly kind = 'postgres';
@@ -235,6 +253,11 @@ export const POOL_IDLE_TIMEOUT_MS = 10 * 60_000;
 
 export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
   if (options.url) {
+    if (!isPostgresUrl(options.url)) {
+      throw new CoreDbError(
+        `The core database URL ${redactDatabaseUrl(options.url)} is not a PostgreSQL URL: use ${POSTGRES_URL_FORM}.`,
+      );
+    }
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: options.url,
@@ -264,11 +287,11 @@ export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
       await pool.end().catch(() => {});
       await relaxed.end().catch(() => {});
       throw new CoreDbError(
-        `Cannot connect to the core database ${redact(options.url)}: ${(err as Error).message}. Check that PostgreSQL runs and the URL is right.`,
+        `Cannot connect to the core database ${redactDatabaseUrl(options.url)}: ${(err as Error).message}. Check that PostgreSQL runs and the URL is right.`,
         { cause: err },
       );
     }
-    return new PostgresDb(pool, relaxed, redact(options.url));
+    return new PostgresDb(pool, relaxed, redactDatabaseUrl(options.url));
   }
   if (!options.dataDir)
     throw new CoreDbError('No database URL and no data folder for the embedded database.');

@@ -1,7 +1,14 @@
 /** `suanpan core ...`: the reference payment core and its operator commands. */
+import { isPostgresUrl, POSTGRES_URL_FORM, redactDatabaseUrl } from '../../../sync/core/db.ts';
 import { parseAmount } from '../../../sync/protocol/money.ts';
 import { TerminalId } from '../../../sync/protocol/wire.ts';
-import { openCoreAdmin, resolveCoreLocation, serveCore } from '../../core-host.ts';
+import {
+  CoreHostError,
+  type CoreLocation,
+  openCoreAdmin,
+  resolveCoreLocation,
+  serveCore,
+} from '../../core-host.ts';
 import { createLogger } from '../../log.ts';
 import { moneyText, table } from '../format.ts';
 import { type CliIO, type CommandResult, UsageError } from '../output.ts';
@@ -20,15 +27,51 @@ function uuid(value: string, what: string): string {
 
 const quietLog = () => createLogger({ level: 'warn' });
 
+/** Where the core's database is: --db, else DATABASE_URL, else embedded in the data folder. */
+function coreLocation(options: CoreOptions, io: CliIO): CoreLocation {
+  const location = resolveCoreLocation({ db: options.db, dataDir: options.dataDir, env: io.env });
+  // An empty --db is refused too: read as unset, it put the core on the embedded database unasked.
+  // An empty DATABASE_URL is unset, as environment variables usually are.
+  const given = options.db ?? location.url;
+  if (given !== undefined && !isPostgresUrl(given)) {
+    const option = options.db !== undefined ? '--db' : 'DATABASE_URL';
+    throw new UsageError(
+      `Invalid ${option} "${redactDatabaseUrl(given)}": the core's database is a PostgreSQL URL, ${POSTGRES_URL_FORM}. Leave --db and DATABASE_URL unset for the embedded database in the data folder.`,
+    );
+  }
+  return location;
+}
+
+/**
+ * Why `core serve` could not listen on --host and --port, said with those options; undefined for
+ * any other failure. Node reports a name it can't resolve from getaddrinfo, an address that is not
+ * this machine's, or a port taken, from listen.
+ */
+function listenProblem(err: unknown, host: string, port: number): Error | undefined {
+  const e = err as (NodeJS.ErrnoException & { hostname?: string }) | undefined;
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (e?.syscall === 'listen' && e.code === 'EADDRINUSE') {
+    return new CoreHostError(
+      'CORE_PORT_IN_USE',
+      `Cannot listen on ${at}: another process (perhaps another core) already uses that port. Stop it, or choose another port with --port.`,
+    );
+  }
+  const notHere = e?.syscall === 'listen' && e.code === 'EADDRNOTAVAIL';
+  const unknown = e?.syscall === 'getaddrinfo' && e.hostname === host;
+  if (notHere || unknown) {
+    return new UsageError(
+      `Invalid --host "${host}": ${notHere ? 'it is not an address of this machine' : 'no address has that name'} (${e?.code}). Use an address of one of this machine's interfaces, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`,
+    );
+  }
+  return undefined;
+}
+
 async function withAdmin<T>(
   options: CoreOptions,
   io: CliIO,
   fn: (admin: Awaited<ReturnType<typeof openCoreAdmin>>) => Promise<T>,
 ) {
-  const admin = await openCoreAdmin(
-    resolveCoreLocation({ db: options.db, dataDir: options.dataDir, env: io.env }),
-    quietLog(),
-  );
+  const admin = await openCoreAdmin(coreLocation(options, io), quietLog());
   try {
     return await fn(admin);
   } finally {
@@ -43,12 +86,10 @@ export async function coreServe(
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`Invalid --port "${options.port}": use 0–65535.`);
+  const location = coreLocation(options, io);
   const log = createLogger({ level: 'info' });
-  const core = await serveCore({
-    location: resolveCoreLocation({ db: options.db, dataDir: options.dataDir, env: io.env }),
-    host: options.host,
-    port,
-    log,
+  const core = await serveCore({ location, host: options.host, port, log }).catch((err: unknown) => {
+    throw listenProblem(err, options.host, port) ?? err;
   });
   io.stdout(
     `Suanpan core listening on ${core.url} (database: ${core.db.kind} ${core.db.location}). Ctrl-C stops it.\n`,
