@@ -777,10 +777,17 @@ describe.each(BACKENDS)('/healthz of a core on %s whose database is gone', (back
       await t.cleanup();
     }
   });
+});
 
-  it.skipIf(backend !== 'postgres' || skip)(
-    'answers 503 when its PostgreSQL database is dropped under it, connections terminated',
-    async () => {
+describe.skipIf(!pgOk)(
+  `/healthz of a core on PostgreSQL whose server fails (${pgOk ? 'running' : POSTGRES_SKIP_REASON})`,
+  () => {
+    const health = async (url: string) => {
+      const r = await fetch(`${url}/healthz`);
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+
+    it('answers 503 when its PostgreSQL database is dropped under it, connections terminated', async () => {
       const { url, drop } = await createPostgresDatabase();
       const db = await openCoreDb({ url });
       const core = await startTestCore(db);
@@ -797,12 +804,9 @@ describe.each(BACKENDS)('/healthz of a core on %s whose database is gone', (back
         await db.close();
         await drop();
       }
-    },
-  );
+    });
 
-  it.skipIf(backend !== 'postgres' || skip)(
-    'answers 503 after its timeout when PostgreSQL hangs, rather than hanging too',
-    async () => {
+    it('answers 503 after its timeout when PostgreSQL hangs, rather than hanging too', async () => {
       const { url, drop } = await createPostgresDatabase();
       const relay = await stallableRelay(new URL(url));
       const db = await openCoreDb({ url: relay.url });
@@ -821,9 +825,9 @@ describe.each(BACKENDS)('/healthz of a core on %s whose database is gone', (back
         await db.close().catch(() => {}); // its connections were cut by the relay
         await drop();
       }
-    },
-  );
-});
+    });
+  },
+);
 
 describe('openCoreDb', () => {
   it('refuses a URL that is not PostgreSQL before connecting, its password masked', async () => {
