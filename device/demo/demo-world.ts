@@ -39,8 +39,14 @@ export interface DemoWorld {
   /** A fresh single-use payment code of the demo wallet, and its balance now. */
   walletCode(): Promise<{ code: string; expiresAt: string }>;
   walletBalance(): Promise<{ minor: number; currency: string }>;
-  /** Types a code into the simulated scanner, as if the customer held up their phone. */
+  /**
+   * Types a code into the simulated scanner, as if the customer held up their phone. Without socat
+   * there is no simulated scanner: the code goes to what `presentWith` named (the host's scan desk).
+   */
   present(code: string): Promise<void>;
+  /** False when socat is missing: no serial scanner is simulated (see `present`). */
+  readonly simulatedScanner: boolean;
+  presentWith(deliver: (code: string) => void): void;
   /**
    * The demo wallet pays the merchant's QR order `paymentId`, as if the customer scanned the QR the
    * kiosk shows (the core stands in for the wallet provider). Throws the core's CoreError: 409
@@ -83,8 +89,17 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
       log: log.child({ module: 'printer-sim' }),
     });
     cleanups.push(() => printer.stop());
-    const scanner = await startScannerSimulator({ log: log.child({ module: 'scanner-sim' }) });
-    cleanups.push(() => scanner.stop());
+    // The serial scanner is simulated on a PTY pair made by socat. Without socat the demo runs on:
+    // the wallet page hands its code to the kiosk directly instead (presentWith).
+    const scanner = await startScannerSimulator({ log: log.child({ module: 'scanner-sim' }) }).catch(
+      (err: unknown) => {
+        if ((err as { code?: string }).code !== 'TOOL_MISSING') throw err;
+        log.warn({ err: (err as Error).message }, 'no simulated serial scanner');
+        return null;
+      },
+    );
+    if (scanner) cleanups.push(() => scanner.stop());
+    let deliver: ((code: string) => void) | null = null;
 
     let demo = record;
     if (!demo) {
@@ -95,7 +110,7 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
       // Settings first (activation adds core.url to them), then activation at the core.
       writeDemoSettings(dataDir, {
         printer: `tcp://127.0.0.1:${printer.address.port}`,
-        scanner: scanner.driverEnd,
+        scanner: scanner?.driverEnd ?? null,
       });
       await activate({ dataDir, coreUrl: core.url, code, env: {} });
       writeJsonFileAtomically(path.join(dataDir, DEMO_FILE), demo);
@@ -103,7 +118,7 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
       // Simulators get new addresses on every start.
       writeDemoSettings(dataDir, {
         printer: `tcp://127.0.0.1:${printer.address.port}`,
-        scanner: scanner.driverEnd,
+        scanner: scanner?.driverEnd ?? null,
       });
     }
     const walletId = demo.walletId;
@@ -141,7 +156,16 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
         const { amount } = await core.service.payOrder(walletId, paymentId);
         return { amount };
       },
+      simulatedScanner: scanner !== null,
+      presentWith: (to) => {
+        deliver = to;
+      },
       present: async (code) => {
+        if (!scanner) {
+          if (!deliver) throw new Error('The demo has no simulated scanner and nothing to hand codes to.');
+          deliver(code);
+          return;
+        }
         // In one write: the simulator shares this process with the core, whose work could stall
         // byte-by-byte typing past the driver's inter-byte timeout and cut the code in two.
         await scanner.simulator.type(code, { suffix: 'cr', charDelayMs: 0 });
@@ -160,13 +184,17 @@ export async function startDemoWorld(options: { dataDir: string; log: Logger }):
   }
 }
 
-function writeDemoSettings(dataDir: string, devices: { printer: string; scanner: string }): void {
+function writeDemoSettings(dataDir: string, devices: { printer: string; scanner: string | null }): void {
   const file = path.join(dataDir, 'suanpan.json');
   const current = (readJsonFile(file) as Record<string, Record<string, unknown>> | undefined) ?? {};
   writeJsonFileAtomically(file, {
     ...current,
     printer: { ...current.printer, uri: devices.printer },
-    scanner: { ...current.scanner, uris: [`serial:${devices.scanner}?suffix=cr`], demoWalletCodes: true },
+    scanner: {
+      ...current.scanner,
+      uris: devices.scanner ? [`serial:${devices.scanner}?suffix=cr`] : [],
+      demoWalletCodes: true,
+    },
     kiosk: { ...current.kiosk, supervisorPin: DEMO_SUPERVISOR_PIN, technicianPin: DEMO_TECHNICIAN_PIN },
   });
 }

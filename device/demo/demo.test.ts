@@ -176,3 +176,51 @@ describe.skipIf(SKIP_PTY)(`suanpan demo (${PTY_SKIP_REASON})`, () => {
     expect(settled.json.payments[0].paymentId).toBe(done.json.payment.paymentId);
   });
 });
+
+describe('suanpan demo without socat', () => {
+  it('runs without a simulated serial scanner: "Present" hands the code to the kiosk directly', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-demo-nosocat-'));
+    const log = silentLogger();
+    const path0 = process.env.PATH;
+    let bare: DemoWorld | undefined;
+    let bareHost: RunningHost | undefined;
+    try {
+      process.env.PATH = ''; // socat is not found
+      try {
+        bare = await startDemoWorld({ dataDir: dir, log });
+      } finally {
+        process.env.PATH = path0;
+      }
+      expect(bare.simulatedScanner).toBe(false);
+      const world = bare;
+      bareHost = await startHost({
+        dataDir: dir,
+        env: {},
+        port: 0,
+        log,
+        extraRoutes: (app, guards) =>
+          registerDemoRoutes(app, world, {
+            ...guards,
+            currentQr: hostShownQr(() => bareHost as RunningHost),
+          }),
+      });
+      const running = bareHost;
+      world.presentWith((code) => running.feedScan(code, 'demo wallet'));
+      const api = (target: string, options: Parameters<typeof request>[1] = {}) =>
+        request(`${running.url}${target}`, { token: running.token, ...options });
+      expect((await api('/api/checkout', { method: 'POST', body: { amount: '2.00' } })).status).toBe(202);
+      const { code } = (await api('/demo/api/wallet')).json;
+      expect((await api('/demo/api/present', { method: 'POST', body: { code } })).status).toBe(200);
+      const done = await until(
+        () => api('/api/checkout'),
+        (a) => a.json?.phase === 'done' || a.json?.phase === 'failed',
+        'the checkout to finish',
+      );
+      expect(done.json.payment).toMatchObject({ status: 'approved', mode: 'online', scheme: 'demo' });
+    } finally {
+      await bareHost?.close();
+      await bare?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

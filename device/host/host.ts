@@ -101,6 +101,8 @@ export interface RunningHost {
   kioskUrl: string;
   /** The terminal served now (a new one after an activation from the technician screen). */
   readonly terminal: Terminal;
+  /** A code that came from outside the scanner drivers (typed, or the demo wallet's), as a scan. */
+  feedScan(data: string, source: string): void;
   close(): Promise<void>;
 }
 
@@ -175,6 +177,15 @@ class TerminalHost {
     this.now = options.clock ?? Date.now;
   }
 
+  private feedScan(data: string, source: string) {
+    return (this.desk as ScanDesk).feed({
+      bytes: Buffer.from(data, 'utf8'),
+      symbology: 'unknown',
+      source,
+      receivedAt: performance.now(),
+    });
+  }
+
   running(): RunningHost {
     const host = this;
     return {
@@ -184,6 +195,7 @@ class TerminalHost {
       get terminal() {
         return host.current;
       },
+      feedScan: (data, source) => this.feedScan(data, source),
       close: () => this.close(),
     };
   }
@@ -299,13 +311,7 @@ class TerminalHost {
           showQr: () => (this.flow as CheckoutFlow).showQr(),
           cancel: () => (this.flow as CheckoutFlow).cancel(),
         },
-        feedScan: (data, source) =>
-          desk.feed({
-            bytes: Buffer.from(data, 'utf8'),
-            symbology: 'unknown',
-            source,
-            receivedAt: performance.now(),
-          }),
+        feedScan: (data, source) => this.feedScan(data, source),
         scanForKiosk: (scan) => this.scanForKiosk(scan),
         payments: (limit) => this.current.journal.payments({ limit }),
         hub,

@@ -46,6 +46,8 @@ export async function kioskDemo(
     await world.close();
     throw err;
   }
+  const running = host;
+  if (!world.simulatedScanner) world.presentWith((code) => running.feedScan(code, 'demo wallet'));
   const walletUrl = `${host.url}/demo/wallet#token=${host.token}`;
   io.stdout(
     [
@@ -55,6 +57,11 @@ export async function kioskDemo(
       `Core:         ${world.coreUrl}   Receipts drawn to ${world.receiptsDir}`,
       'Open both pages; type an amount at the kiosk, then press "Present" on the wallet page,',
       'or press "Show QR code" at the kiosk and "Scan it and pay" on the wallet page. Ctrl-C stops the demo.',
+      ...(world.simulatedScanner
+        ? []
+        : [
+            'No simulated serial scanner (socat is not installed: apt-get install socat): "Present" hands the code to the kiosk directly.',
+          ]),
       '',
     ].join('\n'),
   );
