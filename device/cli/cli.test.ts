@@ -2,13 +2,15 @@
  * The `suanpan` command end to end: real processes through bin/suanpan.js, a real data folder,
  * JSON output and exit codes (0 ok, 1 refused or failed, 2 bad usage or input).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAmount } from '../../sync/protocol/money.ts';
+import { silentLogger } from '../log.ts';
 import { openTerminal } from '../terminal.ts';
 import { main } from './main.ts';
 
@@ -255,6 +257,41 @@ describe('suanpan CLI', () => {
       expect(jsonl.stdout).not.toContain(code);
     }
     expect(run(['journal', 'export', '--format', 'xml']).status).toBe(2);
+  });
+
+  it('journal export into a reader that stops early (| head) ends quietly, exit 0', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-pipe-'));
+    try {
+      // Enough entries to fill the pipe, so the export is still writing when the reader leaves.
+      const t = openTerminal({ dataDir: dir, create: true, logger: silentLogger(), core: null });
+      t.journal.bulk(() => {
+        for (let i = 0; i < 2_000; i++) {
+          const code = `28${String(i).padStart(16, '0')}`;
+          t.journal.capture(
+            {
+              amount: parseAmount('1.00'),
+              scheme: 'alipay',
+              code,
+              codeHash: t.key.digestCode(code),
+              codeMasked: '28************0000',
+            },
+            () => ({ status: 'accepted_offline', mode: 'offline' }),
+          );
+        }
+      });
+      t.close();
+      const child = spawn(process.execPath, ['bin/suanpan.js', 'journal', 'export', '--data-dir', dir]);
+      let stderr = '';
+      child.stderr.on('data', (c) => {
+        stderr += c;
+      });
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("journal export --out never writes over the terminal's own files, and names a bad path", () => {

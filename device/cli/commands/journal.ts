@@ -121,9 +121,7 @@ export async function exportJournal(
         text: `Exported ${count} entries to ${out} (${format}); payment codes are masked.`,
       };
     }
-    for (const chunk of exportEntries(counted, format)) {
-      if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
-    }
+    await writeChunks(process.stdout, exportEntries(counted, format));
     return { json: undefined, text: '' };
   } finally {
     terminal.close();
@@ -163,4 +161,30 @@ function exportTarget(out: string, dataDir: string): string {
     );
   }
   return target;
+}
+
+/**
+ * Writes the export to standard output, waiting when the pipe is full. A reader that stops early
+ * (`suanpan journal export | head`) closes the pipe: the export stops there, quietly, as a Unix
+ * tool's would, rather than crash on EPIPE.
+ */
+async function writeChunks(out: NodeJS.WriteStream, chunks: Iterable<string>): Promise<void> {
+  let closed: Error | null = null;
+  const onError = (err: Error) => {
+    closed = err;
+  };
+  out.on('error', onError);
+  try {
+    for (const chunk of chunks) {
+      if (closed) break;
+      // `once` rejects on an 'error' event: that is the EPIPE, recorded by onError.
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => {});
+    }
+    // An error that arrives after the last write (the reader left just then) is the same case.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    out.off('error', onError);
+  }
+  const err = closed as (Error & { code?: string }) | null;
+  if (err && err.code !== 'EPIPE') throw err;
 }
