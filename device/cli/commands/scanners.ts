@@ -100,7 +100,16 @@ export async function scanTest(
   };
   return {
     // With --json each scan is already a line; the summary would be one more object in the stream.
-    json: undefined,
+    // Nothing scanned is a failure, said as every failure is with --json: one error line.
+    json: summary.ok
+      ? undefined
+      : {
+          ok: false,
+          error: {
+            code: 'NO_SCAN',
+            message: `No code was scanned within ${timeoutS} s: check the scanner's cable and its settings (suffix, interface), then try again.`,
+          },
+        },
     text: options.json
       ? ''
       : `${seen} scan(s)${status.suppressed ? `, ${status.suppressed} repeat(s) suppressed` : ''}${why === 'timeout' ? ', stopped at the timeout' : ''}.`,
