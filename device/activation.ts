@@ -12,7 +12,7 @@ import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { openTerminal } from './terminal.ts';
 import { SOFTWARE_VERSION } from './version.ts';
 
-/** Normalises an activation code as typed ("abcd efgh jklm") to the core's form (ABCD-EFGH-JKLM). */
+/** Normalises an activation code as typed ("k7qm 2xwp 9hrt") to the core's form (K7QM-2XWP-9HRT). */
 export function normaliseActivationCode(input: string): string {
   const compact = input.toUpperCase().replace(/[\s-]/g, '');
   return compact.length === 12 ? `${compact.slice(0, 4)}-${compact.slice(4, 8)}-${compact.slice(8)}` : input;
@@ -38,7 +38,7 @@ export async function activate(options: {
   if (!ActivateRequest.shape.code.safeParse(code).success) {
     throw new ActivationError(
       'BAD_ACTIVATION_CODE',
-      `"${options.code}" is not an activation code: it is 12 letters and digits, like ABCD-EFGH-JKLM.`,
+      `"${options.code}" is not an activation code: it is 12 letters and digits, like K7QM-2XWP-9HRT.`,
     );
   }
   const terminal = openTerminal({ dataDir: options.dataDir, env: options.env, create: true });

@@ -34,14 +34,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .exitOverride();
 
   /** Adds --data-dir and --json, and runs the action with the result printed and errors mapped. */
-  const command = (parent: Command, name: string, description: string) =>
+  const command = (
+    parent: Command,
+    name: string,
+    description: string,
+    dataDirHelp = 'terminal data folder (default: $SUANPAN_DATA_DIR, else $XDG_DATA_HOME/suanpan, else ~/.local/share/suanpan)',
+  ) =>
     parent
       .command(name)
       .description(description)
-      .option(
-        '--data-dir <dir>',
-        'terminal data folder (default: $SUANPAN_DATA_DIR or $XDG_DATA_HOME/suanpan)',
-      )
+      .option('--data-dir <dir>', dataDirHelp)
       .option('--json', 'print machine-readable JSON')
       .exitOverride()
       .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
@@ -98,7 +100,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   command(program, 'activate', 'bind this terminal to a merchant at a payment core, with a one-time code')
     .requiredOption('--core <url>', 'the core, e.g. http://127.0.0.1:7430')
-    .requiredOption('--code <code>', 'activation code from the operator, e.g. ABCD-EFGH-JKLM')
+    .requiredOption('--code <code>', 'activation code from the operator, e.g. K7QM-2XWP-9HRT')
     .action(
       run<Common & { core: string; code: string }>(async (o) =>
         (await import('./commands/activate.ts')).activateCommand(o, io),
@@ -322,6 +324,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     program,
     'demo',
     'the whole terminal on this machine: core, simulated printer and scanner, kiosk (what `npm start` runs)',
+    "the demo's own folder (default: suanpan-demo in the temp folder, kept between starts; with --headless a new one); never $SUANPAN_DATA_DIR, so a real terminal's folder is not touched",
   )
     .option('--port <port>', 'kiosk port on 127.0.0.1 (default: any free port)')
     .option('--headless', 'instead, a short walk through offline checkout in a new folder, printed')

@@ -75,7 +75,7 @@ export const ActivateRequest = z
   .object({
     code: z
       .string()
-      .regex(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){2}$/, 'must be an activation code like ABCD-EFGH-JKLM'),
+      .regex(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){2}$/, 'must be an activation code like K7QM-2XWP-9HRT'),
     terminalId: TerminalId,
     /** SPKI DER, base64: the key this request is signed with. */
     publicKey: z
