@@ -108,6 +108,22 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
       expect(refused.stderr).toMatch(/^suanpan: Terminal sp-\S+ was revoked by the operator .*new key/);
       expect(refused.stderr).not.toContain('    at ');
 
+      // The core refuses this terminal for good: its sync says so, and from then on it takes no
+      // payment offline (none could be forwarded), even with the core out of reach.
+      expect(run(['sync'], termData)).toMatchObject({
+        status: 1,
+        json: { ok: false, error: { code: 'TERMINAL_REVOKED' } },
+      });
+      const offline = run(['pay', '--amount', '1.00', '--code', '289999999999999990'], termData, {
+        SUANPAN_CORE_URL: 'http://127.0.0.1:1',
+      });
+      expect(offline).toMatchObject({ status: 1, json: { status: 'declined', mode: 'offline' } });
+      expect(offline.json.reason).toContain('The payment core has revoked this terminal');
+      expect(run(['queue'], termData).json.remaining).toMatchObject({
+        nextPaymentMax: { minor: 0 },
+        forwardingBlocked: 'TERMINAL_REVOKED',
+      });
+
       // Everything went to PostgreSQL: no embedded database was made beside it.
       expect(fs.existsSync(path.join(coreData, 'core', 'pglite'))).toBe(false);
       const c = new pg.Client({ connectionString: url });

@@ -19,6 +19,7 @@ const stats = (over: Partial<OfflineStats> = {}): OfflineStats => ({
   inDoubt: 0,
   lastSyncAt: hoursAgo(1),
   createdAt: hoursAgo(1000),
+  forwardingBlocked: null,
   ...over,
 });
 const limitsHit = (s: OfflineStats, minor: number) =>
@@ -102,6 +103,26 @@ describe('offline policy', () => {
     expect(refusal?.message).toContain('has not synced since it was set up');
   });
 
+  it('takes no offline payment while the core refuses this terminal for good (revoked, journal not its own)', () => {
+    const revoked = stats({
+      forwardingBlocked: { code: 'TERMINAL_REVOKED', message: 'revoked by the operator.', at: hoursAgo(2) },
+    });
+    const [refusal] = evaluateOfflinePolicy(limits, revoked, cny(100), now);
+    expect(refusal).toMatchObject({ limit: 'forwarding', max: 0, value: 1, over: 1 });
+    expect(refusal?.message).toContain('The payment core has revoked this terminal');
+    expect(refusal?.message).toContain('revoked by the operator.');
+    expect(offlineRoom(limits, revoked, now)).toMatchObject({
+      nextPaymentMax: cny(0),
+      forwardingBlocked: 'TERMINAL_REVOKED',
+    });
+    const behind = stats({
+      forwardingBlocked: { code: 'JOURNAL_BEHIND', message: 'older copy.', at: hoursAgo(1) },
+    });
+    expect(evaluateOfflinePolicy(limits, behind, cny(100), now)[0]?.message).toContain(
+      "does not recognise this terminal's journal",
+    );
+  });
+
   it('names every limit broken at once', () => {
     const s = stats({ pending: 200, totals: { CNY: 199_000 }, lastSyncAt: hoursAgo(100) });
     expect(limitsHit(s, 30_000)).toEqual(['perPayment', 'totalStored', 'storedCount', 'sinceSync']);
@@ -132,6 +153,7 @@ describe('offline policy', () => {
       syncDueBy: new Date(now.getTime() + 2 * 3_600_000).toISOString(),
       hoursLeft: 2,
       clockBehind: false,
+      forwardingBlocked: null,
     });
     // At exactly 72 h the policy still accepts, so the room says so too; a minute later it is shut.
     expect(offlineRoom(limits, stats({ lastSyncAt: hoursAgo(72) }), now)).toMatchObject({

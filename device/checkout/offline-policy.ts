@@ -16,7 +16,9 @@ export type OfflineLimitName =
   | 'storedCount'
   | 'sinceSync'
   /** The clock is behind the last sync (or the set-up): the time since it can't be told. */
-  | 'clock';
+  | 'clock'
+  /** The core refuses this terminal's payments for good (revoked, journal not recognised). */
+  | 'forwarding';
 
 export interface OfflineRefusal {
   limit: OfflineLimitName;
@@ -39,6 +41,8 @@ export interface OfflineRoom {
   hoursLeft: number;
   /** The clock reads earlier than the last sync (or the set-up): no offline payment until it is set. */
   clockBehind: boolean;
+  /** The core refuses this terminal's payments (its code): none taken offline could be forwarded. */
+  forwardingBlocked: string | null;
 }
 
 const HOUR_MS = 3_600_000;
@@ -125,6 +129,16 @@ export function evaluateOfflinePolicy(
       message: `At most ${limits.maxStoredCount} offline payments may be stored; ${stats.pending} are. Connect to sync first.`,
     });
   }
+  if (stats.forwardingBlocked) {
+    refusals.push({
+      limit: 'forwarding',
+      max: 0,
+      value: 1,
+      over: 1,
+      unit: 'payments',
+      message: forwardingBlockedMessage(stats.forwardingBlocked),
+    });
+  }
   const since = stats.lastSyncAt ?? stats.createdAt;
   const hours = hoursSince(since, now);
   const sinceWhat = stats.lastSyncAt ? 'its last sync' : 'the time it was set up';
@@ -160,7 +174,7 @@ export function offlineRoom(limits: OfflineLimits, stats: OfflineStats, now: Dat
   const due = since + limits.maxHoursSinceSync * HOUR_MS;
   const clockBehind = since - now.getTime() > CLOCK_BEHIND_TOLERANCE_MS;
   const hoursLeft = clockBehind ? 0 : Math.max(0, round1((due - now.getTime()) / HOUR_MS));
-  const open = countLeft > 0 && due >= now.getTime() && !clockBehind;
+  const open = countLeft > 0 && due >= now.getTime() && !clockBehind && !stats.forwardingBlocked;
   return {
     nextPaymentMax: { minor: open ? Math.min(limits.perPayment.minor, storedLeft) : 0, currency },
     totalStored: { minor: storedLeft, currency },
@@ -168,5 +182,17 @@ export function offlineRoom(limits: OfflineLimits, stats: OfflineStats, now: Dat
     syncDueBy: new Date(due).toISOString(),
     hoursLeft,
     clockBehind,
+    forwardingBlocked: stats.forwardingBlocked?.code ?? null,
   };
+}
+
+/** Why no offline payment is taken while the core refuses this terminal's payments, and what to do. */
+function forwardingBlockedMessage(block: { code: string; message: string; at: string }): string {
+  const what =
+    block.code === 'TERMINAL_REVOKED'
+      ? 'The payment core has revoked this terminal'
+      : block.code === 'JOURNAL_DIVERGED' || block.code === 'JOURNAL_BEHIND'
+        ? "The payment core does not recognise this terminal's journal (a restored or copied data folder?)"
+        : `The payment core refuses this terminal's payments (${block.code})`;
+  return `${what} since ${block.at}, so no payment taken offline here could be forwarded: offline payments are refused. ${block.message} Keep the data folder as it is and contact the operator.`;
 }

@@ -282,6 +282,7 @@ describe('status', () => {
           syncDueBy: expect.any(String),
           hoursLeft: expect.any(Number),
           clockBehind: false,
+          forwardingBlocked: null,
         },
       },
       devices: { printer: { uri: null, state: 'none', waiting: 0 }, scanners: [] },

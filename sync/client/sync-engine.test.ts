@@ -215,6 +215,8 @@ describe('sync engine', () => {
       (_, e) => e.status.state === 'stopped',
     );
     expect(revoked.calls).toBe(1);
+    // No payment taken offline now could be forwarded: the offline policy is told.
+    expect(journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'TERMINAL_REVOKED' });
     expect(revoked.status).toMatchObject({
       state: 'stopped',
       lastError: expect.objectContaining({ code: 'TERMINAL_REVOKED' }),
@@ -223,6 +225,52 @@ describe('sync engine', () => {
     expect(busy.status.state).not.toBe('stopped');
     // The core answered, if with an error: the terminal is online.
     expect([revoked.status.online, busy.status.online]).toEqual([true, true]);
+  });
+
+  test('a journal behind the core (an older copy) is refused, blocks offline payments, and a good sync lifts the block', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 2);
+    const core = scriptedCore({});
+    const ahead = {
+      ...core.client,
+      syncState: async () => ({ ...(await core.client.syncState()), highestContiguousSeq: 5 }),
+    } as unknown as CoreClient;
+    await expect(engine(journal, ahead).syncNow()).rejects.toMatchObject({
+      code: 'JOURNAL_BEHIND',
+      permanent: true,
+      message: expect.stringContaining('up to seq 5, but this journal ends at seq 2'),
+    });
+    expect(core.sentSeqs).toEqual([]); // nothing sent from the older copy
+    expect(journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_BEHIND' });
+    // An unreachable core afterwards does not lift it: only a sync that succeeds does.
+    journal.recordSyncAttempt({ error: { code: 'CORE_UNREACHABLE', message: 'down' } });
+    expect(journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_BEHIND' });
+    await engine(journal, core.client).syncNow();
+    expect(journal.offlineStats().forwardingBlocked).toBeNull();
+  });
+
+  test("a result whose payment at a seq is not this journal's is a divergence, never passed over", async ({
+    journal,
+  }) => {
+    const [first] = storeOffline(journal, 1);
+    const core = scriptedCore({});
+    // The core holds seq 1 as another payment; this journal still waits for its answer at seq 1.
+    const other = {
+      ...core.client,
+      syncState: async () => ({ ...(await core.client.syncState()), highestContiguousSeq: 1 }),
+      results: async () => ({
+        results: [
+          { paymentId: '00000000-0000-7000-8000-000000000001', seq: 1, state: 'settled', duplicate: false },
+        ],
+      }),
+    } as unknown as CoreClient;
+    await expect(engine(journal, other).syncNow()).rejects.toMatchObject({
+      code: 'JOURNAL_DIVERGED',
+      message: expect.stringContaining(`this journal has payment ${first} there`),
+    });
+    expect(journal.payment(first as string)?.status).toBe('accepted_offline');
+    expect(journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
   });
 
   test('backoff: full jitter, uniform from 0 up to base·2^n, never above the cap', ({ journal }) => {

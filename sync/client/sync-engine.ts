@@ -84,6 +84,18 @@ export interface SyncEngineOptions {
   now?: () => Date;
 }
 
+/**
+ * The core's refusals that no retry or other payment can get past: while one holds, a payment taken
+ * offline could never be forwarded, so the offline policy takes none (OfflineStats.forwardingBlocked).
+ */
+const BLOCKS_FORWARDING: ReadonlySet<string> = new Set([
+  'TERMINAL_REVOKED',
+  'UNKNOWN_TERMINAL',
+  'JOURNAL_DIVERGED',
+  'JOURNAL_BEHIND',
+  'BAD_SIGNATURE',
+]);
+
 export class SyncError extends Error {
   constructor(
     readonly code: string,
@@ -219,6 +231,17 @@ export class SyncEngine {
     try {
       const state = await client.syncState();
       this.publish({ online: true });
+      // The core holds payments of this terminal beyond this journal's last: this is an older copy
+      // (a data folder restored from a backup). Sending from it would anchor a head that is not the
+      // terminal's and give its seqs to new payments the core already holds as others.
+      const own = journal.highestSeq();
+      if (state.highestContiguousSeq > own) {
+        throw new SyncError(
+          'JOURNAL_BEHIND',
+          `The core holds this terminal's payments up to seq ${state.highestContiguousSeq}, but this journal ends at seq ${own}: it is an older copy (a data folder restored from a backup?), and the payments after seq ${own} are missing from it. Nothing was sent.`,
+          true,
+        );
+      }
       Object.assign(report, await this.resolveDoubts());
       // The core's contiguous count stops at a payment parked here (it will never get it): past such
       // a gap, start where this terminal knows it has uploaded everything else.
@@ -280,7 +303,10 @@ export class SyncEngine {
       return report;
     } catch (err) {
       const failure = this.classify(err);
-      journal.recordSyncAttempt({ error: { code: failure.code, message: failure.message } });
+      journal.recordSyncAttempt({
+        error: { code: failure.code, message: failure.message },
+        blocksForwarding: failure.permanent && BLOCKS_FORWARDING.has(failure.code),
+      });
       this.publish({
         state: 'idle',
         online: !meansOffline(failure.code),
@@ -394,6 +420,18 @@ export class SyncEngine {
       const slice: StoredPayment[] = [];
       while (i < waiting.length && (waiting[i] as StoredPayment).seq <= last)
         slice.push(waiting[i++] as StoredPayment);
+      // The core's payment at a seq is another than this journal's: the two journals parted.
+      const bySeq = new Map(slice.map((p) => [p.seq, p]));
+      for (const r of page.results) {
+        const mine = bySeq.get(r.seq);
+        if (mine && mine.paymentId !== r.paymentId) {
+          throw new SyncError(
+            'JOURNAL_DIVERGED',
+            `The core holds seq ${r.seq} of this terminal as payment ${r.paymentId}, but this journal has payment ${mine.paymentId} there: it is not the journal the core knows (a restored or copied data folder?). Nothing was recorded.`,
+            true,
+          );
+        }
+      }
       const duplicatesBefore = report.duplicates;
       this.apply(
         { results: page.results, conflicts: [], highestContiguousSeq: upToSeq, anchor: null },

@@ -104,6 +104,11 @@ export interface OfflineStats {
   lastSyncAt: string | null;
   /** When the journal was created: the baseline for "time since last sync" before the first sync. */
   createdAt: string;
+  /**
+   * Why the core refuses this terminal's payments for good (revoked, a journal it does not
+   * recognise), from the sync that found it until one succeeds: none stored now could be forwarded.
+   */
+  forwardingBlocked: { code: string; message: string; at: string } | null;
 }
 
 export interface Decision {
@@ -240,6 +245,8 @@ const SQL = {
       json_group_object(currency, total_minor) FILTER (WHERE status = 'accepted_offline' AND count > 0)
         AS totals,
       (SELECT last_sync_at FROM sync_state WHERE id = 1) AS last_sync_at,
+      (SELECT json_array(blocked_code, blocked_message, blocked_at) FROM sync_state
+        WHERE id = 1 AND blocked_code IS NOT NULL) AS blocked,
       (SELECT captured_at FROM payments WHERE status = 'accepted_offline' ORDER BY seq LIMIT 1) AS oldest
     FROM payment_totals`,
   meta: 'SELECT value FROM journal_meta WHERE key = ?',
@@ -631,9 +638,13 @@ export class Journal {
     });
   }
 
-  /** Records a sync attempt: its error (or success), and what the core reported. */
+  /**
+   * Records a sync attempt: its error (or success), and what the core reported. An error that
+   * `blocksForwarding` is kept as the block (OfflineStats.forwardingBlocked) until a success clears it.
+   */
   recordSyncAttempt(attempt: {
     error: { code: string; message: string } | null;
+    blocksForwarding?: boolean;
     coreContiguousSeq?: number;
     /** Every seq up to here was uploaded or parked; the mark only moves forward. */
     uploadedThroughSeq?: number;
@@ -646,6 +657,9 @@ export class Journal {
           `UPDATE sync_state SET last_attempt_at = @at,
              last_sync_at = CASE WHEN @failed THEN last_sync_at ELSE @at END,
              last_error_code = @code, last_error_message = @message,
+             blocked_code = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN @code ELSE blocked_code END,
+             blocked_message = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN @message ELSE blocked_message END,
+             blocked_at = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN @at ELSE blocked_at END,
              core_contiguous_seq = coalesce(@contiguous, core_contiguous_seq),
              uploaded_through_seq = max(uploaded_through_seq, coalesce(@uploaded, 0)),
              anchored_entry_seq = coalesce(@anchorSeq, anchored_entry_seq),
@@ -655,6 +669,7 @@ export class Journal {
         .run({
           at,
           failed: attempt.error ? 1 : 0,
+          blocks: attempt.error && attempt.blocksForwarding ? 1 : 0,
           code: attempt.error?.code ?? null,
           message: attempt.error?.message ?? null,
           contiguous: attempt.coreContiguousSeq ?? null,
@@ -773,6 +788,11 @@ export class Journal {
       ) as PaymentRow[];
       return rows.map(toRecord);
     });
+  }
+
+  /** The highest payment seq in this journal (0 when it has none). */
+  highestSeq(): number {
+    return this.read('reading the last seq', () => (this.stmt.nextSeq.get() as { seq: number }).seq - 1);
   }
 
   /** The chain head: last entry's seq and hash (entrySeq 0 and the genesis hash when empty). */
@@ -937,7 +957,9 @@ export class Journal {
       totals: string;
       last_sync_at: string | null;
       oldest: string | null;
+      blocked: string | null;
     };
+    const blocked = row.blocked ? (JSON.parse(row.blocked) as [string, string, string]) : null;
     return {
       pending: row.pending,
       totals: JSON.parse(row.totals) as Record<string, number>,
@@ -945,6 +967,7 @@ export class Journal {
       inDoubt: row.in_doubt,
       lastSyncAt: row.last_sync_at,
       createdAt: this.createdAt,
+      forwardingBlocked: blocked ? { code: blocked[0], message: blocked[1], at: blocked[2] } : null,
     };
   }
 

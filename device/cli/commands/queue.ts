@@ -47,11 +47,13 @@ export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
       ...(json.sync.lastError ? [`Last attempt failed: ${json.sync.lastError.message}`] : []),
       ...json.sync.parked.map((p) => `PARKED seq ${p.seq}: ${p.reason}`),
       `Room left: ${moneyText(room.totalStored)} of ${moneyText(limits.totalStored)} · ${room.storedCount} of ${limits.maxStoredCount} payments · ${room.hoursLeft} h until a sync is due (${room.syncDueBy})`,
-      room.clockBehind
-        ? `No offline payments: the clock reads earlier than ${stats.lastSyncAt ? 'the last sync' : 'the set-up'}. Set the clock right, or connect to sync.`
-        : room.nextPaymentMax.minor > 0
-          ? `The next offline payment may be up to ${moneyText(room.nextPaymentMax)}.`
-          : 'No more offline payments until the terminal syncs.',
+      stats.forwardingBlocked
+        ? `NO OFFLINE PAYMENTS: the core refuses this terminal (${stats.forwardingBlocked.code}, since ${stats.forwardingBlocked.at}): ${stats.forwardingBlocked.message}`
+        : room.clockBehind
+          ? `No offline payments: the clock reads earlier than ${stats.lastSyncAt ? 'the last sync' : 'the set-up'}. Set the clock right, or connect to sync.`
+          : room.nextPaymentMax.minor > 0
+            ? `The next offline payment may be up to ${moneyText(room.nextPaymentMax)}.`
+            : 'No more offline payments until the terminal syncs.',
     ].join('\n');
     return { json, text };
   } finally {

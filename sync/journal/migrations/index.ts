@@ -6,12 +6,13 @@ import { migration as m0003 } from './0003-payment-code-vault.ts';
 import { migration as m0004 } from './0004-sync-state.ts';
 import { migration as m0005 } from './0005-sync-parking.ts';
 import { migration as m0006 } from './0006-sync-upload-mark.ts';
+import { migration as m0007 } from './0007-sync-blocked.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration, in order. A new one is a new numbered file appended here. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
 export const LATEST_VERSION = MIGRATIONS.length;
 
 /**

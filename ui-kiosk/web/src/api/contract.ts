@@ -86,6 +86,8 @@ export interface OfflineQueue {
     hoursLeft: number;
     /** The clock reads earlier than the last sync: no offline payment until it is set right. */
     clockBehind: boolean;
+    /** The core refuses this terminal's payments for good (its error code): no offline payment. */
+    forwardingBlocked: string | null;
   };
 }
 

@@ -11,7 +11,8 @@ export type OfflineLimit =
   | { limit: 'totalStored'; left: Money; over: Money }
   | { limit: 'storedCount'; max: number }
   | { limit: 'sinceSync'; hours: number }
-  | { limit: 'clock' };
+  | { limit: 'clock' }
+  | { limit: 'forwarding'; code: string };
 
 /** Every offline limit a payment of `amount` minor units would break; empty when it fits. */
 export function offlineLimitsBroken(queue: OfflineQueue, amount: number): OfflineLimit[] {
@@ -33,6 +34,7 @@ export function offlineLimitsBroken(queue: OfflineQueue, amount: number): Offlin
     });
   }
   if (remaining.storedCount <= 0) broken.push({ limit: 'storedCount', max: limits.maxStoredCount });
+  if (remaining.forwardingBlocked) broken.push({ limit: 'forwarding', code: remaining.forwardingBlocked });
   if (remaining.clockBehind) broken.push({ limit: 'clock' });
   else if (remaining.hoursLeft <= 0) broken.push({ limit: 'sinceSync', hours: limits.maxHoursSinceSync });
   return broken;

@@ -120,6 +120,9 @@ describe('offline limits from the room the host reports', () => {
     const behind = offlineLimitsBroken(queue({ hoursLeft: 0, clockBehind: true }), 100);
     expect(behind).toEqual([{ limit: 'clock' }]);
     expect(describeLimit(behind[0] as OfflineLimit, en)).toContain('clock reads earlier than its last sync');
+    const revoked = offlineLimitsBroken(queue({ forwardingBlocked: 'TERMINAL_REVOKED' }), 100);
+    expect(revoked).toEqual([{ limit: 'forwarding', code: 'TERMINAL_REVOKED' }]);
+    expect(describeLimit(revoked[0] as OfflineLimit, en)).toContain('has revoked this terminal');
     expect(offlineLimitsBroken(queue(), 20001)).toEqual([
       {
         limit: 'perPayment',

@@ -77,6 +77,8 @@ export function describeLimit(limit: OfflineLimit, t: Translate): string {
       return t('limit.sinceSync', { hours: limit.hours });
     case 'clock':
       return t('limit.clock');
+    case 'forwarding':
+      return t(limit.code === 'TERMINAL_REVOKED' ? 'limit.revoked' : 'limit.forwarding');
   }
 }
 

@@ -26,7 +26,11 @@ export function OfflineBanner({ status, sync }: Props) {
   const { remaining } = queue;
   const currency = queue.limits.perPayment.currency;
   const stored = { minor: queue.totals[currency] ?? 0, currency };
-  const paused = remaining.storedCount <= 0 || remaining.hoursLeft <= 0 || remaining.clockBehind;
+  const paused =
+    remaining.storedCount <= 0 ||
+    remaining.hoursLeft <= 0 ||
+    remaining.clockBehind ||
+    remaining.forwardingBlocked !== null;
   return (
     <section
       class={`offline-banner${paused ? ' offline-banner--paused' : ''}`}

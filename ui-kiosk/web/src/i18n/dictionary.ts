@@ -146,6 +146,14 @@ export const MESSAGES = {
     'zh-CN': ({ hours }) => `已超过 ${hours} 小时未同步`,
     en: ({ hours }) => `Not synced for more than ${hours} h`,
   }),
+  'limit.revoked': {
+    'zh-CN': '支付平台已停用本终端：离线收款无法上送，已停止离线收款。请联系运营方',
+    en: 'The payment core has revoked this terminal: offline payments could not be forwarded, so none are taken. Contact the operator',
+  },
+  'limit.forwarding': {
+    'zh-CN': '支付平台不认可本终端的账本：离线收款无法上送，已停止离线收款。请保留数据并联系运营方',
+    en: "The payment core does not recognise this terminal's journal: offline payments could not be forwarded, so none are taken. Keep the data and contact the operator",
+  },
   'limit.clock': {
     'zh-CN': '终端时钟早于上次同步的时间：请校准时钟，或联网同步',
     en: "The terminal's clock reads earlier than its last sync: set the clock right, or connect to sync",

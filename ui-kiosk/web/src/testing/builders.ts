@@ -24,6 +24,7 @@ export function queue(change: Partial<OfflineQueue['remaining']> & { pending?: n
       syncDueBy: '2030-01-04T00:00:00.000Z',
       hoursLeft: 72,
       clockBehind: false,
+      forwardingBlocked: null,
       ...remaining,
     },
   };
