@@ -114,7 +114,8 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
           baseUrl: settings.core.url,
           terminalId: key.terminalId,
           sign: key.sign,
-          timeoutMs: settings.core.timeoutMs,
+          // Not core.timeoutMs: that is the cashier's wait for an online payment (checkout passes it
+          // with each call); a sync's batch on a slow link needs the client's own, longer default.
           localNow: options.localNow,
         })
       : null;

@@ -335,6 +335,7 @@ export class Checkout {
         inFlightMs: 0,
         cancelAfterMs: DEFAULT_CANCEL_AFTER_MS,
         now: () => this.now(),
+        callTimeoutMs: this.options.coreTimeoutMs ?? 15_000,
       });
     } catch (err) {
       log.warn(

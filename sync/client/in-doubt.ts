@@ -32,6 +32,8 @@ export interface ResolveOptions {
   /** Wallet practice: poll for about a minute while the customer confirms, then cancel. */
   cancelAfterMs: number;
   now: () => Date;
+  /** Time allowed for each query and cancel (a cashier waiting); default: the client's own. */
+  callTimeoutMs?: number;
 }
 
 /** Alipay: poll every 3–5 s for up to about 60 s, then cancel (FIELD-NOTES, wallet payments). */
@@ -48,7 +50,9 @@ export async function resolvePayment(
 ): Promise<Resolution> {
   const age = options.now().getTime() - Date.parse(payment.capturedAt);
   if (payment.status === 'captured' && age < inFlightMs(payment, options)) return 'still_unknown';
-  const answer = await client.query(payment.paymentId);
+  const call = () =>
+    options.callTimeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.callTimeoutMs) };
+  const answer = await client.query(payment.paymentId, call());
   switch (answer.state) {
     case 'approved':
     case 'settled':
@@ -80,13 +84,17 @@ export async function resolvePayment(
     default:
       break;
   }
-  const cancelled = await client.cancel(payment.paymentId, {
-    seq: payment.seq,
-    amount: payment.amount,
-    scheme: payment.scheme,
-    codeHash: payment.codeHash,
-    capturedAt: payment.capturedAt,
-  });
+  const cancelled = await client.cancel(
+    payment.paymentId,
+    {
+      seq: payment.seq,
+      amount: payment.amount,
+      scheme: payment.scheme,
+      codeHash: payment.codeHash,
+      capturedAt: payment.capturedAt,
+    },
+    call(),
+  );
   const approved = cancelled.state === 'approved' || cancelled.state === 'settled';
   journal.transitionMany(
     [

@@ -7,7 +7,7 @@ import { payment, test } from '../journal/fixtures.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { PaymentResult, UploadRequest, UploadResponse } from '../protocol/wire.ts';
 import type { CoreClient } from './core-client.ts';
-import { CoreRejectedError } from './errors.ts';
+import { CoreRejectedError, CoreTimeoutError } from './errors.ts';
 import { SyncEngine } from './sync-engine.ts';
 
 const quiet = { info() {}, warn() {}, debug() {}, error() {} } as never;
@@ -271,6 +271,36 @@ describe('sync engine', () => {
     });
     expect(journal.payment(first as string)?.status).toBe('accepted_offline');
     expect(journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+  });
+
+  test('an upload that times out (a slow link) is sent in halved batches at the next tries, until it fits', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 30);
+    const sizes: number[] = [];
+    // The link carries at most 12 payments within the timeout.
+    const core = scriptedCore({
+      upload: (req) => {
+        if (req.payments.length > 0) sizes.push(req.payments.length);
+        return req.payments.length > 12
+          ? Promise.reject(new CoreTimeoutError('No answer from the core in time (POST /v1/sync/upload).'))
+          : undefined;
+      },
+    });
+    const e = engine(journal, core.client, { batchSize: 64 });
+    const failed: string[] = [];
+    let report: Awaited<ReturnType<SyncEngine['syncNow']>> | undefined;
+    for (let attempt = 0; attempt < 5 && !report; attempt++) {
+      report = await e.syncNow().catch((err: { code: string }) => {
+        failed.push(err.code);
+        return undefined;
+      });
+    }
+    // 64 → 32 → 16 → 10 (the floor): three timeouts, then every batch fits.
+    expect(failed).toEqual(['CORE_TIMEOUT', 'CORE_TIMEOUT', 'CORE_TIMEOUT']);
+    expect(report).toMatchObject({ sent: 30, settled: 30 });
+    expect(sizes.slice(0, 2)).toEqual([30, 30]);
+    expect(sizes.slice(-3)).toEqual([10, 10, 10]);
   });
 
   test('backoff: full jitter, uniform from 0 up to base·2^n, never above the cap', ({ journal }) => {

@@ -23,6 +23,8 @@ import { DEFAULT_CANCEL_AFTER_MS, type Resolution, resolvePayment } from './in-d
 /** Payments per upload: large enough to amortise a round trip and a commit, small enough for a
  * rural link to carry one batch within the request timeout. */
 export const DEFAULT_UPLOAD_BATCH = 500;
+/** The smallest batch a timeout halves it to: about 3 KB, under 2 s at 2 KB/s. */
+export const MIN_UPLOAD_BATCH = 10;
 /**
  * Three batches in flight: while the terminal records one batch's results (its slowest step, a
  * commit of a thousand entries), the core commits the next and has a third parsed and waiting for
@@ -112,6 +114,8 @@ export class SyncEngine {
   private running: Promise<SyncReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** A smaller batch after a timeout (a slow link), until a sync succeeds; null: the configured size. */
+  private shrunkBatch: number | null = null;
   private stopped = true;
   private listeners = new Set<(s: SyncStatus) => void>();
   private current: SyncStatus;
@@ -256,7 +260,7 @@ export class SyncEngine {
       let contiguous = state.highestContiguousSeq;
       const total = journal.countUploadCandidates(from);
       onProgress?.({ sent: 0, total });
-      const batchSize = this.options.batchSize ?? DEFAULT_UPLOAD_BATCH;
+      const batchSize = this.batchSize();
       const depth = this.options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
       // Up to `depth` batches in flight: the terminal prepares and records one while the core
       // commits another. Each batch's results are recorded when its own answer arrives.
@@ -298,11 +302,16 @@ export class SyncEngine {
         uploadedThroughSeq: Math.min(from, firstInDoubt - 1),
         anchor,
       });
+      this.shrunkBatch = null;
       this.publish({ state: 'idle', lastError: null });
       log.info({ ...report }, 'sync done');
       return report;
     } catch (err) {
       const failure = this.classify(err);
+      if (failure.code === 'CORE_TIMEOUT') {
+        // A batch too big for the link's speed would time out again on every retry: halve it.
+        this.shrunkBatch = Math.max(MIN_UPLOAD_BATCH, Math.floor(this.batchSize() / 2));
+      }
       journal.recordSyncAttempt({
         error: { code: failure.code, message: failure.message },
         blocksForwarding: failure.permanent && BLOCKS_FORWARDING.has(failure.code),
@@ -411,7 +420,7 @@ export class SyncEngine {
   private async collectLostResults(upToSeq: number, report: SyncReport): Promise<void> {
     const { journal, client } = this.options;
     const waiting = journal.awaitingResults(upToSeq);
-    const batchSize = this.options.batchSize ?? DEFAULT_UPLOAD_BATCH;
+    const batchSize = this.batchSize();
     for (let i = 0; i < waiting.length; ) {
       const from = (waiting[i] as StoredPayment).seq;
       const page = await client.results(from, batchSize);
@@ -465,6 +474,10 @@ export class SyncEngine {
       if (r === 'approved') resolvedApproved += 1;
     }
     return { resolved, resolvedApproved };
+  }
+
+  private batchSize(): number {
+    return this.shrunkBatch ?? this.options.batchSize ?? DEFAULT_UPLOAD_BATCH;
   }
 
   private classify(err: unknown): SyncError {
