@@ -220,6 +220,17 @@ describe('suanpan CLI', () => {
     // The text says why, as the JSON does: here the per-payment limit.
     expect(run(['payments']).stdout).toContain(`Declined (${all.json[0].reason}`);
     expect(all.json[0].reason).toContain('limited to');
+    // A payment set aside from sync says so, beside its state.
+    const t = openTerminal({ dataDir, create: false, logger: silentLogger() });
+    t.journal.park(2, 'conflict at the core: held with other facts');
+    t.close();
+    const listed = run(['payments', '--json']).json;
+    expect(listed[1]).toMatchObject({
+      seq: 2,
+      parked: { reason: 'conflict at the core: held with other facts' },
+    });
+    expect(listed[0].parked).toBeUndefined();
+    expect(run(['payments']).stdout).toContain('PARKED, not synced: conflict at the core');
   });
 
   it('journal export writes every entry with the codes masked, as JSON lines or CSV', () => {

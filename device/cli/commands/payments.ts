@@ -22,6 +22,9 @@ export function payments(
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
   try {
     const list = terminal.journal.payments({ status, limit });
+    // Set aside from sync (a conflict, a field the core refused): said beside the state, which
+    // stays as it was (it still counts in the offline room until someone deals with it).
+    const parked = new Map(terminal.journal.syncInfo().parked.map((p) => [p.seq, p]));
     const text =
       list.length === 0
         ? 'No payments.'
@@ -34,10 +37,15 @@ export function payments(
               p.scheme,
               p.codeMasked,
               // Why a payment was declined (a limit, the wallet's balance, a used code) is its answer.
-              p.reason ? `${statusText(p.status)} (${p.reason})` : statusText(p.status),
+              (p.reason ? `${statusText(p.status)} (${p.reason})` : statusText(p.status)) +
+                (parked.has(p.seq) ? ` — PARKED, not synced: ${parked.get(p.seq)?.reason}` : ''),
             ]),
           );
-    return { json: list.map(paymentJson), text };
+    const json = list.map((p) => {
+      const set = parked.get(p.seq);
+      return set ? { ...paymentJson(p), parked: { reason: set.reason, at: set.parkedAt } } : paymentJson(p);
+    });
+    return { json, text };
   } finally {
     terminal.close();
   }
