@@ -107,9 +107,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       ),
     );
 
-  command(program, 'sync', 'send stored payments to the core now and record what it decided').action(
-    run(async (o) => (await import('./commands/sync.ts')).syncCommand(o, io)),
-  );
+  command(program, 'sync', 'send stored payments to the core now and record what it decided')
+    .option(
+      '--retry-parked',
+      'send the parked payments again too (after what set them aside was put right, e.g. a core upgraded)',
+    )
+    .action(
+      run<Common & { retryParked?: boolean }>(async (o) =>
+        (await import('./commands/sync.ts')).syncCommand(o, io),
+      ),
+    );
 
   const core = program
     .command('core')

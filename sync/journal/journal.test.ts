@@ -90,6 +90,16 @@ describe('journal', () => {
     });
   });
 
+  test('parked payments are put back in line by unpark, which says how many', ({ journal }) => {
+    for (let i = 0; i < 3; i++) journal.capture(payment(), accept);
+    journal.park(1, 'a field the core refused');
+    journal.park(3, 'conflict at the core');
+    expect(journal.syncInfo().parked.map((p) => p.seq)).toEqual([1, 3]);
+    expect(journal.unpark()).toBe(2);
+    expect(journal.syncInfo().parked).toEqual([]);
+    expect(journal.unpark()).toBe(0);
+  });
+
   test('payment ids are UUIDv7: the capture time in their first 48 bits, random after', () => {
     const ids = [uuidv7(0x0123456789ab), uuidv7(0x0123456789ab)];
     for (const id of ids) expect(id).toMatch(/^01234567-89ab-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -638,6 +638,11 @@ export class Journal {
     });
   }
 
+  /** Puts every parked payment back in line for the next sync; returns how many there were. */
+  unpark(): number {
+    return this.write('unparking payments', () => this.db.prepare('DELETE FROM sync_parked').run().changes);
+  }
+
   /**
    * Records a sync attempt: its error (or success), and what the core reported. An error that
    * `blocksForwarding` is kept as the block (OfflineStats.forwardingBlocked) until a success clears it.

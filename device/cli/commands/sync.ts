@@ -7,7 +7,7 @@ const BAR_WIDTH = 30;
 
 /** `suanpan sync`: drains the queue now, with a progress bar on a terminal. */
 export async function syncCommand(
-  options: { dataDir: string; json?: boolean },
+  options: { dataDir: string; json?: boolean; retryParked?: boolean },
   io: CliIO,
 ): Promise<CommandResult> {
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
@@ -19,6 +19,9 @@ export async function syncCommand(
           : 'This terminal is not activated at a core yet: run `suanpan activate --core URL --code CODE` first.',
       );
     }
+    // Parked again at once if nothing changed (a conflict stays a conflict); the others go through.
+    const retried = options.retryParked ? terminal.journal.unpark() : 0;
+    if (retried > 0 && !options.json) io.stderr(`Sending ${retried} parked payments again.\n`);
     const engine = new SyncEngine({
       journal: terminal.journal,
       client: terminal.coreClient,
