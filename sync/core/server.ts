@@ -350,7 +350,11 @@ function registerAdmin(app: FastifyInstance, service: CoreService, token: string
   app.post('/admin/v1/terminals/:id/revoke', guarded, async (r) =>
     service.revokeTerminal(parse(z.object({ id: TerminalId }).strict(), r.params).id),
   );
-  app.get('/admin/v1/terminals', guarded, async () => service.terminals());
+  app.get('/admin/v1/terminals', guarded, async (r) =>
+    service.terminals({
+      terminalId: parse(z.object({ terminal: TerminalId.optional() }).strict(), r.query).terminal,
+    }),
+  );
   app.get('/admin/v1/ledger', guarded, async () => service.ledgerCheck());
 }
 

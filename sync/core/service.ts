@@ -141,6 +141,31 @@ export interface CorePayment {
   receivedAt: string;
 }
 
+/** A terminal as the operator sees it (`suanpan core terminals`). */
+export interface CoreTerminal {
+  terminalId: string;
+  merchantId: string;
+  merchantName: string;
+  status: 'active' | 'revoked';
+  activatedAt: string;
+  revokedAt: string | null;
+  /** As the terminal reported it at activation or at its last sync. */
+  softwareVersion: string | null;
+  lastSeenAt: string | null;
+  /** Stored payments the terminal said it had to send, at its last sync. */
+  queueDepth: number;
+  /** The core holds every payment of the terminal up to this seq. */
+  highestContiguousSeq: number;
+  clockOffsetMs: number;
+  /** The journal head anchored last: the terminal's journal must still hold it unchanged. */
+  anchor: { entrySeq: number; hash: string; anchoredAt: string } | null;
+  /**
+   * Why the core found the terminal's journal diverged from the heads it anchored (a restored or
+   * altered copy), the last time it did; null if it never did. The schema keeps no time for it.
+   */
+  integrityAlert: string | null;
+}
+
 /** A wallet's payment of an order, as its provider's backend is answered. */
 export interface PayOrderResponse {
   paymentId: string;
@@ -317,12 +342,63 @@ export class CoreService {
     return { terminalId, status: 'revoked' };
   }
 
-  async terminals(): Promise<Record<string, unknown>[]> {
-    const r = await this.db.query(
-      `SELECT terminal_id, merchant_id, status, software_version, last_seen_at, queue_depth, highest_contiguous_seq,
-              clock_offset_ms, integrity_alert FROM terminals ORDER BY activated_at`,
+  /**
+   * The terminals the core knows, in the order they were activated, each with its latest anchored
+   * journal head and any integrity alert; only `terminalId` with it given (an unknown one: none).
+   */
+  async terminals(filter: { terminalId?: string } = {}): Promise<CoreTerminal[]> {
+    const r = await this.db.query<{
+      terminal_id: string;
+      merchant_id: string;
+      merchant_name: string;
+      status: 'active' | 'revoked';
+      activated_at: Date;
+      revoked_at: Date | null;
+      software_version: string | null;
+      last_seen_at: Date | null;
+      queue_depth: number;
+      highest_contiguous_seq: number;
+      clock_offset_ms: number;
+      integrity_alert: string | null;
+      anchor_seq: number | null;
+      anchor_hash: Uint8Array | null;
+      anchored_at: Date | null;
+    }>(
+      `SELECT t.terminal_id, t.merchant_id, m.name AS merchant_name, t.status, t.activated_at, t.revoked_at,
+              t.software_version, t.last_seen_at, t.queue_depth, t.highest_contiguous_seq, t.clock_offset_ms,
+              t.integrity_alert, a.entry_seq AS anchor_seq, a.hash AS anchor_hash, a.anchored_at
+       FROM terminals t JOIN merchants m ON m.merchant_id = t.merchant_id
+       LEFT JOIN LATERAL (
+         SELECT entry_seq, hash, anchored_at FROM terminal_anchors
+         WHERE terminal_id = t.terminal_id ORDER BY entry_seq DESC LIMIT 1
+       ) a ON true
+       WHERE ($1::text IS NULL OR t.terminal_id = $1)
+       ORDER BY t.activated_at, t.terminal_id`,
+      [filter.terminalId ?? null],
     );
-    return r.rows;
+    const iso = (d: Date | null) => (d ? d.toISOString() : null);
+    return r.rows.map((t) => ({
+      terminalId: t.terminal_id,
+      merchantId: t.merchant_id,
+      merchantName: t.merchant_name,
+      status: t.status,
+      activatedAt: t.activated_at.toISOString(),
+      revokedAt: iso(t.revoked_at),
+      softwareVersion: t.software_version,
+      lastSeenAt: iso(t.last_seen_at),
+      queueDepth: t.queue_depth,
+      highestContiguousSeq: t.highest_contiguous_seq,
+      clockOffsetMs: t.clock_offset_ms,
+      anchor:
+        t.anchor_seq === null || t.anchor_hash === null || t.anchored_at === null
+          ? null
+          : {
+              entrySeq: t.anchor_seq,
+              hash: Buffer.from(t.anchor_hash).toString('hex'),
+              anchoredAt: t.anchored_at.toISOString(),
+            },
+      integrityAlert: t.integrity_alert,
+    }));
   }
 
   /** Ledger sums: zero overall and per currency when the books balance; wallets equal their entries. */
