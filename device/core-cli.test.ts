@@ -3,6 +3,8 @@
  * commands reach the same database while a server runs on it, and nothing embedded is created.
  * Then a terminal activates with the code they made (`suanpan activate` prints its ids); another
  * merchant's code, or any code once it is revoked, is refused with exit 1 and the reason.
+ * `core terminals` lists the terminals, on PGlite while `core serve` holds it too: one whose journal
+ * was put back from a copy is flagged, with what that means and what to do.
  * And `core serve`'s start-up failures, said for people: a port in use (exit 1), a --host that is not
  * this machine's, a --db or DATABASE_URL that is not a PostgreSQL URL (exit 2).
  */
@@ -67,6 +69,11 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
         json: { terminalId: expect.stringMatching(/^sp-/), merchantId },
       });
       const { terminalId } = activated.json;
+      // The operator sees it, read from PostgreSQL while the server runs on it.
+      expect(run(['core', 'terminals'], coreData, byEnv)).toMatchObject({
+        status: 0,
+        json: [{ terminalId, merchantId, merchantName: 'Env Shop', status: 'active', integrityAlert: null }],
+      });
       const activationFile = path.join(termData, 'activation.json');
       const record = fs.readFileSync(activationFile, 'utf8');
 
@@ -96,6 +103,9 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
         json: [],
       });
       expect(run(['core', 'revoke', '--terminal', terminalId], coreData, byEnv)).toMatchObject({ status: 0 });
+      const revoked = run(['core', 'terminals', '--terminal', terminalId], coreData, byEnv);
+      expect(revoked).toMatchObject({ status: 0, json: [{ terminalId, status: 'revoked' }] });
+      expect(revoked.json[0].revokedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
       // A new code doesn't lift the revocation: said for people on stderr, exit 1, no stack trace.
       const again = run(['core', 'activation', 'create', '--merchant', merchantId], coreData, byEnv).json
         .code;
@@ -146,6 +156,143 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
       fs.rmSync(root, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('suanpan core terminals, while core serve runs on the embedded PGlite database', () => {
+  it('lists each terminal; one whose journal was restored from a copy carries an INTEGRITY ALERT saying what to do', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-terminals-'));
+    const coreData = path.join(root, 'core-host');
+    const termData = path.join(root, 'terminal');
+    const suanpan = (args: string[], dataDir: string) => {
+      const r = spawnSync(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: root },
+      });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const run = (args: string[], dataDir: string) => {
+      const r = suanpan([...args, '--json'], dataDir);
+      return {
+        ...r,
+        json: r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').at(-1) as string) : undefined,
+      };
+    };
+    // The server holds the embedded database: the operator commands go through its admin route.
+    const proc = spawn(
+      process.execPath,
+      ['bin/suanpan.js', 'core', 'serve', '--port', '0', '--data-dir', coreData],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: root } },
+    );
+    try {
+      const coreUrl = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout?.on('data', (d) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        proc.on('exit', (code) => reject(new Error(`core exited with ${code}: ${out}`)));
+      });
+      expect(run(['core', 'terminals'], coreData)).toMatchObject({ status: 0, json: [] });
+      const merchantId = run(['core', 'merchant', 'create', '--name', 'Noodle Bar'], coreData).json
+        .merchantId;
+      const code = run(['core', 'activation', 'create', '--merchant', merchantId], coreData).json.code;
+      const terminalId = run(['activate', '--core', coreUrl, '--code', code], termData).json.terminalId;
+      expect(run(['core', 'terminals'], coreData)).toMatchObject({
+        status: 0,
+        json: [
+          {
+            terminalId,
+            merchantId,
+            merchantName: 'Noodle Bar',
+            status: 'active',
+            revokedAt: null,
+            softwareVersion: expect.any(String),
+            anchor: null,
+            integrityAlert: null,
+          },
+        ],
+      });
+
+      // A copy of the journal is taken; then a payment and a sync anchor a later head at the core.
+      const backup = path.join(root, 'journal-copy.sqlite');
+      fs.copyFileSync(path.join(termData, 'journal.sqlite'), backup);
+      const walletId = run(['core', 'wallet', 'create', '--balance', '100.00'], coreData).json.walletId;
+      const payCode = run(['core', 'wallet', 'code', '--wallet', walletId], coreData).json.code;
+      expect(run(['pay', '--amount', '1.00', '--code', payCode], termData).json).toMatchObject({
+        status: 'approved',
+      });
+      expect(run(['sync'], termData)).toMatchObject({ status: 0 });
+      const [synced] = run(['core', 'terminals', '--terminal', terminalId], coreData).json;
+      expect(synced).toMatchObject({
+        terminalId,
+        queueDepth: 0,
+        highestContiguousSeq: 1,
+        anchor: { entrySeq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        integrityAlert: null,
+      });
+      expect(synced.lastSeenAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const head = synced.anchor.entrySeq;
+
+      // The copy is put back: the core refuses the next sync and flags the terminal.
+      // No write-ahead log was left beside it (each command closes the journal), so the file is all of it.
+      expect(fs.existsSync(path.join(termData, 'journal.sqlite-wal'))).toBe(false);
+      fs.copyFileSync(backup, path.join(termData, 'journal.sqlite'));
+      expect(run(['sync'], termData)).toMatchObject({
+        status: 1,
+        json: { error: { code: 'JOURNAL_DIVERGED' } },
+      });
+      const [flagged] = run(['core', 'terminals'], coreData).json;
+      expect(flagged.integrityAlert).toContain(`no longer has anchored entry ${head}`);
+      expect(flagged.anchor.entrySeq).toBe(head);
+      const text = suanpan(['core', 'terminals'], coreData);
+      expect(text.status).toBe(0);
+      const lines = text.stdout.split('\n');
+      expect(lines[0]).toMatch(
+        /^terminal +merchant +status +version +last seen +queue +held to seq +anchored head +alert$/,
+      );
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^${terminalId} +Noodle Bar \\(${merchantId}\\) +active .* 1 +${head} \\([0-9a-f]{12}\\) +INTEGRITY$`,
+        ),
+      );
+      expect(text.stdout).toContain(`INTEGRITY ALERT ${terminalId}: ${flagged.integrityAlert}\n`);
+      expect(text.stdout).toContain('Its journal is not the one this core knew');
+      expect(text.stdout).toContain('Keep its data folder as it is');
+      expect(text.stdout).toContain(
+        `revoked with \`suanpan core revoke --terminal ${terminalId}\` and set up anew`,
+      );
+
+      // Revoked, it stays flagged; the advice is to set it up anew.
+      expect(run(['core', 'revoke', '--terminal', terminalId], coreData)).toMatchObject({ status: 0 });
+      const after = suanpan(['core', 'terminals', '--terminal', terminalId], coreData);
+      expect(after.stdout).toMatch(new RegExp(`^${terminalId} .* revoked \\d{4}-\\d\\d-\\d\\dT\\S+Z `, 'm'));
+      expect(after.stdout).toContain(
+        'It is revoked already: set it up anew, in a new data folder with a new key.',
+      );
+
+      // An id the core doesn't know: exit 1 naming it; one that is no terminal id: exit 2.
+      const unknown = suanpan(['core', 'terminals', '--terminal', 'sp-0000000000000000'], coreData);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toMatch(/^suanpan: No terminal sp-0000000000000000 at this core: /);
+      expect(run(['core', 'terminals', '--terminal', 'sp-0000000000000000'], coreData).json).toMatchObject({
+        ok: false,
+        error: { code: 'NOT_FOUND' },
+      });
+      const malformed = suanpan(['core', 'terminals', '--terminal', 'till-1'], coreData);
+      expect(malformed.status).toBe(2);
+      expect(malformed.stderr).toBe(
+        'suanpan: Invalid --terminal "till-1": a terminal id is sp- and 16 hex digits.\n',
+      );
+    } finally {
+      await new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.on('exit', () => resolve());
+        proc.kill('SIGTERM');
+      });
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 300_000); // about 20 processes and a PGlite core: minutes on a loaded 2-core machine
 });
 
 describe('suanpan core serve, refused at start-up', () => {

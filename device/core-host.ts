@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { type CoreDb, openCoreDb } from '../sync/core/db.ts';
 import { migrateCore } from '../sync/core/migrate.ts';
 import { type RunningCore, startCore } from '../sync/core/server.ts';
-import { type CorePayment, CoreService } from '../sync/core/service.ts';
+import { type CorePayment, CoreService, type CoreTerminal } from '../sync/core/service.ts';
 import { formatAmount, type Money } from '../sync/protocol/money.ts';
 import { SOFTWARE_VERSION } from './version.ts';
 
@@ -41,6 +41,8 @@ export interface CoreAdmin {
   wallet(walletId: string): Promise<{ walletId: string; balance: Money }>;
   payments(filter: { terminalId?: string; limit?: number }): Promise<CorePayment[]>;
   revokeTerminal(terminalId: string): Promise<{ terminalId: string; status: 'revoked' }>;
+  /** Every terminal, or only `terminalId` (an empty list if the core doesn't know it). */
+  terminals(filter: { terminalId?: string }): Promise<CoreTerminal[]>;
   ledgerCheck(): Promise<{ total: number; walletsMismatched: number }>;
   close(): Promise<void>;
 }
@@ -184,6 +186,7 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
     wallet: (walletId) => service.wallet(walletId),
     payments: (filter) => service.payments(filter),
     revokeTerminal: (terminalId) => service.revokeTerminal(terminalId),
+    terminals: (filter) => service.terminals(filter),
     ledgerCheck: () => service.ledgerCheck(),
     close: async () => {
       await db.close();
@@ -224,6 +227,8 @@ function adminOverHttp(baseUrl: string, token: string): CoreAdmin {
         `/admin/v1/payments?limit=${filter.limit ?? 100}${filter.terminalId ? `&terminal=${filter.terminalId}` : ''}`,
       ),
     revokeTerminal: (terminalId) => call('POST', `/admin/v1/terminals/${terminalId}/revoke`),
+    terminals: (filter) =>
+      call('GET', `/admin/v1/terminals${filter.terminalId ? `?terminal=${filter.terminalId}` : ''}`),
     ledgerCheck: () => call('GET', '/admin/v1/ledger'),
     close: async () => {},
   };

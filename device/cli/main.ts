@@ -181,6 +181,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         (await import('./commands/core.ts')).corePayments(o, io),
       ),
     );
+  coreCommand(
+    core,
+    'terminals',
+    'list the terminals: merchant, status, last sync, anchored journal head, integrity alerts',
+  )
+    .option('--terminal <id>', 'only this terminal')
+    .action(
+      run<Common & { db?: string; terminal?: string }>(async (o) =>
+        (await import('./commands/core.ts')).coreTerminals(o, io),
+      ),
+    );
   coreCommand(core, 'revoke', 'revoke a terminal: the core refuses its requests')
     .requiredOption('--terminal <id>', 'terminal id')
     .action(

@@ -1,5 +1,7 @@
 /** `suanpan core ...`: the reference payment core and its operator commands. */
 import { isPostgresUrl, POSTGRES_URL_FORM, redactDatabaseUrl } from '../../../sync/core/db.ts';
+import { notFound } from '../../../sync/core/errors.ts';
+import type { CoreTerminal } from '../../../sync/core/service.ts';
 import { parseAmount } from '../../../sync/protocol/money.ts';
 import { TerminalId } from '../../../sync/protocol/wire.ts';
 import {
@@ -190,4 +192,68 @@ export async function coreRevoke(
   }
   const r = await withAdmin(options, io, (a) => a.revokeTerminal(options.terminal));
   return { json: r, text: `Terminal ${r.terminalId} revoked: the core refuses its requests from now on.` };
+}
+
+/** A time in a table, to the second: milliseconds only widen the columns. */
+function when(iso: string | null): string {
+  return iso === null ? '' : iso.replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** What an integrity alert means and what the operator does about it, for people. */
+function integrityAlertText(t: CoreTerminal): string {
+  const trust =
+    t.status === 'revoked'
+      ? 'It is revoked already: set it up anew, in a new data folder with a new key.'
+      : `A terminal that can't be trusted is revoked with \`suanpan core revoke --terminal ${t.terminalId}\` and set up anew, in a new data folder with a new key.`;
+  return [
+    `INTEGRITY ALERT ${t.terminalId}: ${t.integrityAlert}`,
+    `  Its journal is not the one this core knew: a restored backup, a copied or altered data folder. The core refused its sync. Keep its data folder as it is (don't delete, restore or activate it again) and find out what happened. ${trust}`,
+  ].join('\n');
+}
+
+export async function coreTerminals(
+  options: CoreOptions & { terminal?: string },
+  io: CliIO,
+): Promise<CommandResult> {
+  if (options.terminal !== undefined && !TerminalId.safeParse(options.terminal).success) {
+    throw new UsageError(`Invalid --terminal "${options.terminal}": a terminal id is sp- and 16 hex digits.`);
+  }
+  const list = await withAdmin(options, io, (a) => a.terminals({ terminalId: options.terminal }));
+  if (options.terminal !== undefined && list.length === 0) {
+    throw notFound(
+      `No terminal ${options.terminal} at this core: check the id (\`suanpan core terminals\` lists the terminals it knows), and that --db, DATABASE_URL or --data-dir names this core's database.`,
+    );
+  }
+  if (list.length === 0) {
+    return {
+      json: list,
+      text: 'The core knows no terminals yet: one is added when it activates with a code from `suanpan core activation create`.',
+    };
+  }
+  const rows = table(
+    [
+      'terminal',
+      'merchant',
+      'status',
+      'version',
+      'last seen',
+      'queue',
+      'held to seq',
+      'anchored head',
+      'alert',
+    ],
+    list.map((t) => [
+      t.terminalId,
+      `${t.merchantName} (${t.merchantId})`,
+      t.revokedAt ? `revoked ${when(t.revokedAt)}` : t.status,
+      t.softwareVersion ?? '',
+      when(t.lastSeenAt),
+      String(t.queueDepth),
+      String(t.highestContiguousSeq),
+      t.anchor ? `${t.anchor.entrySeq} (${t.anchor.hash.slice(0, 12)})` : '',
+      t.integrityAlert === null ? '' : 'INTEGRITY',
+    ]),
+  );
+  const alerts = list.filter((t) => t.integrityAlert !== null).map(integrityAlertText);
+  return { json: list, text: [rows, ...(alerts.length > 0 ? ['', ...alerts] : [])].join('\n') };
 }
