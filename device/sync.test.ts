@@ -290,6 +290,59 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
     }
   });
 
+  it('an older copy of the data folder, restored after online payments, is refused before it sends or anchors anything; the genuine one syncs on', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(100_000));
+    await payOffline(core, dataDir, [walletId], 2);
+    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    await engineFor(terminal).syncNow();
+    terminal.close();
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-term-copy-'));
+    fs.cpSync(dataDir, copy, { recursive: true });
+    // Two online payments after the copy: the core holds seqs 3 and 4; the anchor has not moved.
+    terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    for (let i = 0; i < 2; i++) {
+      const { code } = await core.service.issueWalletCode(walletId);
+      const { payment } = await terminal.checkout.pay({ amount: cny(100), code });
+      expect(payment.status).toBe('approved');
+    }
+    terminal.close();
+    const restored = openTerminal({ dataDir: copy, create: false, logger: silentLog(), env: {} });
+    try {
+      await expect(engineFor(restored).syncNow()).rejects.toMatchObject({
+        code: 'JOURNAL_BEHIND',
+        message: expect.stringContaining('up to seq 4, but this journal ends at seq 2'),
+      });
+      // The copy takes no payment offline: it would get seq 3, which the core holds as another.
+      const { code } = await core.service.issueWalletCode(walletId);
+      const offline = openTerminal({
+        dataDir: copy,
+        create: false,
+        core: null,
+        logger: silentLog(),
+        env: {},
+      });
+      try {
+        const { payment } = await offline.checkout.pay({ amount: cny(100), code });
+        expect(payment).toMatchObject({ status: 'declined', mode: 'offline' });
+      } finally {
+        offline.close();
+      }
+    } finally {
+      restored.close();
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+    // Nothing of the copy's reached the core: the genuine terminal syncs as before.
+    terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    try {
+      await expect(engineFor(terminal).syncNow()).resolves.toMatchObject({ remaining: 0 });
+      expect(await core.service.payments({ terminalId, limit: 10 })).toHaveLength(4);
+    } finally {
+      terminal.close();
+    }
+  });
+
   it('resolves a payment left in doubt by a crash mid-call: query, then cancel', async () => {
     const dataDir = newDataDir();
     await activateAt(core, dataDir);

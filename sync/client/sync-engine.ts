@@ -240,6 +240,12 @@ export class SyncEngine {
       // terminal's and give its seqs to new payments the core already holds as others.
       const own = journal.highestSeq();
       if (state.highestContiguousSeq > own) {
+        // Older than the head the core anchored, too (that entry cut or changed here): the core
+        // finds it from the anchor alone and flags the terminal for its operator, so let it.
+        const anchor = state.anchor;
+        if (anchor && journal.entryHashAt(anchor.entrySeq) !== anchor.hash) {
+          await this.uploadBatch([], anchor, report);
+        }
         throw new SyncError(
           'JOURNAL_BEHIND',
           `The core holds this terminal's payments up to seq ${state.highestContiguousSeq}, but this journal ends at seq ${own}: it is an older copy (a data folder restored from a backup?), and the payments after seq ${own} are missing from it. Nothing was sent.`,
