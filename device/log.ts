@@ -9,34 +9,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 
-const SECRET_FIELDS = ['paymentCode', 'privateKey', 'authorization', 'activationCode', 'password'];
+const SECRET_FIELDS = ['code', 'paymentCode', 'privateKey', 'authorization', 'activationCode', 'password'];
 
 export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
 
 const CENSOR = '[redacted]';
 const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
 
-/** `code` fields in the first three levels of a log call's object: error codes kept, the rest censored. */
-function censorCodes(value: Record<string, unknown>, depth = 0): Record<string, unknown> {
-  let out = value;
-  for (const [key, v] of Object.entries(value)) {
-    let next = v;
-    if (key === 'code') {
-      if (!(typeof v === 'string' && ERROR_CODE.test(v))) next = CENSOR;
-    } else if (
-      depth < 2 &&
-      v !== null &&
-      typeof v === 'object' &&
-      Object.getPrototypeOf(v) === Object.prototype
-    ) {
-      next = censorCodes(v as Record<string, unknown>, depth + 1);
-    }
-    if (next !== v) {
-      if (out === value) out = { ...value };
-      out[key] = next;
-    }
-  }
-  return out;
+/** What a redacted field becomes: an error code in a `code` field is kept, anything else censored. */
+function censor(value: unknown, path: string[]): unknown {
+  return path.at(-1) === 'code' && typeof value === 'string' && ERROR_CODE.test(value) ? value : CENSOR;
 }
 
 export const LOG_FILE = path.join('logs', 'suanpan.log');
@@ -51,8 +33,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
-    redact: { paths: REDACT_PATHS, censor: CENSOR },
-    formatters: { log: (object) => censorCodes(object) },
+    redact: { paths: REDACT_PATHS, censor },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

@@ -91,7 +91,10 @@ describe('checkout without a core (offline path)', () => {
     await pay(t, '500.00', '131234567890123456');
     await expect(pay(t, '1.00')).rejects.toMatchObject({ code: 'CODE_USED' });
     t.log.info({ code: ALIPAY, nested: { paymentCode: ALIPAY } }, 'a careless call site');
-    t.log.info({ a: { b: { code: ALIPAY } }, c: { code: Number(ALIPAY) } }, 'careless, deeper');
+    t.log.info({ a: { code: ALIPAY }, c: { code: Number(ALIPAY) } }, 'careless, deeper');
+    t.log.info({ payments: [{ code: ALIPAY }] }, 'careless, in a list');
+    t.log.child({ code: ALIPAY }).info('careless binding');
+    t.log.error({ err: Object.assign(new Error('boom'), { code: ALIPAY }) }, 'careless error');
     // Error codes are what a technician reads a log for: kept.
     t.log.warn({ code: 'CORE_UNREACHABLE', detail: { code: 'SQLITE_BUSY' } }, 'sync failed');
     expect(logged).toContain('"code":"CORE_UNREACHABLE"');
