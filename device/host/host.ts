@@ -717,7 +717,11 @@ class TerminalHost {
         send({ sent: p.sent, total: p.total, done: false });
       })
       .then(
-        (report) => send({ sent: report.sent, total: last.total, done: true }),
+        (report) => {
+          send({ sent: report.sent, total: last.total, done: true });
+          // A loop stopped on a refusal (revoked, say) that has since been put right runs again.
+          if (this.options.backgroundSync !== false) engine.start();
+        },
         (err: unknown) => send({ ...last, done: true, error: (err as Error).message }),
       )
       .finally(() => {

@@ -87,15 +87,16 @@ export interface SyncEngineOptions {
 }
 
 /**
- * The core's refusals that no retry or other payment can get past: while one holds, a payment taken
- * offline could never be forwarded, so the offline policy takes none (OfflineStats.forwardingBlocked).
+ * The core's refusals of this terminal itself that no retry or other payment can get past: while
+ * one holds, a payment taken offline could never be forwarded, so the offline policy takes none
+ * (OfflineStats.forwardingBlocked). Not UNKNOWN_TERMINAL or BAD_SIGNATURE: those can come from the
+ * set-up (another core's URL, a proxy dropping headers), and the payments stored then forward once
+ * it is put right; the sync loop stops on them and shows them all the same.
  */
 const BLOCKS_FORWARDING: ReadonlySet<string> = new Set([
   'TERMINAL_REVOKED',
-  'UNKNOWN_TERMINAL',
   'JOURNAL_DIVERGED',
   'JOURNAL_BEHIND',
-  'BAD_SIGNATURE',
 ]);
 
 export class SyncError extends Error {

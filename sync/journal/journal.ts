@@ -664,7 +664,7 @@ export class Journal {
              last_error_code = @code, last_error_message = @message,
              blocked_code = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN @code ELSE blocked_code END,
              blocked_message = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN @message ELSE blocked_message END,
-             blocked_at = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN @at ELSE blocked_at END,
+             blocked_at = CASE WHEN NOT @failed THEN NULL WHEN @blocks THEN coalesce(blocked_at, @at) ELSE blocked_at END,
              core_contiguous_seq = coalesce(@contiguous, core_contiguous_seq),
              uploaded_through_seq = max(uploaded_through_seq, coalesce(@uploaded, 0)),
              anchored_entry_seq = coalesce(@anchorSeq, anchored_entry_seq),
