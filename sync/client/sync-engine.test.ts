@@ -303,6 +303,26 @@ describe('sync engine', () => {
     expect(sizes.slice(-3)).toEqual([10, 10, 10]);
   });
 
+  test('retryParked puts parked payments back in line only once the core answers', async ({ journal }) => {
+    storeOffline(journal, 3);
+    journal.park(2, 'a field the core refused');
+    const down = {
+      syncState: async () => {
+        throw new CoreRejectedError(503, 'HTTP_ERROR', 'core busy');
+      },
+    } as unknown as CoreClient;
+    await expect(engine(journal, down).syncNow(undefined, { retryParked: true })).rejects.toThrow();
+    // The core never answered: the reason it was parked for is still shown.
+    expect(journal.syncInfo().parked).toEqual([expect.objectContaining({ seq: 2 })]);
+    const core = scriptedCore({});
+    expect(await engine(journal, core.client).syncNow(undefined, { retryParked: true })).toMatchObject({
+      unparked: 1,
+      sent: 3,
+      settled: 3,
+    });
+    expect(journal.syncInfo().parked).toEqual([]);
+  });
+
   test('backoff: full jitter, uniform from 0 up to base·2^n, never above the cap', ({ journal }) => {
     let r = 0;
     const e = engine(journal, {} as CoreClient, { retryBaseMs: 100, retryCapMs: 10_000, random: () => r });

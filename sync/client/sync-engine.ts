@@ -62,6 +62,8 @@ export interface SyncReport {
   /** Payments in doubt whose outcome is now known; of them, those the core had approved. */
   resolved: number;
   resolvedApproved: number;
+  /** Parked payments put back in line (syncNow's `retryParked`). */
+  unparked: number;
   remaining: number;
 }
 
@@ -172,10 +174,16 @@ export class SyncEngine {
     if (!this.stopped && !this.running && this.failures === 0) this.schedule(0);
   }
 
-  /** One sync now (after any cycle in progress). */
-  async syncNow(onProgress?: (p: SyncProgress) => void): Promise<SyncReport> {
+  /**
+   * One sync now (after any cycle in progress). `retryParked`: the parked payments are put back in
+   * line once the core has answered (a conflict parks again at once; the others go through).
+   */
+  async syncNow(
+    onProgress?: (p: SyncProgress) => void,
+    options: { retryParked?: boolean } = {},
+  ): Promise<SyncReport> {
     while (this.running) await this.running.catch(() => {});
-    const run = this.cycle(onProgress);
+    const run = this.cycle(onProgress, options);
     this.running = run;
     try {
       return await run;
@@ -219,7 +227,10 @@ export class SyncEngine {
     return Math.floor((this.options.random ?? Math.random)() * ceiling);
   }
 
-  private async cycle(onProgress?: (p: SyncProgress) => void): Promise<SyncReport> {
+  private async cycle(
+    onProgress: ((p: SyncProgress) => void) | undefined,
+    options: { retryParked?: boolean } = {},
+  ): Promise<SyncReport> {
     const { journal, client, log } = this.options;
     this.publish({ state: 'syncing' });
     const report: SyncReport = {
@@ -231,11 +242,14 @@ export class SyncEngine {
       parked: 0,
       resolved: 0,
       resolvedApproved: 0,
+      unparked: 0,
       remaining: 0,
     };
     try {
       const state = await client.syncState();
       this.publish({ online: true });
+      // Only now: had the core been out of reach, the reasons they were parked for would be lost.
+      if (options.retryParked) report.unparked = journal.unpark();
       // The core holds payments of this terminal beyond this journal's last: this is an older copy
       // (a data folder restored from a backup). Sending from it would anchor a head that is not the
       // terminal's and give its seqs to new payments the core already holds as others.

@@ -4,6 +4,8 @@ import { SOFTWARE_VERSION } from '../../version.ts';
 import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
 
 const BAR_WIDTH = 30;
+/** Tries after a timeout: 500 halves to 10 in six; the background loop goes on from there. */
+const SLOW_LINK_ATTEMPTS = 7;
 
 /** `suanpan sync`: drains the queue now, with a progress bar on a terminal. */
 export async function syncCommand(
@@ -19,9 +21,6 @@ export async function syncCommand(
           : 'This terminal is not activated at a core yet: run `suanpan activate --core URL --code CODE` first.',
       );
     }
-    // Parked again at once if nothing changed (a conflict stays a conflict); the others go through.
-    const retried = options.retryParked ? terminal.journal.unpark() : 0;
-    if (retried > 0 && !options.json) io.stderr(`Sending ${retried} parked payments again.\n`);
     const engine = new SyncEngine({
       journal: terminal.journal,
       client: terminal.coreClient,
@@ -32,22 +31,27 @@ export async function syncCommand(
       inFlightMs: terminal.settings.core.timeoutMs + 5_000,
     });
     const draw = io.interactive && !options.json;
-    const report = await engine
-      .syncNow(
-        draw
-          ? ({ sent, total }) => {
-              const done = total === 0 ? BAR_WIDTH : Math.round((Math.min(sent, total) / total) * BAR_WIDTH);
-              io.stderr(
-                `\r[${'#'.repeat(done)}${'.'.repeat(BAR_WIDTH - done)}] ${sent}/${total} payments sent`,
-              );
-            }
-          : undefined,
-      )
-      .catch((err) => {
+    const bar = draw
+      ? ({ sent, total }: { sent: number; total: number }) => {
+          const done = total === 0 ? BAR_WIDTH : Math.round((Math.min(sent, total) / total) * BAR_WIDTH);
+          io.stderr(`\r[${'#'.repeat(done)}${'.'.repeat(BAR_WIDTH - done)}] ${sent}/${total} payments sent`);
+        }
+      : undefined;
+    let report: Awaited<ReturnType<SyncEngine['syncNow']>> | undefined;
+    // A link too slow for a batch within the timeout: the engine halves the batch after each
+    // timeout, so try again at once, a few times, rather than leave it to the next `suanpan sync`.
+    for (let attempt = 1; !report; attempt++) {
+      try {
+        report = await engine.syncNow(bar, { retryParked: options.retryParked });
+      } catch (err) {
         if (draw) io.stderr('\n');
-        throw err;
-      });
+        if ((err as { code?: string }).code !== 'CORE_TIMEOUT' || attempt >= SLOW_LINK_ATTEMPTS) throw err;
+        if (!options.json) io.stderr('The core did not answer in time: trying again with smaller batches.\n');
+      }
+    }
     if (draw) io.stderr('\n');
+    if (report.unparked > 0 && !options.json)
+      io.stderr(`${report.unparked} parked payments were sent again.\n`);
     const info = terminal.journal.syncInfo();
     return {
       json: {
@@ -60,6 +64,7 @@ export async function syncCommand(
         parked: info.parked.length,
         resolved: report.resolved,
         resolvedApproved: report.resolvedApproved,
+        unparked: report.unparked,
       },
       text: [
         `Sent ${report.sent} (${report.duplicates} the core had already): ${report.settled} settled, ${report.declined} declined after sync.`,
