@@ -268,6 +268,7 @@ class TerminalHost {
       core: () => this.current.coreClient,
       locale,
       log,
+      timeoutMs: () => this.current.settings.core.timeoutMs,
     });
 
     const desk = new ScanDesk({

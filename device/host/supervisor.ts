@@ -49,12 +49,19 @@ export interface SupervisorActionsOptions {
   core: () => SupervisorCore | null;
   locale: () => Locale;
   log: Logger;
+  /** How long the supervisor waits for the core's answer (core.timeoutMs); default: the client's. */
+  timeoutMs?: () => number;
 }
 
 export class SupervisorActions {
   private readonly busy = new Set<string>();
 
   constructor(private readonly options: SupervisorActionsOptions) {}
+
+  private call(): { signal?: AbortSignal } {
+    const ms = this.options.timeoutMs?.();
+    return ms === undefined ? {} : { signal: AbortSignal.timeout(ms) };
+  }
 
   /** Voids `paymentId`: reversed at the core, then recorded `voided`. See the module comment. */
   voidPayment(paymentId: string): Promise<PaymentRecord> {
@@ -69,13 +76,17 @@ export class SupervisorActions {
       if (!core) throw ApiProblem.of(409, 'NO_CORE', locale);
       let answer: CancelResponse;
       try {
-        answer = await core.cancel(paymentId, {
-          seq: payment.seq,
-          amount: payment.amount,
-          scheme: payment.scheme,
-          codeHash: payment.codeHash,
-          capturedAt: payment.capturedAt,
-        });
+        answer = await core.cancel(
+          paymentId,
+          {
+            seq: payment.seq,
+            amount: payment.amount,
+            scheme: payment.scheme,
+            codeHash: payment.codeHash,
+            capturedAt: payment.capturedAt,
+          },
+          this.call(),
+        );
       } catch (err) {
         log.warn({ paymentId, err: (err as Error).message }, 'void not done: the core did not cancel');
         throw coreProblem(err, locale);
@@ -138,7 +149,7 @@ export class SupervisorActions {
     const { paymentId } = payment;
     let answer: RefundResponse;
     try {
-      answer = await core.refund(paymentId, { amount: payment.amount });
+      answer = await core.refund(paymentId, { amount: payment.amount }, this.call());
     } catch (err) {
       log.warn({ paymentId, err: (err as Error).message }, 'refund not done: the core did not refund');
       throw coreProblem(err, locale);
