@@ -140,6 +140,16 @@ describe('checkout with a core (online path)', () => {
     expect(t.journal.paymentCode(stored.paymentId)).toBe(ALIPAY);
   });
 
+  it('says the core was not reached after a fall-back, and no longer once it answers a payment', async () => {
+    const core = new FakeCore('unreachable');
+    const t = open({ core });
+    await pay(t, '5.00');
+    expect(t.journal.syncInfo().lastError).toMatchObject({ code: 'CORE_UNREACHABLE' });
+    core.behaviour = 'approve';
+    expect((await pay(t, '6.00', '131234567890123456')).payment.status).toBe('approved');
+    expect(t.journal.syncInfo()).toMatchObject({ lastError: null, lastSyncAt: null });
+  });
+
   it('a lost answer after the core approved: in doubt, then approved by query, never charged twice', async () => {
     const core = new FakeCore('lost-after-approve');
     const t = open({ core });

@@ -29,7 +29,7 @@ import {
 import type { OfflineLimits } from '../config/settings.ts';
 import { evaluateOfflinePolicy, type OfflineRefusal } from './offline-policy.ts';
 import { classifyPaymentCode, type SchemeRule } from './payment-code.ts';
-import { CoreRejectedError, CoreUnreachableError, type PaymentCore } from './payment-core.ts';
+import { CoreRejectedError, CoreUnreachableError, OFFLINE_CODES, type PaymentCore } from './payment-core.ts';
 
 export interface CheckoutOptions {
   journal: Journal;
@@ -179,13 +179,21 @@ export class Checkout {
     }
     // Outside the try: a journal that fails to record the answer is a journal error for the
     // cashier, not a core that gave no answer.
-    return result.outcome === 'approved'
-      ? journal.transition(captured.paymentId, { status: 'approved', mode: 'online' })
-      : journal.transition(captured.paymentId, {
-          status: 'declined',
-          mode: 'online',
-          reason: result.reason ?? 'declined by the core',
-        });
+    const recorded =
+      result.outcome === 'approved'
+        ? journal.transition(captured.paymentId, { status: 'approved', mode: 'online' })
+        : journal.transition(captured.paymentId, {
+            status: 'declined',
+            mode: 'online',
+            reason: result.reason ?? 'declined by the core',
+          });
+    // The core answered: `suanpan queue` no longer says it was not reached last time.
+    try {
+      journal.recordCoreReached([...OFFLINE_CODES]);
+    } catch (recordErr) {
+      log.warn({ err: (recordErr as Error).message }, 'could not record that the core answered');
+    }
+    return recorded;
   }
 
   /**

@@ -28,6 +28,7 @@ export {
   CoreRejectedError,
   CoreTimeoutError,
   CoreUnreachableError,
+  OFFLINE_CODES,
 } from '../../sync/client/errors.ts';
 export type { AuthoriseRequest, AuthoriseResponse } from '../../sync/protocol/wire.ts';
 

@@ -66,9 +66,8 @@ export class CoreProtocolError extends Error {
   }
 }
 
-/** Worth trying again later (the core is down, slow, or failed this once). */
 /** Failures of a call that did not reach the core, or lost it before an answer. */
-const OFFLINE_CODES: ReadonlySet<string> = new Set([
+export const OFFLINE_CODES: ReadonlySet<string> = new Set([
   'CORE_UNREACHABLE',
   'CORE_TIMEOUT',
   'CORE_CONNECTION_LOST',

@@ -638,6 +638,24 @@ export class Journal {
     });
   }
 
+  /**
+   * The core answered (an online payment): a last attempt recorded as "not reached" is out of date.
+   * Only such an error is cleared, and nothing else (the last sync, a block); writes nothing otherwise.
+   */
+  recordCoreReached(offlineCodes: readonly string[]): void {
+    const stale = this.db.prepare('SELECT last_error_code FROM sync_state WHERE id = 1').pluck().get() as
+      | string
+      | null;
+    if (stale === null || !offlineCodes.includes(stale)) return;
+    this.write('recording that the core answered', () => {
+      this.db
+        .prepare(
+          'UPDATE sync_state SET last_attempt_at = ?, last_error_code = NULL, last_error_message = NULL WHERE id = 1',
+        )
+        .run(this.now().toISOString());
+    });
+  }
+
   /** Puts every parked payment back in line for the next sync; returns how many there were. */
   unpark(): number {
     return this.write('unparking payments', () => this.db.prepare('DELETE FROM sync_parked').run().changes);
