@@ -3,8 +3,12 @@
  * (the client's signatures are not checked here; sync/core/core.test.ts does that end to end).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CoreClient } from './core-client.ts';
 import {
@@ -99,6 +103,7 @@ describe('core client connections', () => {
       [200, { 'content-type': 'text/html' }, '<html>Sign in to the Wi-Fi</html>'],
       [404, { 'content-type': 'text/html' }, '<html>Not found</html>'],
       [407, {}, ''],
+      [511, { 'content-type': 'text/html' }, '<html>Network authentication required</html>'],
     ];
     let next = 0;
     const url = await serve((_req, res) => {
@@ -114,6 +119,25 @@ describe('core client connections', () => {
       expect((err as Error).message).toContain(`HTTP ${status}`);
     }
     expect(Math.abs(c.clockOffsetMs)).toBeLessThan(2_000);
+  });
+
+  it('a TLS certificate that is not the core\'s (a portal answering in its name) is "unreachable": nothing was sent', async () => {
+    const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+    let requests = 0;
+    server = https.createServer(
+      {
+        key: fs.readFileSync(path.join(fixtures, 'portal-key.pem')),
+        cert: fs.readFileSync(path.join(fixtures, 'portal-cert.pem')),
+      },
+      (_req, res) => {
+        requests += 1;
+        res.end('<html>Sign in</html>');
+      },
+    ) as unknown as http.Server;
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await expect(clientAt(url).syncState()).rejects.toBeInstanceOf(CoreUnreachableError);
+    expect(requests).toBe(0);
   });
 
   it('a proxy\'s 502 page is not "unreachable": the core may have acted, so the outcome is in doubt', async () => {

@@ -50,6 +50,15 @@ const NOT_CONNECTED = new Set([
   'ENETUNREACH',
   'EADDRNOTAVAIL',
   'ECONNECT_TIMEOUT',
+  // TLS refused before a byte of the request was sent: on a Wi-Fi with a sign-in page, the portal
+  // answers in the core's name with its own certificate.
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
 ]);
 
 /**
@@ -261,9 +270,10 @@ export class CoreClient {
     // Its Date header says nothing of the core's clock.
     const fromCore = ok ? json !== NOT_JSON : AnyErrorResponse.safeParse(json).success;
     if (fromCore) this.learnOffset(date);
-    else if (status < 500) {
+    else if (status < 500 || status === 511) {
       // A redirect or a page that is not the core's: the request stopped there, and never reached
-      // the core (which would have answered itself). As good as no connection: offline.
+      // the core (which would have answered itself). As good as no connection: offline. So is a
+      // 511, "network authentication required", which only a captive portal sends.
       throw new CoreUnreachableError(
         `Something other than the core at ${this.options.baseUrl} answered (HTTP ${status}${ok ? ', not JSON' : ''}): a Wi-Fi sign-in page or a proxy? The core was not reached.`,
       );
