@@ -263,7 +263,7 @@ export class SyncEngine {
         }
         throw new SyncError(
           'JOURNAL_BEHIND',
-          `The core holds this terminal's payments up to seq ${state.highestContiguousSeq}, but this journal ends at seq ${own}: it is an older copy (a data folder restored from a backup?), and the payments after seq ${own} are missing from it. Nothing was sent.`,
+          `The core holds this terminal's payments up to seq ${state.highestContiguousSeq}, but this journal ends at seq ${own}: it is an older copy (a data folder restored from a backup, or a disk that lost what it had written?), and the payments after seq ${own} are missing from it. Nothing was sent.`,
           true,
         );
       }
