@@ -17,13 +17,13 @@
  * On its own: `node --import tsx bench/sync.ts`; BENCH_CORE_NODE_ARGS passes options to the core's
  * node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
+import { serveCoreProcess } from '../device/testing/core-process.ts';
 import { CoreClient } from '../sync/client/core-client.ts';
 import { SyncEngine } from '../sync/client/sync-engine.ts';
 import { createPostgresDatabase, postgresAvailable } from '../sync/core/testing.ts';
@@ -38,46 +38,14 @@ const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 const silent = pino({ level: 'silent' });
 
-async function startCoreProcess(
-  url: string,
-  dataDir: string,
-): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_CORE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      'bin/suanpan.js',
-      'core',
-      'serve',
-      '--db',
-      url,
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    proc.on('exit', (code) => reject(new Error(`core exited with ${code}`)));
+async function startCoreProcess(url: string, dataDir: string) {
+  const core = await serveCoreProcess({
+    dataDir,
+    db: url,
+    nodeArgs: process.env.BENCH_CORE_NODE_ARGS?.split(' ').filter(Boolean),
+    inheritStderr: true,
   });
-  return {
-    url: base,
-    pid: proc.pid as number,
-    stop: () =>
-      new Promise((resolve) => {
-        proc.on('exit', () => resolve());
-        proc.kill('SIGTERM');
-      }),
-  };
+  return { url: core.url, pid: core.proc.pid as number, stop: core.stop };
 }
 
 /** CPU time (user + system) of a process so far, in ms; null where /proc can't tell (not Linux). */

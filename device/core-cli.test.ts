@@ -8,7 +8,7 @@
  * And `core serve`'s start-up failures, said for people: a port in use (exit 1), a --host that is not
  * this machine's, a --db or DATABASE_URL that is not a PostgreSQL URL (exit 2).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createPostgresDatabase, POSTGRES_SKIP_REASON, postgresAvailable } from '../sync/core/testing.ts';
+import { serveCoreProcess } from './testing/core-process.ts';
 
 const pgOk = await postgresAvailable();
 
@@ -37,24 +38,9 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
         stderr: r.stderr,
       };
     };
-    const proc = spawn(
-      process.execPath,
-      ['bin/suanpan.js', 'core', 'serve', '--port', '0', '--data-dir', coreData],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: env({ DATABASE_URL: url }),
-      },
-    );
+    const core = await serveCoreProcess({ dataDir: coreData, env: env({ DATABASE_URL: url }) });
+    const coreUrl = core.url;
     try {
-      const coreUrl = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout?.on('data', (d) => {
-          out += d;
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        proc.on('exit', (code) => reject(new Error(`core exited with ${code}: ${out}`)));
-      });
       expect(await (await fetch(`${coreUrl}/healthz`)).json()).toMatchObject({ database: 'postgres' });
 
       const byEnv = { DATABASE_URL: url };
@@ -147,11 +133,7 @@ describe.skipIf(!pgOk)(`suanpan core on PostgreSQL (${pgOk ? 'running' : POSTGRE
         await c.end();
       }
     } finally {
-      await new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.on('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
+      await core.stop();
       await drop();
       fs.rmSync(root, { recursive: true, force: true });
     }
@@ -178,21 +160,9 @@ describe('suanpan core terminals, while core serve runs on the embedded PGlite d
       };
     };
     // The server holds the embedded database: the operator commands go through its admin route.
-    const proc = spawn(
-      process.execPath,
-      ['bin/suanpan.js', 'core', 'serve', '--port', '0', '--data-dir', coreData],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: root } },
-    );
+    const core = await serveCoreProcess({ dataDir: coreData, env: { PATH: process.env.PATH, HOME: root } });
+    const coreUrl = core.url;
     try {
-      const coreUrl = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout?.on('data', (d) => {
-          out += d;
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        proc.on('exit', (code) => reject(new Error(`core exited with ${code}: ${out}`)));
-      });
       expect(run(['core', 'terminals'], coreData)).toMatchObject({ status: 0, json: [] });
       const merchantId = run(['core', 'merchant', 'create', '--name', 'Noodle Bar'], coreData).json
         .merchantId;
@@ -285,11 +255,7 @@ describe('suanpan core terminals, while core serve runs on the embedded PGlite d
         'suanpan: Invalid --terminal "till-1": a terminal id is sp- and 16 hex digits.\n',
       );
     } finally {
-      await new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.on('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
+      await core.stop();
       fs.rmSync(root, { recursive: true, force: true });
     }
   }, 300_000); // about 20 processes and a PGlite core: minutes on a loaded 2-core machine

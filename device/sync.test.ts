@@ -3,7 +3,7 @@
  * on PostgreSQL, through a fault-injecting proxy, with two core processes on one database, and
  * offline then online through the `suanpan` command.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -30,6 +30,7 @@ import { parseAmount } from '../sync/protocol/money.ts';
 import { FaultProxy } from '../test-hardware/fault-proxy.ts';
 import { activate } from './activation.ts';
 import { openTerminal, type Terminal } from './terminal.ts';
+import { type CoreProcess, serveCoreProcess } from './testing/core-process.ts';
 
 const pgOk = await postgresAvailable();
 const BIG_LIMITS = { offlinePolicy: { totalStoredMax: '100000000.00', maxStoredCount: 1_000_000 } };
@@ -393,29 +394,13 @@ describe.skipIf(!pgOk)(
     it('two terminals syncing at once through two core processes: no duplicate, no loss', async () => {
       const { url, drop } = await createPostgresDatabase();
       const coreDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cores-'));
-      const procs: ReturnType<typeof spawn>[] = [];
+      const procs: CoreProcess[] = [];
       const cores: string[] = [];
       try {
         for (let i = 0; i < 2; i++) {
-          const proc = spawn(
-            process.execPath,
-            ['bin/suanpan.js', 'core', 'serve', '--db', url, '--port', '0', '--data-dir', coreDir],
-            {
-              stdio: ['ignore', 'pipe', 'pipe'],
-            },
-          );
-          procs.push(proc);
-          cores.push(
-            await new Promise<string>((resolve, reject) => {
-              let out = '';
-              proc.stdout?.on('data', (d) => {
-                out += d;
-                const m = /listening on (http:\/\/\S+)/.exec(out);
-                if (m) resolve(m[1] as string);
-              });
-              proc.on('exit', (code) => reject(new Error(`core exited with ${code}`)));
-            }),
-          );
+          const core = await serveCoreProcess({ dataDir: coreDir, db: url });
+          procs.push(core);
+          cores.push(core.url);
         }
         // Operator work through one of them (both migrate the same database; the advisory lock makes that safe).
         const admin = await openTestDbFor(url);
@@ -469,8 +454,7 @@ describe.skipIf(!pgOk)(
           await admin.close();
         }
       } finally {
-        for (const p of procs) p.kill('SIGTERM');
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (const p of procs) await p.stop();
         await drop();
         fs.rmSync(coreDir, { recursive: true, force: true });
       }
@@ -510,32 +494,11 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
         probe.close(() => resolve(p));
       });
     });
-    const serve = () => {
-      const proc = spawn(
-        process.execPath,
-        ['bin/suanpan.js', 'core', 'serve', '--port', String(port), '--data-dir', coreData],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { PATH: process.env.PATH, HOME: root },
-        },
-      );
-      return new Promise<{ proc: typeof proc; url: string }>((resolve, reject) => {
-        let out = '';
-        proc.stdout?.on('data', (d) => {
-          out += d;
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve({ proc, url: m[1] as string });
-        });
-        proc.on('exit', (code) => reject(new Error(`core exited with ${code}: ${out}`)));
-      });
-    };
-    const stop = (proc: ReturnType<typeof spawn>) =>
-      new Promise<void>((resolve) => {
-        proc.on('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
+    const serve = () =>
+      serveCoreProcess({ dataDir: coreData, port, env: { PATH: process.env.PATH, HOME: root } });
     try {
-      let { proc, url } = await serve();
+      let core = await serve();
+      let { url } = core;
       const merchant = run(['core', 'merchant', 'create', '--name', 'Village Shop'], coreData).json
         .merchantId;
       const code = run(['core', 'activation', 'create', '--merchant', merchant], coreData).json.code;
@@ -545,7 +508,7 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
       const codes = [rich, rich, poor].map(
         (w) => run(['core', 'wallet', 'code', '--wallet', w], coreData).json.code,
       );
-      await stop(proc);
+      await core.stop();
 
       // The core is down: payments are stored under the offline policy.
       for (const [i, c] of codes.entries()) {
@@ -573,7 +536,8 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
       });
 
       // The core comes back on the same address.
-      ({ proc, url } = await serve());
+      core = await serve();
+      ({ url } = core);
       const synced = run(['sync'], termData);
       expect(synced).toMatchObject({
         status: 0,
@@ -599,7 +563,7 @@ describe('offline, then online, through the suanpan command (embedded PGlite cor
       });
       expect(after.sync.lastSyncAt).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(after.lastSyncAt).toBe(after.sync.lastSyncAt);
-      await stop(proc);
+      await core.stop();
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
