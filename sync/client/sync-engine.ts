@@ -248,8 +248,6 @@ export class SyncEngine {
     try {
       const state = await client.syncState();
       this.publish({ online: true });
-      // Only now: had the core been out of reach, the reasons they were parked for would be lost.
-      if (options.retryParked) report.unparked = journal.unpark();
       // The core holds payments of this terminal beyond this journal's last: this is an older copy
       // (a data folder restored from a backup). Sending from it would anchor a head that is not the
       // terminal's and give its seqs to new payments the core already holds as others.
@@ -267,6 +265,8 @@ export class SyncEngine {
           true,
         );
       }
+      // Only now: had the core been out of reach, the reasons they were parked for would be lost.
+      if (options.retryParked) report.unparked = journal.unpark();
       Object.assign(report, await this.resolveDoubts());
       // The core's contiguous count stops at a payment parked here (it will never get it): past such
       // a gap, start where this terminal knows it has uploaded everything else.
