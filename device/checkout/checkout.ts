@@ -189,7 +189,7 @@ export class Checkout {
           });
     // The core answered: `suanpan queue` no longer says it was not reached last time.
     try {
-      journal.recordCoreReached([...OFFLINE_CODES]);
+      journal.recordCoreReached(OFFLINE_CODES);
     } catch (recordErr) {
       log.warn({ err: (recordErr as Error).message }, 'could not record that the core answered');
     }

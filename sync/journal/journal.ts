@@ -250,6 +250,10 @@ const SQL = {
       (SELECT captured_at FROM payments WHERE status = 'accepted_offline' ORDER BY seq LIMIT 1) AS oldest
     FROM payment_totals`,
   meta: 'SELECT value FROM journal_meta WHERE key = ?',
+  /** Read after every online payment (recordCoreReached): prepared once, with the others. */
+  lastErrorCode: 'SELECT last_error_code FROM sync_state WHERE id = 1',
+  clearLastError:
+    'UPDATE sync_state SET last_attempt_at = ?, last_error_code = NULL, last_error_message = NULL WHERE id = 1',
 } as const;
 
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
@@ -642,17 +646,11 @@ export class Journal {
    * The core answered (an online payment): a last attempt recorded as "not reached" is out of date.
    * Only such an error is cleared, and nothing else (the last sync, a block); writes nothing otherwise.
    */
-  recordCoreReached(offlineCodes: readonly string[]): void {
-    const stale = this.db.prepare('SELECT last_error_code FROM sync_state WHERE id = 1').pluck().get() as
-      | string
-      | null;
-    if (stale === null || !offlineCodes.includes(stale)) return;
+  recordCoreReached(offlineCodes: ReadonlySet<string>): void {
+    const stale = (this.stmt.lastErrorCode.get() as { last_error_code: string | null }).last_error_code;
+    if (stale === null || !offlineCodes.has(stale)) return;
     this.write('recording that the core answered', () => {
-      this.db
-        .prepare(
-          'UPDATE sync_state SET last_attempt_at = ?, last_error_code = NULL, last_error_message = NULL WHERE id = 1',
-        )
-        .run(this.now().toISOString());
+      this.stmt.clearLastError.run(this.now().toISOString());
     });
   }
 
