@@ -17,13 +17,17 @@ import { main } from './main.ts';
 let dataDir: string;
 const CODES = { alipay: '281234567890123456', wechat: '131234567890123457', unionpay: '6212345678901234567' };
 
-function run(args: string[], options: { env?: NodeJS.ProcessEnv; dataDir?: string | null } = {}) {
+function run(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; dataDir?: string | null; cwd?: string } = {},
+) {
   const dir = options.dataDir === undefined ? dataDir : options.dataDir;
   const result = spawnSync(
     process.execPath,
-    ['bin/suanpan.js', ...args, ...(dir ? ['--data-dir', dir] : [])],
+    [path.resolve('bin/suanpan.js'), ...args, ...(dir ? ['--data-dir', dir] : [])],
     {
       encoding: 'utf8',
+      cwd: options.cwd,
       env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...options.env },
     },
   );
@@ -234,10 +238,12 @@ describe('suanpan CLI', () => {
   });
 
   it('journal export writes every entry with the codes masked, as JSON lines or CSV', () => {
-    const out = path.join(dataDir, 'export.csv');
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-export-'));
+    const out = path.join(outDir, 'export.csv');
     const csv = run(['journal', 'export', '--format', 'csv', '--out', out, '--json']);
     expect(csv.json).toEqual({ file: out, format: 'csv', entries: 3 });
     const text = fs.readFileSync(out, 'utf8');
+    fs.rmSync(outDir, { recursive: true });
     const rows = text.trim().split('\r\n');
     expect(rows[0]).toMatch(/^entry_seq,at,kind,status,payment_id,seq,amount_minor/);
     expect(rows.map((r) => r.split(',').slice(2, 4).join(','))).toEqual([
@@ -309,15 +315,18 @@ describe('suanpan CLI', () => {
     const journalFile = path.join(dataDir, 'journal.sqlite');
     const keyFile = path.join(dataDir, 'keys', 'terminal.key');
     const before = [journalFile, keyFile].map((f) => fs.readFileSync(f));
-    for (const target of [journalFile, keyFile, path.join(dataDir, 'export.csv')]) {
+    // Nor a new file there: the terminal reads suanpan.json by name, and a CSV in it stops every command.
+    const settingsFile = path.join(dataDir, 'suanpan.json');
+    for (const target of [journalFile, keyFile, settingsFile, path.join(dataDir, 'keys', 'x.csv')]) {
       const r = run(['journal', 'export', '--format', 'csv', '--out', target, '--json']);
       expect(r.status).toBe(2);
       expect(r.json.error).toMatchObject({
         code: 'BAD_USAGE',
-        message: expect.stringContaining('already exists'),
+        message: expect.stringContaining('write the export outside it'),
       });
     }
     expect([journalFile, keyFile].map((f) => fs.readFileSync(f))).toEqual(before);
+    expect(fs.existsSync(settingsFile)).toBe(false);
     expect(run(['journal', 'verify', '--json']).json).toMatchObject({ ok: true });
     const missing = path.join(dataDir, 'no-such-folder', 'x.csv');
     expect(run(['journal', 'export', '--out', missing, '--json']).json.error).toMatchObject({
@@ -422,6 +431,22 @@ describe('suanpan CLI', () => {
       code: 'BAD_USAGE',
       message: expect.stringContaining('--data-dir is empty'),
     });
+  });
+
+  it('a --data-dir that looks like an option is bad usage, not a folder to make', () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-cwd-'));
+    try {
+      // What `--data-dir $DIR --json` becomes with DIR unset.
+      const r = run(['pay', '--amount', '1.00', '--code', CODES.alipay, '--data-dir', '--json'], {
+        dataDir: null,
+        cwd,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('--data-dir --json looks like an option');
+      expect(fs.readdirSync(cwd)).toEqual([]);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('a lost key is not replaced by a new one: the journal was signed with it', () => {

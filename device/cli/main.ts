@@ -62,6 +62,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         throw new UsageError(
           "--data-dir is empty: name the terminal's data folder, or leave the option out.",
         );
+      // `--data-dir --json` (the folder's variable unset, unquoted) would make a terminal in a
+      // folder named after the next option.
+      if (options.dataDir?.startsWith('-'))
+        throw new UsageError(
+          `--data-dir ${options.dataDir} looks like an option, not a folder: name the terminal's data folder (a folder whose name starts with "-" can be given as ./${options.dataDir}).`,
+        );
       const dataDir = resolveDataDir(options.dataDir, io.env);
       const result = await action({ ...options, dataDir, dataDirGiven: options.dataDir });
       if (json && result.json !== undefined) io.stdout(jsonLine(result.json));

@@ -155,9 +155,10 @@ function exportTarget(out: string, dataDir: string): string {
     realData = path.resolve(dataDir);
   }
   const inside = path.relative(realData, path.join(realFolder, path.basename(target)));
-  if (existing && !inside.startsWith('..') && !path.isAbsolute(inside)) {
+  // Not even a new file: the terminal reads files there by name (suanpan.json, terminal.json).
+  if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
     throw new UsageError(
-      `--out ${target} already exists in the terminal's data folder ${dataDir}, which holds the journal and its key: name a new file, or write the export elsewhere.`,
+      `--out ${target} is in the terminal's data folder ${dataDir}, which holds the journal, its key and the settings: write the export outside it.`,
     );
   }
   return target;
