@@ -81,8 +81,11 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     options.logger ?? createLogger({ level: settings.log.level, file: path.join(dataDir, LOG_FILE) });
   const recordFile = path.join(dataDir, TERMINAL_FILE);
   const record = readRecord(recordFile);
-  // A terminal on record keeps its key: a new one would sign nothing its journal could prove.
-  const key = loadTerminalKey(dataDir, { create: options.create && !record });
+  // A terminal on record keeps its key: a new one would sign nothing its journal could prove. So
+  // does a journal whose record was lost: it was signed with the key that is missing too.
+  const journalFile = path.join(dataDir, record?.journal ?? JOURNAL_FILE);
+  const journalKept = (fs.statSync(journalFile, { throwIfNoEntry: false })?.size ?? 0) > 0;
+  const key = loadTerminalKey(dataDir, { create: options.create && !record && !journalKept });
   if (record && record.terminalId !== key.terminalId) {
     throw new IdentityError(
       'KEY_INVALID',
@@ -91,7 +94,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     );
   }
   const journal = Journal.open({
-    file: path.join(dataDir, record?.journal ?? JOURNAL_FILE),
+    file: journalFile,
     terminalId: key.terminalId,
     signer: key,
     now: options.now,

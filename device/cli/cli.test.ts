@@ -464,6 +464,24 @@ describe('suanpan CLI', () => {
         });
       }
       expect(fs.existsSync(key)).toBe(false);
+      // Nor when terminal.json went with it: the journal left behind was signed with the lost key.
+      fs.rmSync(path.join(dir, 'terminal.json'));
+      for (const command of ['init', 'pay']) {
+        const r = run(
+          [
+            command,
+            ...(command === 'pay' ? ['--amount', '1.00', '--code', '289999999999999995'] : []),
+            '--json',
+          ],
+          { dataDir: dir },
+        );
+        expect(r.status).toBe(1);
+        expect(r.json.error).toMatchObject({
+          code: 'KEY_MISSING',
+          message: expect.stringContaining('restore'),
+        });
+      }
+      expect(fs.existsSync(key)).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
