@@ -461,6 +461,40 @@ describe('journal', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
+  test('verify reports a damaged page outside the chain (the code vault), which the chain walk never reads', async ({
+    tmpDir,
+    signer,
+  }) => {
+    let journal = openJournal(tmpDir, signer);
+    for (let i = 0; i < 20; i++) journal.capture(payment(), accept);
+    expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true });
+    journal.close(); // checkpoints: every page is in the main file
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const db = new Database(file, { readonly: true });
+    const page = (
+      db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payment_code_vault'").get() as {
+        rootpage: number;
+      }
+    ).rootpage;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    // The vault's cell pointers point past the end of its page.
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (page - 1) * pageSize + 8);
+    fs.closeSync(fd);
+    journal = openJournal(tmpDir, signer);
+    try {
+      expect(await journal.verify({ publicKey: signer.publicKey })).toEqual({
+        ok: false,
+        firstBadSeq: 0,
+        reason: expect.stringContaining('the journal file is damaged'),
+        entries: 20,
+      });
+    } finally {
+      journal.close();
+    }
+  });
+
   test('the journal file survives a process that never closes it (WAL is replayed)', async ({
     tmpDir,
     signer,
