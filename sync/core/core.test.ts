@@ -372,6 +372,38 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(ok.status).toBe(200);
       });
 
+      it("learns a terminal's clock offset from when a request arrived, not from when its body ended", async () => {
+        // A batch on a slow rural link: the headers come at once, the body over seconds. Counting
+        // the transfer as clock error makes every offline code it carries look that much older.
+        const body = JSON.stringify({ payments: [] });
+        const headers = signed('POST', '/v1/sync/upload', body);
+        const { hostname, port } = new URL(core.url);
+        const status = await new Promise<number>((resolve, reject) => {
+          const socket = net.connect(Number(port), hostname, () => {
+            socket.write(
+              `POST /v1/sync/upload HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\n` +
+                `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
+                `${Object.entries(headers)
+                  .map(([k, v]) => `${k}: ${v}\r\n`)
+                  .join('')}\r\n${body.slice(0, 1)}`,
+            );
+            setTimeout(() => socket.write(body.slice(1)), 1_500);
+          });
+          let answer = '';
+          socket.on('data', (d) => {
+            answer += d;
+          });
+          socket.on('end', () => resolve(Number(answer.split(' ')[1])));
+          socket.on('error', reject);
+        });
+        expect(status).not.toBe(401);
+        const rows = await t.db.query<{ clock_offset_ms: string }>(
+          'SELECT clock_offset_ms FROM terminals WHERE terminal_id = $1',
+          [term.terminalId],
+        );
+        expect(Math.abs(Number(rows.rows[0]?.clock_offset_ms))).toBeLessThan(1_000);
+      });
+
       it.each([-1, 1])(
         'a terminal whose clock is %i day off corrects itself from the Date header',
         async (days) => {

@@ -47,6 +47,8 @@ export const HEALTH_DB_TIMEOUT_MS = 2_000;
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: Buffer;
+    /** The core's clock when the request's headers arrived, before its body (see onRequest). */
+    arrivedAtMs?: number;
     terminal?: TerminalRow;
     /** A signed request not yet admitted (a route that admits it in its own transaction). */
     admission?: Admission;
@@ -134,6 +136,13 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
   const now = () => (options.now ?? (() => new Date()))();
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
 
+  // A request's freshness and the terminal's clock offset are taken from when it arrived: a batch
+  // on a slow link takes seconds to arrive, which is neither staleness nor clock error (counted as
+  // clock error, it made every offline code in the batch look that much older).
+  app.addHook('onRequest', async (request) => {
+    request.arrivedAtMs = now().getTime();
+  });
+
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
     if ((body as Buffer).length === 0) return done(null, undefined);
@@ -178,7 +187,7 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
         `Terminal ${parsed.params.keyid} is not activated at this core.`,
       );
     }
-    const at = now().getTime();
+    const at = request.arrivedAtMs ?? now().getTime();
     verifySignature(
       parsed,
       { method: request.method, target: request.url, body: request.rawBody ?? '', headers: request.headers },
