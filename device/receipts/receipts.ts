@@ -6,7 +6,12 @@
 import type { PrintDocument } from '../../drivers/printer/document.ts';
 import type { PrinterStatus } from '../../drivers/printer/escpos/status.ts';
 import type { PrinterProfile } from '../../drivers/printer/profiles.ts';
-import type { PaymentRecord, PaymentStatus, ShiftReport } from '../../sync/journal/journal.ts';
+import {
+  MONEY_TAKEN,
+  type PaymentRecord,
+  type PaymentStatus,
+  type ShiftReport,
+} from '../../sync/journal/journal.ts';
 import { formatMoney } from '../../sync/protocol/money.ts';
 
 export type Locale = 'zh-CN' | 'en';
@@ -51,7 +56,7 @@ const TEXT = {
     closed: '结束',
     payments: '笔数',
     byStatus: '按状态',
-    byScheme: '按支付方式',
+    byScheme: '按支付方式收款',
     total: '收款合计',
   },
   en: {
@@ -85,7 +90,7 @@ const TEXT = {
     closed: 'Closed',
     payments: 'Payments',
     byStatus: 'By status',
-    byScheme: 'By scheme',
+    byScheme: 'Taken, by scheme',
     total: 'Total taken',
   },
 } as const;
@@ -228,8 +233,6 @@ export function testPage(
   };
 }
 
-const TAKEN: ReadonlySet<PaymentStatus> = new Set(['approved', 'accepted_offline', 'settled']);
-
 export function shiftReport(report: ShiftReport, ctx: ReceiptContext): PrintDocument {
   const t = TEXT[ctx.locale];
   const totals = (m: Record<string, number>) =>
@@ -245,7 +248,7 @@ export function shiftReport(report: ShiftReport, ctx: ReceiptContext): PrintDocu
   // Money taken: approved online, accepted offline (to be confirmed), settled. Not declined ones.
   const all: Record<string, number> = {};
   for (const [status, v] of Object.entries(report.byStatus)) {
-    if (!TAKEN.has(status as PaymentStatus)) continue;
+    if (!MONEY_TAKEN.has(status as PaymentStatus)) continue;
     for (const [c, m] of Object.entries(v.totals)) all[c] = (all[c] ?? 0) + m;
   }
   return {

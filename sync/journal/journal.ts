@@ -77,6 +77,8 @@ export interface JournalOptions {
 }
 
 export type PaymentStatus = 'captured' | PaymentState;
+/** The states in which the payment's money is taken (offline: to be confirmed by the core). */
+export const MONEY_TAKEN: ReadonlySet<PaymentStatus> = new Set(['approved', 'accepted_offline', 'settled']);
 export type PaymentMode = 'online' | 'offline';
 
 export interface PaymentRecord {
@@ -156,6 +158,7 @@ export interface ShiftReport {
   closedAt: string;
   payments: number;
   byStatus: Record<string, { count: number; totals: Record<string, number> }>;
+  /** The payments whose money was taken ({@link MONEY_TAKEN}), by scheme: what each wallet owes. */
   byScheme: Record<string, { count: number; totals: Record<string, number> }>;
 }
 
@@ -469,10 +472,10 @@ export class Journal {
       let payments = 0;
       for (const r of rows) {
         payments += r.n;
-        for (const [group, key] of [
-          [byStatus, r.status],
-          [byScheme, r.scheme],
-        ] as const) {
+        // Declined money per scheme would read as money a wallet owes the merchant.
+        const groups = [[byStatus, r.status]] as [ShiftReport['byStatus'], string][];
+        if (MONEY_TAKEN.has(r.status as PaymentStatus)) groups.push([byScheme, r.scheme]);
+        for (const [group, key] of groups) {
           const g = group[key] ?? { count: 0, totals: {} };
           g.count += r.n;
           g.totals[r.currency] = (g.totals[r.currency] ?? 0) + r.total;

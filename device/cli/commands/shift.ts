@@ -15,7 +15,7 @@ export async function shiftClose(options: { dataDir: string }, io: CliIO): Promi
       '',
       table(['status', 'count', 'total'], rows(report.byStatus)),
       '',
-      table(['scheme', 'count', 'total'], rows(report.byScheme)),
+      table(['scheme (taken)', 'count', 'total'], rows(report.byScheme)),
     ];
     const printed = await queueAndPrint(terminal, (printing) =>
       printing.queue.enqueue({ kind: 'shift', document: shiftReport(report, printing.context) }),

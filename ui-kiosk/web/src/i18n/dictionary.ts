@@ -483,7 +483,7 @@ export const MESSAGES = {
     en: ({ count }) => `${count} ${plural(count, 'payment', 'payments')}`,
   }),
   'shift.byStatus': { 'zh-CN': '按状态', en: 'By state' },
-  'shift.byScheme': { 'zh-CN': '按支付方式', en: 'By scheme' },
+  'shift.byScheme': { 'zh-CN': '按支付方式收款', en: 'Taken, by scheme' },
   'shift.col.count': { 'zh-CN': '笔数', en: 'Count' },
   'shift.col.total': { 'zh-CN': '金额', en: 'Total' },
   'shift.taken': { 'zh-CN': '实收合计', en: 'Money taken' },
