@@ -113,7 +113,7 @@ export function classifyCliError(err: unknown): ClassifiedError {
   return {
     exitCode: EXIT_REFUSED,
     code: 'INTERNAL',
-    message: `Unexpected error: ${e?.message ?? String(err)}. Details are in the log; please report it.`,
+    message: `Unexpected error: ${e?.message ?? String(err)}. Please report it, with the details it printed on standard error.`,
   };
 }
 

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EntrySigner } from '../../sync/journal/journal.ts';
+import { writeFileAtomically } from '../json-file.ts';
 
 export const KEY_DIR = 'keys';
 export const PRIVATE_KEY_FILE = 'terminal.key';
@@ -96,7 +97,7 @@ export function loadTerminalKey(dataDir: string, options: { create: boolean }): 
   const publicKey = crypto.createPublicKey(privateKey);
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const pubFile = path.join(dir, PUBLIC_KEY_FILE);
-  if (!fs.existsSync(pubFile)) writeAtomically(pubFile, publicKeyPem, 0o644);
+  if (!fs.existsSync(pubFile)) writeFileAtomically(pubFile, publicKeyPem, 0o644);
   // Separate keys for code hashes and entry MACs, derived so that they need no file of their own.
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
   const codeKey = Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'payment-code-hash/1', 32));
@@ -116,7 +117,7 @@ function createKey(dir: string, file: string): void {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { privateKey } = crypto.generateKeyPairSync('ed25519');
     // Exclusive: if two processes start at once, both end up with the first one's key.
-    writeAtomically(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600, {
+    writeFileAtomically(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600, {
       exclusive: true,
     });
   } catch (err) {
@@ -126,43 +127,6 @@ function createKey(dir: string, file: string): void {
       file,
       { cause: err },
     );
-  }
-}
-
-/**
- * Temp file with the final mode from the start, fsync, then rename (or, when `exclusive`, link, which
- * fails if the file appeared meanwhile and keeps the one already there), then fsync the folder.
- */
-function writeAtomically(
-  file: string,
-  content: string,
-  mode: number,
-  options: { exclusive?: boolean } = {},
-): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', mode);
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (options.exclusive) {
-    try {
-      fs.linkSync(tmp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      fs.unlinkSync(tmp);
-    }
-  } else {
-    fs.renameSync(tmp, file);
-  }
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
   }
 }
 
