@@ -128,7 +128,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('core')
     .description('the reference payment core (server and operator commands)');
   const coreCommand = (parent: Command, name: string, description: string) =>
-    command(parent, name, description).option(
+    command(
+      parent,
+      name,
+      description,
+      "the core's data folder: its embedded PGlite database and the running server's record (default: $SUANPAN_DATA_DIR, else $XDG_DATA_HOME/suanpan, else ~/.local/share/suanpan)",
+    ).option(
       '--db <url>',
       'PostgreSQL URL (default: $DATABASE_URL, else embedded PGlite in the data folder)',
     );

@@ -204,7 +204,7 @@ export function verifySignature(
   if (Math.abs(skew) > MAX_CLOCK_SKEW_S) {
     throw new SignatureError(
       'STALE',
-      `the request was signed ${Math.round(Math.abs(skew))} s ${skew < 0 ? 'ago' : 'in the future'} by the core's clock (at most ${MAX_CLOCK_SKEW_S} s): correct the clock offset from the Date header and sign again`,
+      `the request was signed ${Math.ceil(Math.abs(skew))} s ${skew < 0 ? 'ago' : 'in the future'} by the core's clock (at most ${MAX_CLOCK_SKEW_S} s): correct the clock offset from the Date header and sign again`,
     );
   }
 }
