@@ -433,7 +433,7 @@ describe('suanpan CLI', () => {
     });
   });
 
-  it('a --data-dir that looks like an option is bad usage, not a folder to make', () => {
+  it('a --data-dir that looks like an option, or is a file, is bad usage', () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-cli-cwd-'));
     try {
       // What `--data-dir $DIR --json` becomes with DIR unset.
@@ -444,6 +444,12 @@ describe('suanpan CLI', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('--data-dir --json looks like an option');
       expect(fs.readdirSync(cwd)).toEqual([]);
+      // A file where the folder should be is named as such (it was blamed on suanpan.json).
+      const file = path.join(cwd, 'till');
+      fs.writeFileSync(file, 'x');
+      const onFile = run(['queue', '--json'], { dataDir: file });
+      expect(onFile.status).toBe(2);
+      expect(onFile.json.error.message).toContain(`The data folder ${file} is a file, not a folder`);
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }

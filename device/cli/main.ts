@@ -2,6 +2,7 @@
  * The `suanpan` command. Every subcommand takes --data-dir and --json and exits 0 on success,
  * 1 when the operation was refused or failed, 2 on bad usage or input.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.ts';
@@ -69,6 +70,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           `--data-dir ${options.dataDir} looks like an option, not a folder: name the terminal's data folder (a folder whose name starts with "-" can be given as ./${options.dataDir}).`,
         );
       const dataDir = resolveDataDir(options.dataDir, io.env);
+      if (fs.statSync(dataDir, { throwIfNoEntry: false })?.isDirectory() === false)
+        throw new UsageError(
+          `The data folder ${dataDir} is a file, not a folder: name the terminal's data folder.`,
+        );
       const result = await action({ ...options, dataDir, dataDirGiven: options.dataDir });
       if (json && result.json !== undefined) io.stdout(jsonLine(result.json));
       else if (!json && result.text) io.stdout(`${result.text}\n`);
