@@ -173,7 +173,7 @@ export class Checkout {
         status: 'unknown',
         mode: 'online',
         reason:
-          'No answer from the payment core in time: the payment is in doubt, and the customer may already have been charged. Do not take the money another way: the terminal asks the core at its next sync (`suanpan sync` asks now); if it went through it is approved, and if not it is cancelled.',
+          'No answer from the payment core in time: the payment is in doubt, and the customer may already have been charged. Do not take the money another way: the terminal asks the core again at each sync until it answers (`suanpan sync` asks now); if it went through it is approved, and if not it is cancelled.',
       });
       return this.resolve(core, captured.paymentId);
     }
@@ -329,7 +329,7 @@ export class Checkout {
       status: 'unknown',
       mode: 'online',
       reason:
-        'No answer from the payment core in time: the QR order is in doubt. Do not take the money another way: the terminal asks the core at its next sync (`suanpan sync` asks now) whether the customer paid; if not, the order is cancelled.',
+        'No answer from the payment core in time: the QR order is in doubt. Do not take the money another way: the terminal asks the core again at each sync whether the customer paid (`suanpan sync` asks now); if not, the order is cancelled.',
     });
     return this.resolve(core, paymentId);
   }
