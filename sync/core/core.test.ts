@@ -486,6 +486,11 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(amount.message).toContain('amount 1000 CNY ≠ 1 CNY');
         const codeHash = crypto.createHash('sha256').update('other').digest('hex');
         expect((await rejected(term.client.authorise({ ...req, codeHash }))).code).toBe('CONFLICT');
+        // Same hash, another code: the core knows the code this payment used, so it sees the difference.
+        const other = await core.service.issueWalletCode(walletId);
+        const recoded = await rejected(term.client.authorise({ ...req, code: other.code }));
+        expect(recoded).toMatchObject({ status: 409, code: 'CONFLICT' });
+        expect(recoded.message).toContain('payment code differs');
         const seqTaken = await rejected(term.client.authorise({ ...paymentFacts(req.seq, 5), code }));
         expect(seqTaken.message).toContain(`seq ${req.seq} is already payment`);
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
@@ -623,6 +628,14 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(c.results).toEqual([]);
         expect(c.conflicts.map((x) => x.seq)).toEqual([1, 2]);
         expect(c.conflicts[0]?.reason).toContain('amount');
+        // The same facts and hash with another raw code than the one the core took: a conflict too.
+        const recoded = { ...(payments[0] as UploadedPayment), code: '281111111111111111' };
+        const rc = await term.client.upload({ ...request, payments: [recoded] });
+        expect(rc.results).toEqual([]);
+        expect(rc.conflicts).toEqual([
+          { paymentId: recoded.paymentId, seq: 1, reason: expect.stringContaining('payment code differs') },
+        ]);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
         expect((await core.service.ledgerCheck()).total).toBe(0);
       });
 

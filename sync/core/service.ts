@@ -126,6 +126,8 @@ interface PaymentRow {
   received_at: Date;
   /** Set on an order only: a wallet can't pay it after this. */
   expires_at: Date | null;
+  /** The wallet code the payment used up; null when it used none (unknown, used already, a record). */
+  wallet_code: string | null;
 }
 
 export interface CorePayment {
@@ -189,25 +191,37 @@ export function terminalIdOfKey(der: Buffer): string {
   return `sp-${sha256(der).toString('hex').slice(0, 16)}`;
 }
 
+/** A payment's facts as a request presents them, with the raw code when it carries one. */
+type PresentedFacts = PaymentFacts & { code?: string };
+
+/**
+ * The code differs: by its hash, or, where the core kept the code the payment used and the request
+ * carries one, by the code itself (the hash is the terminal's to compute, so it alone can't tell).
+ */
+function codeDiffers(row: PaymentRow, p: PresentedFacts): boolean {
+  if (row.code_hash.toString('hex') !== p.codeHash) return true;
+  return row.wallet_code !== null && p.code !== undefined && p.code !== row.wallet_code;
+}
+
 /** Same payment: the facts that identify it match (the state may differ: that is its history). */
-function sameFacts(row: PaymentRow, p: PaymentFacts): boolean {
+function sameFacts(row: PaymentRow, p: PresentedFacts): boolean {
   return (
     row.seq === p.seq &&
     row.amount_minor === p.amount.minor &&
     row.currency === p.amount.currency &&
     row.scheme === p.scheme &&
-    row.code_hash.toString('hex') === p.codeHash &&
+    !codeDiffers(row, p) &&
     row.captured_at.getTime() === Date.parse(p.capturedAt)
   );
 }
 
-function differences(row: PaymentRow, p: PaymentFacts): string {
+function differences(row: PaymentRow, p: PresentedFacts): string {
   const out: string[] = [];
   if (row.seq !== p.seq) out.push(`seq ${row.seq} ≠ ${p.seq}`);
   if (row.amount_minor !== p.amount.minor || row.currency !== p.amount.currency) {
     out.push(`amount ${row.amount_minor} ${row.currency} ≠ ${p.amount.minor} ${p.amount.currency}`);
   }
-  if (row.code_hash.toString('hex') !== p.codeHash) out.push('payment code differs');
+  if (codeDiffers(row, p)) out.push('payment code differs');
   if (row.scheme !== p.scheme) out.push(`scheme ${row.scheme} ≠ ${p.scheme}`);
   if (row.captured_at.getTime() !== Date.parse(p.capturedAt)) out.push('capture time differs');
   return out.join(', ');
@@ -314,7 +328,7 @@ export class CoreService {
   }
 
   async payments(filter: { terminalId?: string; limit?: number } = {}): Promise<CorePayment[]> {
-    const r = await this.db.query<PaymentRow & { terminal_id: string }>(
+    const r = await this.db.query<Omit<PaymentRow, 'wallet_code'> & { terminal_id: string }>(
       `SELECT terminal_id, ${PAYMENT_COLUMNS} FROM payments
        WHERE ($1::text IS NULL OR terminal_id = $1) ORDER BY received_at DESC, seq DESC LIMIT $2`,
       [filter.terminalId ?? null, filter.limit ?? 100],
@@ -1100,7 +1114,7 @@ async function lockPayment(
  * retry); undefined when there is none; 409 when it is held with other facts, or its seq by
  * another payment.
  */
-function heldAs(existing: PaymentRow[], facts: PaymentFacts): PaymentRow | undefined {
+function heldAs(existing: PaymentRow[], facts: PresentedFacts): PaymentRow | undefined {
   const mine = existing.find((p) => p.payment_id === facts.paymentId);
   if (mine) {
     if (!sameFacts(mine, facts))
@@ -1193,7 +1207,7 @@ async function lockTerminal(
 type JoinedPayment = { p_payment_id: string | null } & Omit<PaymentRow, 'payment_id'>;
 
 const JOINED_PAYMENT_COLUMNS = `p.payment_id AS p_payment_id, p.seq, p.amount_minor, p.currency, p.scheme,
-  p.code_hash, p.captured_at, p.state, p.reason, p.mode, p.received_at, p.expires_at`;
+  p.code_hash, p.captured_at, p.state, p.reason, p.mode, p.received_at, p.expires_at, p.wallet_code`;
 
 function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
   return rows
@@ -1211,6 +1225,7 @@ function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
       mode: row.mode,
       received_at: row.received_at,
       expires_at: row.expires_at,
+      wallet_code: row.wallet_code,
     }));
 }
 
