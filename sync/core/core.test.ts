@@ -752,6 +752,57 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         );
         expect(alert.rows[0]?.integrity_alert).toContain('disagrees');
       });
+
+      it('flags a terminal that sends a payment at a seq held as another (a copied journal), and does not anchor that head', async () => {
+        const term = await activatedTerminal(core);
+        const headAt = (n: number) => {
+          const hash = crypto.createHash('sha256').update(`copied ${n}`).digest();
+          return { entrySeq: n, hash: hash.toString('hex'), signature: term.sign(hash).toString('base64') };
+        };
+        const rec = (seq: number): UploadedPayment => ({
+          ...paymentFacts(seq),
+          state: 'declined',
+          mode: 'offline',
+        });
+        const alertOf = async () =>
+          (
+            await t.db.query<{ integrity_alert: string | null }>(
+              'SELECT integrity_alert FROM terminals WHERE terminal_id = $1',
+              [term.terminalId],
+            )
+          ).rows[0]?.integrity_alert;
+        const held = rec(1);
+        const first = await term.client.upload({
+          payments: [held],
+          head: headAt(2),
+          atAnchor: null,
+          queueDepth: 0,
+          softwareVersion: 't',
+        });
+        expect(first.anchor).toEqual({ entrySeq: 2, hash: headAt(2).hash });
+        expect(await alertOf()).toBeNull();
+        // The copy's head extends the anchored one, but its seq 1 is another payment.
+        const copied = rec(1);
+        const r = await term.client.upload({
+          payments: [copied, rec(2)],
+          head: headAt(4),
+          atAnchor: { entrySeq: 2, hash: headAt(2).hash },
+          queueDepth: 0,
+          softwareVersion: 't',
+        });
+        expect(r.conflicts).toEqual([
+          { paymentId: copied.paymentId, seq: 1, reason: `seq 1 is already payment ${held.paymentId}` },
+        ]);
+        expect(r.results.map((x) => x.seq)).toEqual([2]);
+        expect(r.anchor).toEqual(first.anchor);
+        expect((await term.client.syncState()).anchor).toEqual(first.anchor);
+        expect(await alertOf()).toContain(
+          `It sent payment ${copied.paymentId} at seq 1, which the core holds as payment ${held.paymentId}`,
+        );
+        expect(
+          (await core.service.payments({ terminalId: term.terminalId })).map((p) => p.paymentId),
+        ).not.toContain(copied.paymentId);
+      });
     });
 
     it('keeps the books balanced: every ledger movement sums to zero, wallets match their entries', async () => {

@@ -912,11 +912,17 @@ export class CoreService {
    * (code, expiry by corrected capture time, balance) and settled or declined_after_sync; records of
    * payments the terminal decided are kept as they are; payments the core has already get the result
    * they got then (duplicate: true); other facts under a known paymentId or seq are conflicts.
-   * The journal head is anchored in the same transaction.
+   * The journal head is anchored in the same transaction. A payment at a seq the core holds as
+   * another payment of the terminal shows two journals under its key (a copied data folder that took
+   * payments of its own): the terminal is flagged, and that upload's head is not anchored.
    */
   async upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     try {
-      return await this.uploadInTransaction(t, req);
+      const { response, alert } = await this.uploadInTransaction(t, req);
+      if (alert) {
+        this.options.log.error({ terminalId: t.terminal_id, reason: alert }, 'terminal journal diverged');
+      }
+      return response;
     } catch (err) {
       if (err instanceof CoreError && err.code === 'JOURNAL_DIVERGED') {
         // Flag the terminal for the operator; the upload itself was rolled back.
@@ -939,7 +945,10 @@ export class CoreService {
    * order here; then write payments, ledger, balances and the new anchor in one statement; then move
    * the contiguous seq. (Per-payment statements made the batch cost grow with its size.)
    */
-  private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+  private uploadInTransaction(
+    t: TerminalRow,
+    req: UploadRequest,
+  ): Promise<{ response: UploadResponse; alert: string | null }> {
     return this.db.transaction(async (tx) => {
       const payments = req.payments;
       const { terminal, existing } = await lockTerminal(
@@ -948,9 +957,16 @@ export class CoreService {
         payments.map((p) => p.paymentId),
         payments.map((p) => p.seq),
       );
-      const anchoring = await checkAnchor(tx, t, req);
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
       const bySeq = new Map(existing.map((p) => [p.seq, p]));
+      // Payments sent at a seq the core holds as another: named in the alert, whichever check flags.
+      const clashes = clashText(
+        payments.flatMap((p) => {
+          const other = byId.has(p.paymentId) ? undefined : bySeq.get(p.seq);
+          return other ? [{ sent: p, held: other }] : [];
+        }),
+      );
+      const anchoring = await checkAnchor(tx, t, req, clashes);
       const results: PaymentResult[] = [];
       const conflicts: Conflict[] = [];
       const fresh: UploadedPayment[] = [];
@@ -1039,7 +1055,17 @@ export class CoreService {
         results.push(result(p, state, reason, false));
       }
       const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
-      await writeBatch(tx, t, { rows, balances: changed, anchor: anchoring.insert });
+      const alert =
+        clashes && `The terminal's journal disagrees with the payments the core holds. ${clashes}`;
+      if (alert) {
+        await tx.query('UPDATE terminals SET integrity_alert = $2 WHERE terminal_id = $1', [
+          t.terminal_id,
+          alert,
+        ]);
+      }
+      // A head from a journal shown to be another than the one the core holds payments of is not
+      // the terminal's: anchoring it would make the journal that took those payments look diverged.
+      await writeBatch(tx, t, { rows, balances: changed, anchor: alert ? null : anchoring.insert });
       // The run of seqs from the contiguous mark that this batch and the rows read above already
       // show to exist: the database walk only has to go on from its end.
       const held = new Set<number>(existing.map((p) => p.seq));
@@ -1051,7 +1077,8 @@ export class CoreService {
         softwareVersion: req.softwareVersion,
       });
       results.sort((a, b) => a.seq - b.seq);
-      return { results, conflicts, highestContiguousSeq: highest, anchor: anchoring.latest };
+      const anchor = alert ? anchoring.held : anchoring.latest;
+      return { response: { results, conflicts, highestContiguousSeq: highest, anchor }, alert };
     });
   }
 
@@ -1075,6 +1102,19 @@ export class CoreService {
       })),
     };
   }
+}
+
+/**
+ * For an integrity alert: payments sent at seqs the core holds as other payments of the terminal,
+ * the first named; null when there are none. A terminal numbers its payments itself, gap-free, so a
+ * seq held as another payment can only come from another copy of its journal, and the operator
+ * needs the copy's payment to settle it with the merchant.
+ */
+function clashText(clashes: { sent: UploadedPayment; held: PaymentRow }[]): string | null {
+  const [first] = clashes;
+  if (!first) return null;
+  const more = clashes.length > 1 ? `, and ${clashes.length - 1} more like it` : '';
+  return `It sent payment ${first.sent.paymentId} at seq ${first.sent.seq}, which the core holds as payment ${first.held.payment_id}${more}: another copy of its data folder took payments of its own.`;
 }
 
 function result(
@@ -1626,10 +1666,14 @@ async function latestAnchor(
   return row ? { entrySeq: row.entry_seq, hash: Buffer.from(row.hash).toString('hex') } : null;
 }
 
-/** A head to anchor (checked and signed), and the latest anchor once the batch has committed. */
+/**
+ * A head to anchor (checked and signed), the latest anchor once the batch has committed, and the
+ * latest one before it (what stays latest should the batch not anchor its head).
+ */
 interface Anchoring {
   insert: { entrySeq: number; hash: string; signature: string } | null;
   latest: { entrySeq: number; hash: string } | null;
+  held: { entrySeq: number; hash: string } | null;
 }
 
 /**
@@ -1638,14 +1682,20 @@ interface Anchoring {
  * latest anchor, and a head at an anchored position must be that anchor. A cut or rewritten journal
  * fails here; the terminal is flagged and the upload refused. A head further on is to be anchored
  * (by {@link writeBatch}), once its signature checks out. The anchors this needs (latest, first, at
- * `atAnchor`, at the head) are read in one statement, under the terminal's lock.
+ * `atAnchor`, at the head) are read in one statement, under the terminal's lock. `also`, when given,
+ * is added to the reason a refusal gives (the upload's payments at seqs held as others).
  */
-async function checkAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest): Promise<Anchoring> {
+async function checkAnchor(
+  tx: Queryable,
+  t: TerminalRow,
+  req: UploadRequest,
+  also: string | null,
+): Promise<Anchoring> {
   const diverged = (why: string): never => {
     throw new CoreError(
       409,
       'JOURNAL_DIVERGED',
-      `The terminal's journal disagrees with what it anchored before: ${why}.`,
+      `The terminal's journal disagrees with what it anchored before: ${why}.${also ? ` ${also}` : ''}`,
     );
   };
   const head = req.head;
@@ -1660,7 +1710,7 @@ async function checkAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest): P
   );
   const found = new Map(r.rows.map((row) => [row.role, { entrySeq: row.entry_seq, hash: row.hash }]));
   const latest = found.get('latest') ?? null;
-  const unchanged: Anchoring = { insert: null, latest };
+  const unchanged: Anchoring = { insert: null, latest, held: latest };
   if (latest) {
     if (!req.atAnchor) {
       // Only the very first sync carries no anchor; a late copy of it repeats the first anchored head.
@@ -1694,5 +1744,6 @@ async function checkAnchor(tx: Queryable, t: TerminalRow, req: UploadRequest): P
   return {
     insert: { entrySeq: head.entrySeq, hash: head.hash, signature: head.signature },
     latest: { entrySeq: head.entrySeq, hash: head.hash },
+    held: latest,
   };
 }
