@@ -344,6 +344,125 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
     }
   });
 
+  /** The terminal as the core's operator sees it (`suanpan core terminals`). */
+  async function coreTerminal(terminalId: string) {
+    const [row] = await core.service.terminals({ terminalId });
+    return row;
+  }
+
+  /** A copied data folder: its own terminal, opened with or without the core. */
+  function copyDataFolder(dataDir: string): string {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-term-copy-'));
+    fs.cpSync(dataDir, copy, { recursive: true });
+    return copy;
+  }
+
+  it('two copies of a data folder, each with its own offline payment: the second to sync is refused, blocked, and flagged at the core; nothing of it applied', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(100_000));
+    await payOffline(core, dataDir, [walletId], 2);
+    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    await engineFor(terminal).syncNow();
+    terminal.close();
+    const copy = copyDataFolder(dataDir);
+    try {
+      // Each copy takes its own payment offline at seq 3; the original syncs first.
+      await payOffline(core, dataDir, [walletId], 1);
+      await payOffline(core, copy, [walletId], 1);
+      terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+      try {
+        await expect(engineFor(terminal).syncNow()).resolves.toMatchObject({ settled: 1 });
+      } finally {
+        terminal.close();
+      }
+      const before = await coreTerminal(terminalId);
+      expect(before?.integrityAlert).toBeNull();
+      let copyPayment: string | undefined;
+      const copied = openTerminal({ dataDir: copy, create: false, logger: silentLog(), env: {} });
+      try {
+        const mine = copied.journal.payments({ limit: 10 }).find((p) => p.seq === 3);
+        copyPayment = mine?.paymentId;
+        await expect(engineFor(copied).syncNow()).rejects.toMatchObject({
+          code: 'JOURNAL_DIVERGED',
+          permanent: true,
+          message: expect.stringContaining(`this journal has payment ${mine?.paymentId} there`),
+        });
+        // The copy stays blocked, its payment kept as it was: not parked, not settled.
+        expect(copied.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+        expect(copied.journal.payment(mine?.paymentId as string)?.status).toBe('accepted_offline');
+        expect(copied.journal.syncInfo().parked).toEqual([]);
+      } finally {
+        copied.close();
+      }
+      // The core's anchor shows the copy parted from it; the alert names the copy's payment too.
+      const flagged = await coreTerminal(terminalId);
+      expect(flagged?.integrityAlert).toContain('disagrees with what it anchored before');
+      expect(flagged?.integrityAlert).toContain(`It sent payment ${copyPayment} at seq 3`);
+      expect(flagged?.anchor).toEqual(before?.anchor);
+      expect(await core.service.payments({ terminalId, limit: 10 })).toHaveLength(3);
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(100_000 - 300));
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('a copy whose journal still holds every anchored head (the other took its payment online) is flagged by the payment at its seq; the head is not anchored', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(100_000));
+    await payOffline(core, dataDir, [walletId], 2);
+    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    await engineFor(terminal).syncNow();
+    terminal.close();
+    const copy = copyDataFolder(dataDir);
+    try {
+      // The original takes seq 3 online (no anchor moves); the copy takes its own seq 3 offline.
+      terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+      let online: string;
+      try {
+        const { code } = await core.service.issueWalletCode(walletId);
+        const { payment } = await terminal.checkout.pay({ amount: cny(100), code });
+        expect(payment).toMatchObject({ status: 'approved', seq: 3 });
+        online = payment.paymentId;
+      } finally {
+        terminal.close();
+      }
+      await payOffline(core, copy, [walletId], 1);
+      const before = await coreTerminal(terminalId);
+      const copied = openTerminal({ dataDir: copy, create: false, logger: silentLog(), env: {} });
+      let offline: string | undefined;
+      try {
+        offline = copied.journal.payments({ limit: 10 }).find((p) => p.seq === 3)?.paymentId;
+        await expect(engineFor(copied).syncNow()).rejects.toMatchObject({ code: 'JOURNAL_DIVERGED' });
+        expect(copied.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+        expect(copied.journal.payment(offline as string)?.status).toBe('accepted_offline');
+        expect(copied.journal.syncInfo().parked).toEqual([]);
+      } finally {
+        copied.close();
+      }
+      const flagged = await coreTerminal(terminalId);
+      expect(flagged?.integrityAlert).toContain(
+        `It sent payment ${offline} at seq 3, which the core holds as payment ${online}`,
+      );
+      // The copy's head was not anchored, and none of its payments applied.
+      expect(flagged?.anchor).toEqual(before?.anchor);
+      const held = await core.service.payments({ terminalId, limit: 10 });
+      expect(held.map((p) => p.paymentId)).not.toContain(offline);
+      expect(held).toHaveLength(3);
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(100_000 - 300));
+      // The original syncs on.
+      terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+      try {
+        await expect(engineFor(terminal).syncNow()).resolves.toMatchObject({ remaining: 0 });
+      } finally {
+        terminal.close();
+      }
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('resolves a payment left in doubt by a crash mid-call: query, then cancel', async () => {
     const dataDir = newDataDir();
     await activateAt(core, dataDir);

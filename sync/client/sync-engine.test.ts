@@ -254,7 +254,19 @@ describe('sync engine', () => {
     journal,
   }) => {
     const [first] = storeOffline(journal, 1);
-    const core = scriptedCore({});
+    const shown: UploadRequest[] = [];
+    const core = scriptedCore({
+      // As the real core answers a payment at a seq it holds as another (and flags the terminal).
+      upload: async (req) => {
+        shown.push(req);
+        return {
+          results: [],
+          conflicts: req.payments.map((p) => ({ paymentId: p.paymentId, seq: p.seq, reason: 'seq taken' })),
+          highestContiguousSeq: 1,
+          anchor: null,
+        };
+      },
+    });
     // The core holds seq 1 as another payment; this journal still waits for its answer at seq 1.
     const other = {
       ...core.client,
@@ -269,7 +281,11 @@ describe('sync engine', () => {
       code: 'JOURNAL_DIVERGED',
       message: expect.stringContaining(`this journal has payment ${first} there`),
     });
+    // The core was shown this journal's payment at that seq, so it can flag the terminal; the
+    // conflict it answered is not recorded here (the payment is neither parked nor settled).
+    expect(shown.map((r) => r.payments.map((p) => [p.seq, p.paymentId]))).toEqual([[[1, first]]]);
     expect(journal.payment(first as string)?.status).toBe('accepted_offline');
+    expect(journal.syncInfo().parked).toEqual([]);
     expect(journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
   });
 

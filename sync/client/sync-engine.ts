@@ -275,7 +275,7 @@ export class SyncEngine {
       const held = parkedGap
         ? Math.max(state.highestContiguousSeq, info.uploadedThroughSeq)
         : state.highestContiguousSeq;
-      await this.collectLostResults(held, report);
+      await this.collectLostResults(held, state.anchor, report);
       let from = held;
       let anchor = state.anchor;
       let contiguous = state.highestContiguousSeq;
@@ -436,9 +436,14 @@ export class SyncEngine {
 
   /**
    * Payments the core already holds (seq ≤ its contiguous seq) that the terminal still has as stored
-   * offline: their answer was lost. Their results are fetched, not the payments sent again.
+   * offline: their answer was lost. Their results are fetched, not the payments sent again. A
+   * result naming another payment at a seq means two journals: reported to the core, then refused.
    */
-  private async collectLostResults(upToSeq: number, report: SyncReport): Promise<void> {
+  private async collectLostResults(
+    upToSeq: number,
+    anchor: { entrySeq: number; hash: string } | null,
+    report: SyncReport,
+  ): Promise<void> {
     const { journal, client } = this.options;
     const waiting = journal.awaitingResults(upToSeq);
     const batchSize = this.batchSize();
@@ -452,15 +457,21 @@ export class SyncEngine {
         slice.push(waiting[i++] as StoredPayment);
       // The core's payment at a seq is another than this journal's: the two journals parted.
       const bySeq = new Map(slice.map((p) => [p.seq, p]));
-      for (const r of page.results) {
+      const parted = page.results.flatMap((r) => {
         const mine = bySeq.get(r.seq);
-        if (mine && mine.paymentId !== r.paymentId) {
-          throw new SyncError(
-            'JOURNAL_DIVERGED',
-            `The core holds seq ${r.seq} of this terminal as payment ${r.paymentId}, but this journal has payment ${mine.paymentId} there: it is not the journal the core knows (a restored or copied data folder?). Nothing was recorded.`,
-            true,
-          );
-        }
+        return mine && mine.paymentId !== r.paymentId ? [{ theirs: r.paymentId, mine }] : [];
+      });
+      const first = parted[0];
+      if (first) {
+        const flagged = await this.reportDivergence(
+          parted.map((x) => x.mine),
+          anchor,
+        );
+        throw new SyncError(
+          'JOURNAL_DIVERGED',
+          `The core holds seq ${first.mine.seq} of this terminal as payment ${first.theirs}, but this journal has payment ${first.mine.paymentId} there: it is not the journal the core knows (a restored or copied data folder?). Nothing was recorded.${flagged ? " The core's operator is alerted." : ''}`,
+          true,
+        );
       }
       const duplicatesBefore = report.duplicates;
       this.apply(
@@ -469,6 +480,44 @@ export class SyncEngine {
         report,
       );
       report.duplicates = duplicatesBefore; // fetched results are not re-sent payments
+    }
+  }
+
+  /**
+   * Shows the core this journal's payments at seqs where it holds others, so that it flags the
+   * terminal for its operator: they are uploaded with the head and anchor any sync sends. The core
+   * takes none of them. Its anchor check finds this journal parted from the heads it anchored, and
+   * refuses the upload; or, when this journal still holds them (the other copy's payments did not
+   * move the anchor: taken online), it finds each payment at a seq it holds as another, refuses it
+   * and leaves the head unanchored. Either way it records an integrity alert. Nothing of the answer
+   * is recorded here, and a failure to send changes nothing: the sync fails with this journal's
+   * own JOURNAL_DIVERGED all the same. Returns whether the core flagged the terminal.
+   */
+  private async reportDivergence(
+    parted: StoredPayment[],
+    anchor: { entrySeq: number; hash: string } | null,
+  ): Promise<boolean> {
+    const { journal, client, log } = this.options;
+    const payments = parted.map(toUploaded).filter((u): u is UploadedPayment => u !== null);
+    const atAnchor = anchor
+      ? { entrySeq: anchor.entrySeq, hash: journal.entryHashAt(anchor.entrySeq) }
+      : null;
+    // Without a payment to show (their codes gone), only an anchor this journal parted from shows
+    // anything; a head that extends it would be anchored as the terminal's.
+    if (payments.length === 0 && atAnchor?.hash === anchor?.hash) return false;
+    try {
+      const response = await client.upload({
+        payments,
+        head: journal.signedHead(),
+        atAnchor,
+        queueDepth: journal.offlineStats().pending,
+        softwareVersion: this.options.softwareVersion,
+      });
+      return response.conflicts.length > 0;
+    } catch (err) {
+      if (err instanceof CoreRejectedError && err.code === 'JOURNAL_DIVERGED') return true;
+      log.warn({ err: (err as Error).message }, 'the diverged journal could not be shown to the core');
+      return false;
     }
   }
 
