@@ -99,6 +99,26 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         );
       });
 
+      it('answers the terminal that used a code again as the first time (its answer was lost), no other', async () => {
+        const { merchantId } = await core.service.createMerchant('Dumplings');
+        const { code } = await core.service.createActivationCode(merchantId);
+        const a = newTestTerminal(core.url);
+        const body = (x: typeof a) => ({
+          code,
+          terminalId: x.terminalId,
+          publicKey: x.publicKeyB64,
+          softwareVersion: 't',
+        });
+        const first = await a.client.activate(body(a));
+        expect(first).toEqual({ terminalId: a.terminalId, merchantId, merchantName: 'Dumplings' });
+        expect(await a.client.activate(body(a))).toEqual(first);
+        const b = newTestTerminal(core.url);
+        expect((await rejected(b.client.activate(body(b)))).code).toBe('ACTIVATION_CODE_USED');
+        // Once revoked, the same code doesn't bring it back.
+        await core.service.revokeTerminal(a.terminalId);
+        expect((await rejected(a.client.activate(body(a)))).code).toBe('TERMINAL_REVOKED');
+      });
+
       it('refuses an expired code, and a key that is not the terminal id', async () => {
         const { merchantId } = await core.service.createMerchant('Tea');
         const { code } = await core.service.createActivationCode(merchantId, -1);

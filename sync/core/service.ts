@@ -437,6 +437,10 @@ export class CoreService {
    * (it lost its activation record): a code must not lift the operator's revocation (the key may be
    * compromised), nor move a terminal to another merchant (the payments it captured for the first
    * would be uploaded and credited to the second). A refused attempt leaves the code unused.
+   *
+   * Idempotent for the terminal that used the code: one whose answer was lost on the way (a
+   * timeout, a dropped connection) sends the same code again and gets the same answer, while it is
+   * still active for that merchant; nothing is changed. Any other terminal finds the code used.
    */
   async activate(req: ActivateRequest): Promise<ActivateResponse> {
     const der = Buffer.from(req.publicKey, 'base64');
@@ -464,6 +468,19 @@ export class CoreService {
           'This activation code is not known to the core: check it and try again.',
         );
       if (row.used_at) {
+        // The terminal id is derived from the key that signed this request: the same id is the
+        // same terminal, not another one presenting the code.
+        if (
+          row.used_by === req.terminalId &&
+          known?.status === 'active' &&
+          known.merchant_id === row.merchant_id
+        ) {
+          return {
+            terminalId: req.terminalId,
+            merchantId: row.merchant_id,
+            merchantName: known.merchant_name,
+          };
+        }
         throw unauthenticated(
           'ACTIVATION_CODE_USED',
           `This activation code was already used (at ${row.used_at.toISOString()}): activation codes work once. Ask the operator for a new one.`,
