@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { CoreClient } from '../sync/client/core-client.ts';
+import { CoreConnectionLostError, CoreTimeoutError } from '../sync/client/errors.ts';
 import { ActivateRequest } from '../sync/protocol/wire.ts';
 import { ACTIVATION_FILE, ActivationError, type ActivationRecord } from './activation-record.ts';
 import { SETTINGS_FILE } from './config/load-settings.ts';
@@ -16,6 +17,21 @@ import { SOFTWARE_VERSION } from './version.ts';
 export function normaliseActivationCode(input: string): string {
   const compact = input.toUpperCase().replace(/[\s-]/g, '');
   return compact.length === 12 ? `${compact.slice(0, 4)}-${compact.slice(4, 8)}-${compact.slice(8)}` : input;
+}
+
+/**
+ * A timeout or a broken connection after the request went out: the core may have activated this
+ * terminal and its answer was lost. Said so, with what to do: the core answers the terminal that
+ * used a code with the same answer again (CoreService.activate), so repeating it is safe. The
+ * error keeps its class and code (the host maps it to CORE_NO_ANSWER).
+ */
+function inDoubt(err: unknown): unknown {
+  const retry =
+    'The activation may have gone through at the core: running the same command again, with the same code, is safe (the core gives this terminal the same answer).';
+  if (err instanceof CoreTimeoutError) return new CoreTimeoutError(`${err.message} ${retry}`, { cause: err });
+  if (err instanceof CoreConnectionLostError)
+    return new CoreConnectionLostError(`${err.message} ${retry}`, { cause: err });
+  return err;
 }
 
 export async function activate(options: {
@@ -54,6 +70,9 @@ export async function activate(options: {
         terminalId: terminal.key.terminalId,
         publicKey: terminal.key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
         softwareVersion: SOFTWARE_VERSION,
+      })
+      .catch((err: unknown) => {
+        throw inDoubt(err);
       })
       .finally(() => client.close());
     const record: ActivationRecord = {
