@@ -261,6 +261,55 @@ describe('suanpan core terminals, while core serve runs on the embedded PGlite d
   }, 300_000); // about 20 processes and a PGlite core: minutes on a loaded 2-core machine
 });
 
+/** An IPv4 address of one of this machine's interfaces (not loopback), if it has one. */
+function interfaceAddress(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces()))
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  return undefined;
+}
+
+describe('suanpan core serve --host other than 127.0.0.1, on the embedded database', () => {
+  // Operator routes answer only on loopback: the commands must reach the server there, whatever
+  // --host it listens on. An interface's address is the case that failed; it is tried where the
+  // machine has one (127.0.0.2, a loopback alias, takes no connection to 127.0.0.1 either).
+  const hosts = ['127.0.0.2', ...[interfaceAddress()].filter((a) => a !== undefined)];
+  it.each(hosts)(
+    '--host %s: the operator commands reach it on loopback',
+    async (host) => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-host-'));
+      const coreData = path.join(root, 'core-host');
+      const env = { PATH: process.env.PATH, HOME: root };
+      const core = await serveCoreProcess({ dataDir: coreData, host, env });
+      try {
+        expect(core.url).toMatch(new RegExp(`^http://${host.replaceAll('.', '\\.')}:\\d+$`));
+        const serving = JSON.parse(fs.readFileSync(path.join(coreData, 'core', 'serve.json'), 'utf8'));
+        expect(serving.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        const r = spawnSync(
+          process.execPath,
+          [
+            'bin/suanpan.js',
+            'core',
+            'merchant',
+            'create',
+            '--name',
+            'Far Shop',
+            '--data-dir',
+            coreData,
+            '--json',
+          ],
+          { encoding: 'utf8', env },
+        );
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual({ merchantId: expect.any(String) });
+      } finally {
+        await core.stop();
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});
+
 describe('suanpan core serve, refused at start-up', () => {
   const suanpan = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-start-'));

@@ -140,9 +140,9 @@ export async function serveCore(options: {
   }
   const serveFile = path.join(options.location.dataDir, SERVE_FILE);
   if (embedded) {
-    fs.writeFileSync(serveFile, JSON.stringify({ pid: process.pid, url: running.url, adminToken }), {
-      mode: 0o600,
-    });
+    // The operator routes answer on loopback only, which --host may not be (see operatorAddress).
+    const serving = { pid: process.pid, url: running.url, adminUrl: running.operatorUrl, adminToken };
+    fs.writeFileSync(serveFile, JSON.stringify(serving), { mode: 0o600 });
   }
   return {
     ...running,
@@ -164,9 +164,11 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
       const serving = JSON.parse(fs.readFileSync(serveFile, 'utf8')) as {
         pid: number;
         url: string;
+        /** Absent when written by an older core: its listen URL served the operator routes. */
+        adminUrl?: string;
         adminToken: string;
       };
-      if (alive(serving.pid)) return adminOverHttp(serving.url, serving.adminToken);
+      if (alive(serving.pid)) return adminOverHttp(serving.adminUrl ?? serving.url, serving.adminToken);
     }
   }
   const { db, release } = await openDb(location);

@@ -17,6 +17,8 @@ export async function serveCoreProcess(options: {
   /** `--db URL`; else DATABASE_URL from `env`, else PGlite in the data folder. */
   db?: string;
   port?: number;
+  /** `--host`; default the command's own (127.0.0.1). */
+  host?: string;
   env?: NodeJS.ProcessEnv;
   /** Options for node itself (e.g. --cpu-prof). */
   nodeArgs?: string[];
@@ -31,6 +33,7 @@ export async function serveCoreProcess(options: {
       'core',
       'serve',
       ...(options.db ? ['--db', options.db] : []),
+      ...(options.host ? ['--host', options.host] : []),
       '--port',
       String(options.port ?? 0),
       '--data-dir',

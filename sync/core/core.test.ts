@@ -13,7 +13,7 @@ import { CoreRejectedError } from '../client/errors.ts';
 import { contentDigest, signRequest } from '../protocol/signing.ts';
 import type { UploadedPayment } from '../protocol/wire.ts';
 import { openCoreDb } from './db.ts';
-import { HEALTH_DB_TIMEOUT_MS, type RunningCore } from './server.ts';
+import { HEALTH_DB_TIMEOUT_MS, operatorAddress, type RunningCore } from './server.ts';
 import {
   activatedTerminal,
   BACKENDS,
@@ -43,6 +43,21 @@ async function rejected(p: Promise<unknown>): Promise<CoreRejectedError> {
   }
   throw new Error('expected the core to refuse');
 }
+
+describe('where the operator routes are reached (always on loopback)', () => {
+  it.each([
+    ['0.0.0.0', { host: '127.0.0.1', ownListener: false }],
+    ['127.0.0.1', { host: '127.0.0.1', ownListener: false }],
+    ['::', { host: '::1', ownListener: false }],
+    ['::1', { host: '::1', ownListener: false }],
+    // An interface's address, or another loopback alias: 127.0.0.1 reaches no listener there.
+    ['192.0.2.2', { host: '127.0.0.1', ownListener: true }],
+    ['fd00::2', { host: '127.0.0.1', ownListener: true }],
+    ['127.0.0.2', { host: '127.0.0.1', ownListener: true }],
+  ])('listening on %s', (address, expected) => {
+    expect(operatorAddress(address)).toEqual(expected);
+  });
+});
 
 describe.each(BACKENDS)('core on %s', (backend: Backend) => {
   const skip = backend === 'postgres' && !pgOk;

@@ -2,9 +2,12 @@
  * The reference core over HTTP (Fastify). Terminal routes under /v1 require a request signature
  * (sync/protocol/signing.ts); bodies are validated by the shared wire schemas, and a bad one gets
  * 400 naming the field. Operator routes under /admin/v1 answer only on loopback with the admin
- * token, so `suanpan core ...` commands can reach an embedded database a running server holds.
+ * token, so `suanpan core ...` commands can reach an embedded database a running server holds; a
+ * core listening on an address loopback can't reach gets a loopback listener for them too.
  */
 import crypto from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -369,9 +372,52 @@ function registerAdmin(app: FastifyInstance, service: CoreService, token: string
 
 export interface RunningCore {
   url: string;
+  /**
+   * Where the operator routes answer, on loopback (see operatorAddress); undefined when they are
+   * disabled (no admin token).
+   */
+  operatorUrl?: string;
   service: CoreService;
   app: FastifyInstance;
   close(): Promise<void>;
+}
+
+/**
+ * Where the operator routes of a core listening on `address` (the address it bound, a name
+ * resolved) are reached: on loopback, the only place they answer. A wildcard listener takes them
+ * there itself, on its own family's loopback ('::' may be IPv6-only, so ::1); so does one bound to
+ * 127.0.0.1 or ::1. Any other address (an interface's address, e.g. `--host 192.0.2.2`, or another
+ * loopback alias) takes no connection to 127.0.0.1: the routes get a listener of their own there.
+ */
+export function operatorAddress(address: string): { host: '127.0.0.1' | '::1'; ownListener: boolean } {
+  if (address === '0.0.0.0' || address === '127.0.0.1') return { host: '127.0.0.1', ownListener: false };
+  if (address === '::' || address === '::1') return { host: '::1', ownListener: false };
+  return { host: '127.0.0.1', ownListener: true };
+}
+
+const urlOf = (host: string, port: number) => `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+
+/** A second listener for `app` on `host` (a port of its own), closed by the function it resolves to. */
+async function listenAlso(
+  app: FastifyInstance,
+  host: string,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => app.routing(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
 }
 
 /**
@@ -386,6 +432,20 @@ export async function startCore(
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  let operatorUrl: string | undefined;
+  let operatorListener: { port: number; close: () => Promise<void> } | undefined;
+  if (options.adminToken && typeof address === 'object' && address) {
+    const operator = operatorAddress(address.address);
+    if (operator.ownListener) {
+      try {
+        operatorListener = await listenAlso(app, operator.host);
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
+    }
+    operatorUrl = urlOf(operator.host, operatorListener?.port ?? port);
+  }
   const sweep = setInterval(() => {
     options.service.forgetOldNonces().catch((err) => options.log.warn({ err }, 'nonce sweep failed'));
     options.service
@@ -397,13 +457,18 @@ export async function startCore(
   }, HOUSEKEEPING_MS);
   sweep.unref();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  options.log.info({ url: `http://${host}:${port}`, database: options.db.location }, 'core listening');
+  options.log.info(
+    { url: `http://${host}:${port}`, operatorUrl, database: options.db.location },
+    'core listening',
+  );
   return {
     url: `http://${host}:${port}`,
+    operatorUrl,
     service: options.service,
     app,
     close: async () => {
       clearInterval(sweep);
+      await operatorListener?.close();
       await app.close();
     },
   };
