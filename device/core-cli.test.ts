@@ -188,6 +188,12 @@ describe('suanpan core terminals, while core serve runs on the embedded PGlite d
       const backup = path.join(root, 'journal-copy.sqlite');
       fs.copyFileSync(path.join(termData, 'journal.sqlite'), backup);
       const walletId = run(['core', 'wallet', 'create', '--balance', '100.00'], coreData).json.walletId;
+      // The server's refusal is passed on as the command gives it on the database itself.
+      const noWallet = '00000000-0000-4000-8000-000000000000';
+      expect(run(['core', 'wallet', 'show', '--wallet', noWallet], coreData)).toMatchObject({
+        status: 1,
+        json: { ok: false, error: { code: 'NOT_FOUND', message: `No wallet ${noWallet}.` } },
+      });
       const payCode = run(['core', 'wallet', 'code', '--wallet', walletId], coreData).json.code;
       expect(run(['pay', '--amount', '1.00', '--code', payCode], termData).json).toMatchObject({
         status: 'approved',

@@ -12,10 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { type CoreDb, openCoreDb } from '../sync/core/db.ts';
+import { CoreError } from '../sync/core/errors.ts';
 import { migrateCore } from '../sync/core/migrate.ts';
 import { type RunningCore, startCore } from '../sync/core/server.ts';
 import { type CorePayment, CoreService, type CoreTerminal } from '../sync/core/service.ts';
 import { formatAmount, type Money } from '../sync/protocol/money.ts';
+import { ErrorResponse } from '../sync/protocol/wire.ts';
 import { SOFTWARE_VERSION } from './version.ts';
 
 export const CORE_DIR = 'core';
@@ -209,6 +211,13 @@ function adminOverHttp(baseUrl: string, token: string): CoreAdmin {
     });
     const json = (await response.json()) as T & { error?: { code: string; message: string } };
     if (!response.ok) {
+      // The core's own refusal (NOT_FOUND for an unknown wallet, ...) is passed on as the direct
+      // path throws it; the operator guard's 401 means this command could not use the routes.
+      const refusal = ErrorResponse.safeParse(json);
+      if (refusal.success && response.status !== 401) {
+        const { code, message, field } = refusal.data.error;
+        throw new CoreError(response.status, code, message, field);
+      }
       throw new CoreHostError(
         'CORE_ADMIN_FAILED',
         json.error?.message ?? `The core answered ${response.status}.`,
