@@ -4,7 +4,9 @@
  * Then a terminal activates with the code they made (`suanpan activate` prints its ids); another
  * merchant's code, or any code once it is revoked, is refused with exit 1 and the reason.
  * `core terminals` lists the terminals, on PGlite while `core serve` holds it too: one whose journal
- * was put back from a copy is flagged, with what that means and what to do.
+ * was put back from a copy is flagged, with what that means and what to do; a refusal through that
+ * server keeps its code (NOT_FOUND). The operator commands reach a server on another --host, and say
+ * so when the server serve.json records no longer answers.
  * And `core serve`'s start-up failures, said for people: a port in use (exit 1), a --host that is not
  * this machine's, a --db or DATABASE_URL that is not a PostgreSQL URL (exit 2).
  */
@@ -314,6 +316,47 @@ describe('suanpan core serve --host other than 127.0.0.1, on the embedded databa
     },
     120_000,
   );
+});
+
+describe('suanpan core ..., the core recorded in serve.json gone', () => {
+  it('its process id now another program: exit 1 saying the recorded core does not answer and which files to remove', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-stale-'));
+    const coreData = path.join(root, 'core-host');
+    // Left by a core that died; its process id is now this test's, alive and no core.
+    const dir = path.join(coreData, 'core');
+    fs.mkdirSync(dir, { recursive: true });
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const url = `http://127.0.0.1:${port}`;
+    const serveFile = path.join(dir, 'serve.json');
+    const lockFile = path.join(dir, 'pglite.lock');
+    fs.writeFileSync(serveFile, JSON.stringify({ pid: process.pid, url, adminUrl: url, adminToken: 'x' }));
+    fs.writeFileSync(lockFile, String(process.pid));
+    const suanpan = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ['bin/suanpan.js', 'core', 'merchant', 'create', '--name', 'Shop', '--data-dir', coreData, ...args],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: root } },
+      );
+    try {
+      const r = suanpan([]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `suanpan: A core server is recorded at ${url} (process ${process.pid}, in ${serveFile}) but doesn't answer (ECONNREFUSED). If that core is running, check it and try again. If it isn't (it stopped without cleaning up, and process ${process.pid} is another program now), remove ${serveFile} and ${lockFile}: then this command opens the database itself, and \`suanpan core serve\` can start the core again.\n`,
+      );
+      const json = suanpan(['--json']);
+      expect(json.status).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'CORE_NOT_ANSWERING' } });
+      // As it says: with both files removed, the command opens the database itself.
+      fs.rmSync(serveFile);
+      fs.rmSync(lockFile);
+      expect(suanpan(['--json']).status).toBe(0);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('suanpan core serve, refused at start-up', () => {

@@ -26,7 +26,7 @@ const SERVE_FILE = 'serve.json';
 
 export class CoreHostError extends Error {
   constructor(
-    readonly code: 'CORE_BUSY' | 'CORE_ADMIN_FAILED' | 'CORE_PORT_IN_USE',
+    readonly code: 'CORE_BUSY' | 'CORE_ADMIN_FAILED' | 'CORE_PORT_IN_USE' | 'CORE_NOT_ANSWERING',
     message: string,
   ) {
     super(message);
@@ -170,7 +170,15 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
         adminUrl?: string;
         adminToken: string;
       };
-      if (alive(serving.pid)) return adminOverHttp(serving.adminUrl ?? serving.url, serving.adminToken);
+      if (alive(serving.pid)) {
+        return adminOverHttp({
+          url: serving.adminUrl ?? serving.url,
+          token: serving.adminToken,
+          pid: serving.pid,
+          serveFile,
+          lockFile: path.join(location.dataDir, LOCK_FILE),
+        });
+      }
     }
   }
   const { db, release } = await openDb(location);
@@ -199,17 +207,55 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
   };
 }
 
-function adminOverHttp(baseUrl: string, token: string): CoreAdmin {
+/** fetch's "fetch failed" says nothing: the code (ECONNREFUSED) or message of what caused it. */
+function whyFetchFailed(err: unknown): string {
+  let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined;
+  let message = (err as Error).message;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') return e.code;
+    if (e.message) message = e.message;
+    e = e.cause as typeof e;
+  }
+  return message;
+}
+
+/**
+ * The operator routes of the server recorded in serve.json. That file, and the database's lock, stay
+ * behind a core that died; its process id may be another program's since, so the server recorded
+ * may not answer at all: said so, with the two files to remove if no core is running.
+ */
+function adminOverHttp(server: {
+  url: string;
+  token: string;
+  pid: number;
+  serveFile: string;
+  lockFile: string;
+}): CoreAdmin {
+  const notAnswering = (why: string) =>
+    new CoreHostError(
+      'CORE_NOT_ANSWERING',
+      `A core server is recorded at ${server.url} (process ${server.pid}, in ${server.serveFile}) but doesn't answer (${why}). If that core is running, check it and try again. If it isn't (it stopped without cleaning up, and process ${server.pid} is another program now), remove ${server.serveFile} and ${server.lockFile}: then this command opens the database itself, and \`suanpan core serve\` can start the core again.`,
+    );
   const call = async <T>(method: 'GET' | 'POST', target: string, body?: unknown): Promise<T> => {
-    const response = await fetch(new URL(target, baseUrl), {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as T & { error?: { code: string; message: string } };
+    let response: Response;
+    try {
+      response = await fetch(new URL(target, server.url), {
+        method,
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw notAnswering(whyFetchFailed(err));
+    }
+    let json: T & { error?: { code: string; message: string } };
+    try {
+      json = (await response.json()) as typeof json;
+    } catch {
+      throw notAnswering(`HTTP ${response.status}, not a core's answer`);
+    }
     if (!response.ok) {
       // The core's own refusal (NOT_FOUND for an unknown wallet, ...) is passed on as the direct
       // path throws it; the operator guard's 401 means this command could not use the routes.
