@@ -50,6 +50,13 @@ export async function activate(options: {
       `"${options.coreUrl}" is not a core URL: use http(s)://host:port, e.g. http://127.0.0.1:7430.`,
     );
   }
+  // The protocol's paths are absolute (/v1/...): a path given here would be dropped, not used.
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ActivationError(
+      'BAD_CORE_URL',
+      `"${options.coreUrl}" has a path: the core is reached at http(s)://host:port (here ${url.origin}), with no path after it.`,
+    );
+  }
   const code = normaliseActivationCode(options.code);
   if (!ActivateRequest.shape.code.safeParse(code).success) {
     throw new ActivationError(

@@ -198,6 +198,10 @@ describe('technician actions without a printer or a core', () => {
     const badCore = await activate({ core: 'ftp://127.0.0.1', code: 'ABCD-EFGH-JKMN' });
     expect(badCore.status).toBe(400);
     expect(badCore.json.error).toMatchObject({ code: 'BAD_CORE_URL', field: 'core' });
+    // A path after the host would be dropped by every request (the protocol's paths are absolute).
+    const withPath = await activate({ core: 'http://127.0.0.1:7430/suanpan', code: 'ABCD-EFGH-JKMN' });
+    expect(withPath.status).toBe(400);
+    expect(withPath.json.error).toMatchObject({ code: 'BAD_CORE_URL', field: 'core' });
     expect((await activate({ core: 'not a url', code: 'ABCD-EFGH-JKMN' })).json.error.field).toBe('core');
     // Port 1 on loopback: nothing listens there.
     const unreachable = await activate({ core: 'http://127.0.0.1:1', code: 'ABCD-EFGH-JKMN' });
