@@ -66,12 +66,34 @@ export function resolveCoreLocation(options: {
   };
 }
 
-function alive(pid: number): boolean {
+/** Linux's clock ticks per second for /proc times (USER_HZ, 100 on every architecture Node runs on). */
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * Whether the process that wrote a lock at `lockedAtMs` still runs: its pid alive, and (where /proc
+ * tells) started before the lock was written, since a pid of a process that died is reused.
+ */
+function holderAlive(pid: number, lockedAtMs: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const started = processStartMs(pid);
+  return started === null || started <= lockedAtMs + 1_000;
+}
+
+/** When a process started, from /proc; null where that can't be told (not Linux). */
+function processStartMs(pid: number): number | null {
+  try {
+    const boot = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1];
+    // Fields after the command name (which may hold spaces): starttime is the 22nd field.
+    const fields = (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+    const ticks = Number(fields[19]);
+    if (!boot || !Number.isFinite(ticks)) return null;
+    return Number(boot) * 1000 + (ticks * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
   }
 }
 
@@ -86,7 +108,8 @@ function lockEmbedded(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(fs.readFileSync(file, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      const lockedAt = fs.statSync(file).mtimeMs;
+      if (Number.isInteger(holder) && holder > 0 && holderAlive(holder, lockedAt)) {
         throw new CoreHostError(
           'CORE_BUSY',
           `The embedded core database in ${dir} is in use by process ${holder}. Stop it, or use PostgreSQL (--db) to run several core processes.`,
@@ -170,7 +193,7 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
         adminUrl?: string;
         adminToken: string;
       };
-      if (alive(serving.pid)) {
+      if (holderAlive(serving.pid, fs.statSync(serveFile).mtimeMs)) {
         return adminOverHttp({
           url: serving.adminUrl ?? serving.url,
           token: serving.adminToken,
