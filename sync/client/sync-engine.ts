@@ -488,8 +488,8 @@ export class SyncEngine {
    * terminal for its operator: they are uploaded with the head and anchor any sync sends. The core
    * takes none of them. Its anchor check finds this journal parted from the heads it anchored, and
    * refuses the upload; or, when this journal still holds them (the other copy's payments did not
-   * move the anchor: taken online), it finds each payment at a seq it holds as another, refuses it
-   * and leaves the head unanchored. Either way it records an integrity alert. Nothing of the answer
+   * move the anchor: taken online), it finds a payment at a seq it holds as another and refuses the
+   * upload just the same. Either way it records an integrity alert. Nothing of the answer
    * is recorded here, and a failure to send changes nothing: the sync fails with this journal's
    * own JOURNAL_DIVERGED all the same. Returns whether the core flagged the terminal.
    */
@@ -506,14 +506,15 @@ export class SyncEngine {
     // anything; a head that extends it would be anchored as the terminal's.
     if (payments.length === 0 && atAnchor?.hash === anchor?.hash) return false;
     try {
-      const response = await client.upload({
+      await client.upload({
         payments,
         head: journal.signedHead(),
         atAnchor,
         queueDepth: journal.offlineStats().pending,
         softwareVersion: this.options.softwareVersion,
       });
-      return response.conflicts.length > 0;
+      // An answer, not a refusal: the core saw nothing amiss there (a race with another sync).
+      return false;
     } catch (err) {
       if (err instanceof CoreRejectedError && err.code === 'JOURNAL_DIVERGED') return true;
       log.warn({ err: (err as Error).message }, 'the diverged journal could not be shown to the core');

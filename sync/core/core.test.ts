@@ -656,13 +656,16 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         );
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
 
-        // Other facts under a known id, or a known seq: conflicts, never overwrites.
+        // Other facts under a known id: a conflict, never an overwrite.
         const changed = { ...(payments[0] as UploadedPayment), amount: cny(1) };
-        const otherAtSeq = offline(2, 100, '281111111111111111');
-        const c = await term.client.upload({ ...request, payments: [changed, otherAtSeq] });
+        const c = await term.client.upload({ ...request, payments: [changed] });
         expect(c.results).toEqual([]);
-        expect(c.conflicts.map((x) => x.seq)).toEqual([1, 2]);
+        expect(c.conflicts.map((x) => x.seq)).toEqual([1]);
         expect(c.conflicts[0]?.reason).toContain('amount');
+        // Another payment at a known seq: another journal under this key; the upload is refused whole.
+        const otherAtSeq = offline(2, 100, '281111111111111111');
+        const taken = await rejected(term.client.upload({ ...request, payments: [otherAtSeq] }));
+        expect(taken).toMatchObject({ status: 409, code: 'JOURNAL_DIVERGED' });
         // The same facts and hash with another raw code than the one the core took: a conflict too.
         const recoded = { ...(payments[0] as UploadedPayment), code: '281111111111111111' };
         const rc = await term.client.upload({ ...request, payments: [recoded] });
@@ -788,7 +791,7 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(alert.rows[0]?.integrity_alert).toContain('disagrees');
       });
 
-      it('flags a terminal that sends a payment at a seq held as another (a copied journal), and does not anchor that head', async () => {
+      it('refuses an upload with a payment at a seq held as another (a copied journal) whole, and flags the terminal', async () => {
         const term = await activatedTerminal(core);
         const headAt = (n: number) => {
           const hash = crypto.createHash('sha256').update(`copied ${n}`).digest();
@@ -818,25 +821,25 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(await alertOf()).toBeNull();
         // The copy's head extends the anchored one, but its seq 1 is another payment.
         const copied = rec(1);
-        const r = await term.client.upload({
-          payments: [copied, rec(2)],
-          head: headAt(4),
-          atAnchor: { entrySeq: 2, hash: headAt(2).hash },
-          queueDepth: 0,
-          softwareVersion: 't',
-        });
-        expect(r.conflicts).toEqual([
-          { paymentId: copied.paymentId, seq: 1, reason: `seq 1 is already payment ${held.paymentId}` },
-        ]);
-        expect(r.results.map((x) => x.seq)).toEqual([2]);
-        expect(r.anchor).toEqual(first.anchor);
+        const refused = await rejected(
+          term.client.upload({
+            payments: [copied, rec(2)],
+            head: headAt(4),
+            atAnchor: { entrySeq: 2, hash: headAt(2).hash },
+            queueDepth: 0,
+            softwareVersion: 't',
+          }),
+        );
+        expect(refused).toMatchObject({ status: 409, code: 'JOURNAL_DIVERGED' });
+        expect(refused.message).toContain(`It sent payment ${copied.paymentId} at seq 1`);
         expect((await term.client.syncState()).anchor).toEqual(first.anchor);
         expect(await alertOf()).toContain(
           `It sent payment ${copied.paymentId} at seq 1, which the core holds as payment ${held.paymentId}`,
         );
+        // Nothing of it applied: not the clash, not seq 2 with it; the copy's head not anchored.
         expect(
           (await core.service.payments({ terminalId: term.terminalId })).map((p) => p.paymentId),
-        ).not.toContain(copied.paymentId);
+        ).toEqual([held.paymentId]);
       });
     });
 

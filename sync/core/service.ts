@@ -931,15 +931,13 @@ export class CoreService {
    * they got then (duplicate: true); other facts under a known paymentId or seq are conflicts.
    * The journal head is anchored in the same transaction. A payment at a seq the core holds as
    * another payment of the terminal shows two journals under its key (a copied data folder that took
-   * payments of its own): the terminal is flagged, and that upload's head is not anchored.
+   * payments of its own): as for a journal that parted from its anchors, the whole upload is refused
+   * with JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never anchored and the
+   * copy stops (the terminal blocks its offline payments on that answer).
    */
   async upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     try {
-      const { response, alert } = await this.uploadInTransaction(t, req);
-      if (alert) {
-        this.options.log.error({ terminalId: t.terminal_id, reason: alert }, 'terminal journal diverged');
-      }
-      return response;
+      return await this.uploadInTransaction(t, req);
     } catch (err) {
       if (err instanceof CoreError && err.code === 'JOURNAL_DIVERGED') {
         // Flag the terminal for the operator; the upload itself was rolled back.
@@ -962,10 +960,7 @@ export class CoreService {
    * order here; then write payments, ledger, balances and the new anchor in one statement; then move
    * the contiguous seq. (Per-payment statements made the batch cost grow with its size.)
    */
-  private uploadInTransaction(
-    t: TerminalRow,
-    req: UploadRequest,
-  ): Promise<{ response: UploadResponse; alert: string | null }> {
+  private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
       const payments = req.payments;
       const { terminal, existing } = await lockTerminal(
@@ -984,6 +979,13 @@ export class CoreService {
         }),
       );
       const anchoring = await checkAnchor(tx, t, req, clashes);
+      if (clashes) {
+        throw new CoreError(
+          409,
+          'JOURNAL_DIVERGED',
+          `The terminal's journal disagrees with the payments the core holds. ${clashes} Nothing of this upload was applied.`,
+        );
+      }
       const results: PaymentResult[] = [];
       const conflicts: Conflict[] = [];
       const fresh: UploadedPayment[] = [];
@@ -1001,15 +1003,7 @@ export class CoreService {
           }
           continue;
         }
-        const seqTaken = bySeq.get(p.seq);
-        if (seqTaken) {
-          conflicts.push({
-            paymentId: p.paymentId,
-            seq: p.seq,
-            reason: `seq ${p.seq} is already payment ${seqTaken.payment_id}`,
-          });
-          continue;
-        }
+        // (A seq held as another payment was refused above, with the whole upload.)
         if (p.state === 'approved' || p.state === 'settled') {
           conflicts.push({
             paymentId: p.paymentId,
@@ -1072,17 +1066,7 @@ export class CoreService {
         results.push(result(p, state, reason, false));
       }
       const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
-      const alert =
-        clashes && `The terminal's journal disagrees with the payments the core holds. ${clashes}`;
-      if (alert) {
-        await tx.query('UPDATE terminals SET integrity_alert = $2 WHERE terminal_id = $1', [
-          t.terminal_id,
-          alert,
-        ]);
-      }
-      // A head from a journal shown to be another than the one the core holds payments of is not
-      // the terminal's: anchoring it would make the journal that took those payments look diverged.
-      await writeBatch(tx, t, { rows, balances: changed, anchor: alert ? null : anchoring.insert });
+      await writeBatch(tx, t, { rows, balances: changed, anchor: anchoring.insert });
       // The run of seqs from the contiguous mark that this batch and the rows read above already
       // show to exist: the database walk only has to go on from its end.
       const held = new Set<number>(existing.map((p) => p.seq));
@@ -1094,8 +1078,7 @@ export class CoreService {
         softwareVersion: req.softwareVersion,
       });
       results.sort((a, b) => a.seq - b.seq);
-      const anchor = alert ? anchoring.held : anchoring.latest;
-      return { response: { results, conflicts, highestContiguousSeq: highest, anchor }, alert };
+      return { results, conflicts, highestContiguousSeq: highest, anchor: anchoring.latest };
     });
   }
 
@@ -1690,7 +1673,6 @@ async function latestAnchor(
 interface Anchoring {
   insert: { entrySeq: number; hash: string; signature: string } | null;
   latest: { entrySeq: number; hash: string } | null;
-  held: { entrySeq: number; hash: string } | null;
 }
 
 /**
@@ -1727,7 +1709,7 @@ async function checkAnchor(
   );
   const found = new Map(r.rows.map((row) => [row.role, { entrySeq: row.entry_seq, hash: row.hash }]));
   const latest = found.get('latest') ?? null;
-  const unchanged: Anchoring = { insert: null, latest, held: latest };
+  const unchanged: Anchoring = { insert: null, latest };
   if (latest) {
     if (!req.atAnchor) {
       // Only the very first sync carries no anchor; a late copy of it repeats the first anchored head.
@@ -1761,6 +1743,5 @@ async function checkAnchor(
   return {
     insert: { entrySeq: head.entrySeq, hash: head.hash, signature: head.signature },
     latest: { entrySeq: head.entrySeq, hash: head.hash },
-    held: latest,
   };
 }
