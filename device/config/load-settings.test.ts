@@ -139,13 +139,6 @@ describe('settings', () => {
     });
   });
 
-  it('refuses a core URL with a path, which every request would drop', () => {
-    writeSettings({ core: { url: 'https://core.example.com/suanpan' } });
-    expect(problems()).toEqual([expect.stringMatching(/core\.url.*no path/)]);
-    writeSettings({ core: { url: 'https://core.example.com/' } });
-    expect(loadSettings(dataDir, {}).settings.core.url).toBe('https://core.example.com/');
-  });
-
   it('an empty variable clears a nullable setting', () => {
     writeSettings({ core: { url: 'https://core.example.com' } });
     expect(loadSettings(dataDir, { SUANPAN_CORE_URL: '' }).settings.core.url).toBeNull();

@@ -98,10 +98,6 @@ export const Settings = z
       .object({
         url: z
           .url({ protocol: /^https?$/ })
-          // The protocol's paths are absolute (/v1/...): a path here would be dropped, not used.
-          .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, {
-            message: 'the core URL is http(s)://host:port, with no path or query',
-          })
           .nullable()
           .default(null)
           .describe('Base URL of the cloud payment core; none means every payment takes the offline path.'),
