@@ -319,7 +319,7 @@ describe('suanpan core serve --host other than 127.0.0.1, on the embedded databa
 });
 
 describe('suanpan core ..., the core recorded in serve.json gone', () => {
-  it('its process id now another program: exit 1 saying the recorded core does not answer and which files to remove; files older than that program are known stale', async () => {
+  it('its process id now another program: exit 1 saying the recorded core does not answer and which files to remove; files that name another process are known stale', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-stale-'));
     const coreData = path.join(root, 'core-host');
     // Left by a core that died; its process id is now this test's, alive and no core.
@@ -349,10 +349,15 @@ describe('suanpan core ..., the core recorded in serve.json gone', () => {
       const json = suanpan(['--json']);
       expect(json.status).toBe(1);
       expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'CORE_NOT_ANSWERING' } });
-      // Files written before that process started were not written by it: theirs died. The
-      // command opens the database itself (it said CORE_BUSY: stop process N, an unrelated one).
-      const dayAgo = new Date(Date.now() - 86_400_000);
-      for (const f of [serveFile, lockFile]) fs.utimesSync(f, dayAgo, dayAgo);
+      // Files that recorded who wrote them (boot and start time), and the process with that pid
+      // now is another: theirs died. The command opens the database itself (it said CORE_BUSY:
+      // stop process N, an unrelated one).
+      const gone = 'another-boot/12345';
+      fs.writeFileSync(
+        serveFile,
+        JSON.stringify({ pid: process.pid, identity: gone, url, adminUrl: url, adminToken: 'x' }),
+      );
+      fs.writeFileSync(lockFile, `${process.pid} ${gone}`);
       expect(suanpan(['--json']).status).toBe(0);
       // As it says: with both files removed, the command opens the database itself.
       fs.rmSync(serveFile, { force: true });

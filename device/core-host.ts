@@ -66,35 +66,35 @@ export function resolveCoreLocation(options: {
   };
 }
 
-/** Linux's clock ticks per second for /proc times (USER_HZ, 100 on every architecture Node runs on). */
-const CLOCK_TICKS_PER_S = 100;
+/**
+ * A process as more than its pid, which is reused once it dies: this boot's id and the process's
+ * start time in clock ticks since boot, from /proc (neither moves when the wall clock is set).
+ * Null where /proc can't tell (not Linux).
+ */
+function processIdentity(pid: number): string | null {
+  try {
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    // Fields after the command name (which may hold spaces): starttime is the 22nd field.
+    const fields = (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+    return fields[19] ? `${boot}/${fields[19]}` : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
- * Whether the process that wrote a lock at `lockedAtMs` still runs: its pid alive, and (where /proc
- * tells) started before the lock was written, since a pid of a process that died is reused.
+ * Whether the process that wrote a lock or serve.json still runs: its pid alive and, where the file
+ * recorded its identity, still that process (not another one given the pid since).
  */
-function holderAlive(pid: number, lockedAtMs: number): boolean {
+function holderAlive(pid: number, identity: string | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const started = processStartMs(pid);
-  return started === null || started <= lockedAtMs + 1_000;
-}
-
-/** When a process started, from /proc; null where that can't be told (not Linux). */
-function processStartMs(pid: number): number | null {
-  try {
-    const boot = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1];
-    // Fields after the command name (which may hold spaces): starttime is the 22nd field.
-    const fields = (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
-    const ticks = Number(fields[19]);
-    if (!boot || !Number.isFinite(ticks)) return null;
-    return Number(boot) * 1000 + (ticks * 1000) / CLOCK_TICKS_PER_S;
-  } catch {
-    return null;
-  }
+  if (!identity) return true; // written by an older version: the pid is all there is
+  const now = processIdentity(pid);
+  return now === null || now === identity;
 }
 
 /** Takes the embedded database's lock, or says who holds it. */
@@ -103,13 +103,14 @@ function lockEmbedded(dir: string): () => void {
   const file = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      const me = processIdentity(process.pid);
+      fs.writeFileSync(file, me ? `${process.pid} ${me}` : String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => fs.rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(file, 'utf8'));
-      const lockedAt = fs.statSync(file).mtimeMs;
-      if (Number.isInteger(holder) && holder > 0 && holderAlive(holder, lockedAt)) {
+      const [pidText, identity] = fs.readFileSync(file, 'utf8').trim().split(' ');
+      const holder = Number(pidText);
+      if (Number.isInteger(holder) && holder > 0 && holderAlive(holder, identity)) {
         throw new CoreHostError(
           'CORE_BUSY',
           `The embedded core database in ${dir} is in use by process ${holder}. Stop it, or use PostgreSQL (--db) to run several core processes.`,
@@ -166,7 +167,13 @@ export async function serveCore(options: {
   const serveFile = path.join(options.location.dataDir, SERVE_FILE);
   if (embedded) {
     // The operator routes answer on loopback only, which --host may not be (see operatorAddress).
-    const serving = { pid: process.pid, url: running.url, adminUrl: running.operatorUrl, adminToken };
+    const serving = {
+      pid: process.pid,
+      identity: processIdentity(process.pid) ?? undefined,
+      url: running.url,
+      adminUrl: running.operatorUrl,
+      adminToken,
+    };
     fs.writeFileSync(serveFile, JSON.stringify(serving), { mode: 0o600 });
   }
   return {
@@ -188,12 +195,14 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
     if (fs.existsSync(serveFile)) {
       const serving = JSON.parse(fs.readFileSync(serveFile, 'utf8')) as {
         pid: number;
+        /** See processIdentity; absent when written by an older core. */
+        identity?: string;
         url: string;
         /** Absent when written by an older core: its listen URL served the operator routes. */
         adminUrl?: string;
         adminToken: string;
       };
-      if (holderAlive(serving.pid, fs.statSync(serveFile).mtimeMs)) {
+      if (holderAlive(serving.pid, serving.identity)) {
         return adminOverHttp({
           url: serving.adminUrl ?? serving.url,
           token: serving.adminToken,
