@@ -329,7 +329,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
     .option(
       '--out <file>',
-      'write to this file instead of standard output (replaced if it exists, except in the data folder)',
+      'write to this file instead of standard output (replaced if it exists; never in the data folder)',
     )
     .action(
       run<Common & { format?: string; out?: string }>(async (o) =>

@@ -129,9 +129,10 @@ export async function exportJournal(
 }
 
 /**
- * Where `--out` may write: a file in a folder that exists. In the terminal's data folder, which
- * holds the journal, its key and settings, only a new file: an export written over one of them
- * would destroy it. Elsewhere an existing file (an earlier export) is replaced.
+ * Where `--out` may write: a file in a folder that exists, outside the terminal's data folder, which
+ * holds the journal, its key and settings: an export written over one of them would destroy it, and
+ * a new file there may be one the terminal reads by name. An existing file (an earlier export) is
+ * replaced.
  */
 function exportTarget(out: string, dataDir: string): string {
   const target = path.resolve(out);
