@@ -464,6 +464,56 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
     }
   });
 
+  it('a copy whose clash is past the contiguous seq (the original stored seq 3, took seq 4 online) is refused whole and blocked; the original syncs on', async () => {
+    const dataDir = newDataDir();
+    const terminalId = await activateAt(core, dataDir);
+    const { walletId } = await core.service.createWallet(cny(100_000));
+    await payOffline(core, dataDir, [walletId], 2);
+    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    await engineFor(terminal).syncNow();
+    terminal.close();
+    const copy = copyDataFolder(dataDir);
+    try {
+      // The original: seq 3 stored offline, seq 4 online (the core holds 4; its contiguous seq is 2).
+      await payOffline(core, dataDir, [walletId], 1);
+      terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+      try {
+        const { code } = await core.service.issueWalletCode(walletId);
+        expect((await terminal.checkout.pay({ amount: cny(100), code })).payment).toMatchObject({
+          status: 'approved',
+          seq: 4,
+        });
+      } finally {
+        terminal.close();
+      }
+      const before = await coreTerminal(terminalId);
+      // The copy: its own seqs 3 and 4 offline, and it syncs first.
+      await payOffline(core, copy, [walletId], 2);
+      const copied = openTerminal({ dataDir: copy, create: false, logger: silentLog(), env: {} });
+      try {
+        await expect(engineFor(copied).syncNow()).rejects.toMatchObject({ code: 'JOURNAL_DIVERGED' });
+        expect(copied.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+      } finally {
+        copied.close();
+      }
+      const flagged = await coreTerminal(terminalId);
+      expect(flagged?.integrityAlert).toContain('at seq 4');
+      expect(flagged?.anchor).toEqual(before?.anchor);
+      expect(await core.service.payments({ terminalId, limit: 10 })).toHaveLength(3);
+      // The original: its stored seq 3 is settled, and nothing blocks it.
+      terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+      try {
+        await expect(engineFor(terminal).syncNow()).resolves.toMatchObject({ settled: 1, remaining: 0 });
+        expect(terminal.journal.offlineStats().forwardingBlocked).toBeNull();
+      } finally {
+        terminal.close();
+      }
+      expect(await core.service.payments({ terminalId, limit: 10 })).toHaveLength(4);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('resolves a payment left in doubt by a crash mid-call: query, then cancel', async () => {
     const dataDir = newDataDir();
     await activateAt(core, dataDir);
