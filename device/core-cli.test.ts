@@ -18,6 +18,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createPostgresDatabase, POSTGRES_SKIP_REASON, postgresAvailable } from '../sync/core/testing.ts';
+import { openCoreAdmin } from './core-host.ts';
+import { silentLogger } from './log.ts';
 import { serveCoreProcess } from './testing/core-process.ts';
 
 const pgOk = await postgresAvailable();
@@ -367,6 +369,32 @@ describe('suanpan core ..., the core recorded in serve.json gone', () => {
       fs.rmSync(root, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('core operator commands, the recorded core taking the connection but never answering', () => {
+  it('give up after their time limit with CORE_NOT_ANSWERING, instead of waiting for ever', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-hung-'));
+    const sockets: net.Socket[] = [];
+    const hung = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+      fs.writeFileSync(
+        path.join(root, 'serve.json'),
+        JSON.stringify({ pid: process.pid, url, adminUrl: url, adminToken: 'x' }),
+      );
+      const admin = await openCoreAdmin({ dataDir: root }, silentLogger(), { timeoutMs: 300 });
+      await expect(admin.payments({})).rejects.toMatchObject({
+        code: 'CORE_NOT_ANSWERING',
+        message: expect.stringContaining('no answer in 0.3 s'),
+      });
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('suanpan core serve, refused at start-up', () => {

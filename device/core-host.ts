@@ -23,6 +23,8 @@ import { SOFTWARE_VERSION } from './version.ts';
 export const CORE_DIR = 'core';
 const LOCK_FILE = 'pglite.lock';
 const SERVE_FILE = 'serve.json';
+/** How long an operator command waits for the running core's answer (a ledger query takes ms). */
+export const ADMIN_TIMEOUT_MS = 30_000;
 
 export class CoreHostError extends Error {
   constructor(
@@ -189,7 +191,11 @@ export async function serveCore(options: {
 }
 
 /** Operator access, direct or through the running server (see the module comment). */
-export async function openCoreAdmin(location: CoreLocation, log: Logger): Promise<CoreAdmin> {
+export async function openCoreAdmin(
+  location: CoreLocation,
+  log: Logger,
+  options: { timeoutMs?: number } = {},
+): Promise<CoreAdmin> {
   if (!location.url) {
     const serveFile = path.join(location.dataDir, SERVE_FILE);
     if (fs.existsSync(serveFile)) {
@@ -209,6 +215,7 @@ export async function openCoreAdmin(location: CoreLocation, log: Logger): Promis
           pid: serving.pid,
           serveFile,
           lockFile: path.join(location.dataDir, LOCK_FILE),
+          timeoutMs: options.timeoutMs ?? ADMIN_TIMEOUT_MS,
         });
       }
     }
@@ -262,12 +269,16 @@ function adminOverHttp(server: {
   pid: number;
   serveFile: string;
   lockFile: string;
+  timeoutMs: number;
 }): CoreAdmin {
   const notAnswering = (why: string) =>
     new CoreHostError(
       'CORE_NOT_ANSWERING',
       `A core server is recorded at ${server.url} (process ${server.pid}, in ${server.serveFile}) but doesn't answer (${why}). If that core is running, check it and try again. If it isn't (it stopped without cleaning up, and process ${server.pid} is another program now), remove ${server.serveFile} and ${server.lockFile}: then this command opens the database itself, and \`suanpan core serve\` can start the core again.`,
     );
+  // A process that takes the connection and never answers (a hung core, another program on the port).
+  const noAnswer = `no answer in ${server.timeoutMs / 1000} s`;
+  const timedOut = (err: unknown) => (err as Error)?.name === 'TimeoutError';
   const call = async <T>(method: 'GET' | 'POST', target: string, body?: unknown): Promise<T> => {
     let response: Response;
     try {
@@ -278,15 +289,16 @@ function adminOverHttp(server: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(server.timeoutMs),
       });
     } catch (err) {
-      throw notAnswering(whyFetchFailed(err));
+      throw notAnswering(timedOut(err) ? noAnswer : whyFetchFailed(err));
     }
     let json: T & { error?: { code: string; message: string } };
     try {
       json = (await response.json()) as typeof json;
-    } catch {
-      throw notAnswering(`HTTP ${response.status}, not a core's answer`);
+    } catch (err) {
+      throw notAnswering(timedOut(err) ? noAnswer : `HTTP ${response.status}, not a core's answer`);
     }
     if (!response.ok) {
       // The core's own refusal (NOT_FOUND for an unknown wallet, ...) is passed on as the direct
