@@ -96,6 +96,22 @@ describe('sync engine', () => {
     expect(core.sentSeqs).toEqual([2, 3, 4, 5, 6]);
   });
 
+  test('a sync that fails after recording results says what it recorded: the next one will not count them', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 3);
+    // Every batch goes through; the final anchor-only upload finds the link gone.
+    const core = scriptedCore({
+      upload: (req) =>
+        req.payments.length === 0 ? Promise.reject(new CoreTimeoutError('no answer in time')) : undefined,
+    });
+    const failed = await engine(journal, core.client)
+      .syncNow()
+      .catch((err: unknown) => err);
+    expect(failed).toMatchObject({ code: 'CORE_TIMEOUT', recorded: { sent: 3, settled: 3 } });
+    expect(journal.offlineStats().pending).toBe(0);
+  });
+
   test('a stored payment the core holds as an online payment is parked with the reason, not settled', async ({
     journal,
   }) => {

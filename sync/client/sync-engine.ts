@@ -102,6 +102,12 @@ const BLOCKS_FORWARDING: ReadonlySet<string> = new Set([
 ]);
 
 export class SyncError extends Error {
+  /**
+   * What the failed sync had recorded before it failed (results are recorded batch by batch, and
+   * stay recorded): the next sync won't count those payments again.
+   */
+  recorded?: SyncReport;
+
   constructor(
     readonly code: string,
     message: string,
@@ -329,6 +335,7 @@ export class SyncEngine {
       return report;
     } catch (err) {
       const failure = this.classify(err);
+      failure.recorded = report;
       if (failure.code === 'CORE_TIMEOUT') {
         // A batch too big for the link's speed would time out again on every retry: halve it.
         this.shrunkBatch = Math.max(MIN_UPLOAD_BATCH, Math.floor(this.batchSize() / 2));

@@ -1,4 +1,4 @@
-import { SyncEngine } from '../../../sync/client/sync-engine.ts';
+import { SyncEngine, SyncError } from '../../../sync/client/sync-engine.ts';
 import { openTerminal } from '../../terminal.ts';
 import { SOFTWARE_VERSION } from '../../version.ts';
 import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
@@ -38,6 +38,9 @@ export async function syncCommand(
         }
       : undefined;
     let report: Awaited<ReturnType<SyncEngine['syncNow']>> | undefined;
+    // Results recorded by attempts that then failed: they stay recorded, and are counted here.
+    let settledBefore = 0;
+    let declinedBefore = 0;
     // A link too slow for a batch within the timeout: the engine halves the batch after each
     // timeout, so try again at once, a few times, rather than leave it to the next `suanpan sync`.
     for (let attempt = 1; !report; attempt++) {
@@ -45,10 +48,20 @@ export async function syncCommand(
         report = await engine.syncNow(bar, { retryParked: options.retryParked });
       } catch (err) {
         if (draw) io.stderr('\n');
-        if ((err as { code?: string }).code !== 'CORE_TIMEOUT' || attempt >= SLOW_LINK_ATTEMPTS) throw err;
+        const recorded = err instanceof SyncError ? err.recorded : undefined;
+        settledBefore += recorded?.settled ?? 0;
+        declinedBefore += recorded?.declined ?? 0;
+        if ((err as { code?: string }).code !== 'CORE_TIMEOUT' || attempt >= SLOW_LINK_ATTEMPTS) {
+          if (err instanceof SyncError && settledBefore + declinedBefore > 0) {
+            err.message += ` Before that, this sync recorded ${settledBefore} payments settled and ${declinedBefore} declined after sync (see \`suanpan payments\`).`;
+          }
+          throw err;
+        }
         if (!options.json) io.stderr('The core did not answer in time: trying again with smaller batches.\n');
       }
     }
+    report.settled += settledBefore;
+    report.declined += declinedBefore;
     if (draw) io.stderr('\n');
     if (report.unparked > 0 && !options.json)
       io.stderr(`${report.unparked} parked payments were sent again.\n`);
