@@ -448,6 +448,10 @@ export class CoreService {
       throw new CoreError(400, 'BAD_REQUEST', 'terminalId is not derived from publicKey', 'terminalId');
     }
     return this.db.transaction(async (tx) => {
+      // Activations of one terminal one at a time: two at once (two codes entered on two screens)
+      // both found no row to lock, and the second insert could fail on the key's unique index
+      // (only terminal_id is the ON CONFLICT arbiter) with a 500 instead of being refused.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [req.terminalId]);
       // Refused before the code is judged: a technician with a revoked terminal learns why at once,
       // not after fetching a new code that would be refused too.
       const known = await knownTerminal(tx, req.terminalId);
