@@ -358,15 +358,24 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
     return copy;
   }
 
-  it('two copies of a data folder, each with its own offline payment: the second to sync is refused, blocked, and flagged at the core; nothing of it applied', async () => {
+  /** An activated terminal with seqs 1 and 2 synced (their head anchored), and a copy of its folder. */
+  async function syncedThenCopied() {
     const dataDir = newDataDir();
     const terminalId = await activateAt(core, dataDir);
     const { walletId } = await core.service.createWallet(cny(100_000));
     await payOffline(core, dataDir, [walletId], 2);
-    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
-    await engineFor(terminal).syncNow();
-    terminal.close();
-    const copy = copyDataFolder(dataDir);
+    const terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+    try {
+      await engineFor(terminal).syncNow();
+    } finally {
+      terminal.close();
+    }
+    return { dataDir, terminalId, walletId, copy: copyDataFolder(dataDir) };
+  }
+
+  it('two copies of a data folder, each with its own offline payment: the second to sync is refused, blocked, and flagged at the core; nothing of it applied', async () => {
+    const { dataDir, terminalId, walletId, copy } = await syncedThenCopied();
+    let terminal: Terminal;
     try {
       // Each copy takes its own payment offline at seq 3; the original syncs first.
       await payOffline(core, dataDir, [walletId], 1);
@@ -409,14 +418,8 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
   });
 
   it('a copy whose journal still holds every anchored head (the other took its payment online) is flagged by the payment at its seq; the head is not anchored', async () => {
-    const dataDir = newDataDir();
-    const terminalId = await activateAt(core, dataDir);
-    const { walletId } = await core.service.createWallet(cny(100_000));
-    await payOffline(core, dataDir, [walletId], 2);
-    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
-    await engineFor(terminal).syncNow();
-    terminal.close();
-    const copy = copyDataFolder(dataDir);
+    const { dataDir, terminalId, walletId, copy } = await syncedThenCopied();
+    let terminal: Terminal;
     try {
       // The original takes seq 3 online (no anchor moves); the copy takes its own seq 3 offline.
       terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
@@ -465,14 +468,8 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
   });
 
   it('a copy whose clash is past the contiguous seq (the original stored seq 3, took seq 4 online) is refused whole and blocked; the original syncs on', async () => {
-    const dataDir = newDataDir();
-    const terminalId = await activateAt(core, dataDir);
-    const { walletId } = await core.service.createWallet(cny(100_000));
-    await payOffline(core, dataDir, [walletId], 2);
-    let terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
-    await engineFor(terminal).syncNow();
-    terminal.close();
-    const copy = copyDataFolder(dataDir);
+    const { dataDir, terminalId, walletId, copy } = await syncedThenCopied();
+    let terminal: Terminal;
     try {
       // The original: seq 3 stored offline, seq 4 online (the core holds 4; its contiguous seq is 2).
       await payOffline(core, dataDir, [walletId], 1);
