@@ -90,6 +90,14 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
     });
 
     describe('activation', () => {
+      const activateWith = (x: ReturnType<typeof newTestTerminal>, code: string) =>
+        x.client.activate({
+          code,
+          terminalId: x.terminalId,
+          publicKey: x.publicKeyB64,
+          softwareVersion: 't',
+        });
+
       it('binds a terminal to the merchant of a code that works once', async () => {
         const { merchantId } = await core.service.createMerchant('Noodles');
         const { code, expiresAt } = await core.service.createActivationCode(merchantId);
@@ -118,20 +126,14 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         const { merchantId } = await core.service.createMerchant('Dumplings');
         const { code } = await core.service.createActivationCode(merchantId);
         const a = newTestTerminal(core.url);
-        const body = (x: typeof a) => ({
-          code,
-          terminalId: x.terminalId,
-          publicKey: x.publicKeyB64,
-          softwareVersion: 't',
-        });
-        const first = await a.client.activate(body(a));
+        const first = await activateWith(a, code);
         expect(first).toEqual({ terminalId: a.terminalId, merchantId, merchantName: 'Dumplings' });
-        expect(await a.client.activate(body(a))).toEqual(first);
+        expect(await activateWith(a, code)).toEqual(first);
         const b = newTestTerminal(core.url);
-        expect((await rejected(b.client.activate(body(b)))).code).toBe('ACTIVATION_CODE_USED');
+        expect((await rejected(activateWith(b, code))).code).toBe('ACTIVATION_CODE_USED');
         // Once revoked, the same code doesn't bring it back.
         await core.service.revokeTerminal(a.terminalId);
-        expect((await rejected(a.client.activate(body(a)))).code).toBe('TERMINAL_REVOKED');
+        expect((await rejected(activateWith(a, code))).code).toBe('TERMINAL_REVOKED');
       });
 
       it('refuses an expired code, and a key that is not the terminal id', async () => {
@@ -156,13 +158,6 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
             [terminalId],
           )
         ).rows[0];
-      const activateWith = (x: ReturnType<typeof newTestTerminal>, code: string) =>
-        x.client.activate({
-          code,
-          terminalId: x.terminalId,
-          publicKey: x.publicKeyB64,
-          softwareVersion: 't',
-        });
 
       it('activates an active terminal again for its own merchant (a lost activation record)', async () => {
         const term = await activatedTerminal(core);
