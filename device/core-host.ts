@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { causeCode } from '../sync/client/errors.ts';
 import { type CoreDb, openCoreDb } from '../sync/core/db.ts';
 import { CoreError } from '../sync/core/errors.ts';
 import { migrateCore } from '../sync/core/migrate.ts';
@@ -246,18 +247,6 @@ export async function openCoreAdmin(
   };
 }
 
-/** fetch's "fetch failed" says nothing: the code (ECONNREFUSED) or message of what caused it. */
-function whyFetchFailed(err: unknown): string {
-  let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined;
-  let message = (err as Error).message;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string') return e.code;
-    if (e.message) message = e.message;
-    e = e.cause as typeof e;
-  }
-  return message;
-}
-
 /**
  * The operator routes of the server recorded in serve.json. That file, and the database's lock, stay
  * behind a core that died; its process id may be another program's since, so the server recorded
@@ -292,7 +281,13 @@ function adminOverHttp(server: {
         signal: AbortSignal.timeout(server.timeoutMs),
       });
     } catch (err) {
-      throw notAnswering(timedOut(err) ? noAnswer : whyFetchFailed(err));
+      throw notAnswering(
+        timedOut(err)
+          ? noAnswer
+          : (causeCode(err) ??
+              ((err as Error).cause as Error | undefined)?.message ??
+              (err as Error).message),
+      );
     }
     let json: T & { error?: { code: string; message: string } };
     try {

@@ -36,6 +36,7 @@ import {
   CoreRejectedError,
   CoreTimeoutError,
   CoreUnreachableError,
+  causeCode,
 } from './errors.ts';
 
 /** Long enough for a batch of 2,000 payments on a slow link; online authorisation has its own. */
@@ -93,15 +94,6 @@ export interface CallOptions {
 export interface SendOptions<T> extends CallOptions {
   /** Accepts a certainly valid answer before the schema does (see sync/protocol/fast-path.ts). */
   fast?: (value: unknown) => T | null;
-}
-
-function causeCode(err: unknown): string | undefined {
-  let e = err as { code?: string; cause?: unknown } | undefined;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string') return e.code;
-    e = e.cause as typeof e;
-  }
-  return undefined;
 }
 
 const NOT_JSON = Symbol('not JSON');

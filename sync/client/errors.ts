@@ -89,3 +89,13 @@ export function isTransient(err: unknown): boolean {
     (err instanceof CoreRejectedError && (err.status >= 500 || MAYBE_APPLIED_OR_RETRYABLE.has(err.code)))
   );
 }
+
+/** The system error code (ECONNREFUSED, ...) under a wrapped error such as fetch's "fetch failed". */
+export function causeCode(err: unknown): string | undefined {
+  let e = err as { code?: string; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
