@@ -691,6 +691,36 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect(r.results[0]?.state).toBe('settled');
       });
 
+      it('judges by the clock offset a payment carries: the one the terminal knew when it captured', async () => {
+        // The terminal's clock was an hour slow when it captured two payments offline, and has been
+        // set right since: the offset the core measures now is about 0.
+        const term = await activatedTerminal(core);
+        await term.client.syncState();
+        const { walletId } = await core.service.createWallet(cny(1_000));
+        const behind = 3_600_000;
+        const capturedByTerminalClock = new Date(Date.now() - behind).toISOString();
+        const payment = async (seq: number, clockOffsetMs?: number): Promise<UploadedPayment> => ({
+          ...paymentFacts(seq, 100),
+          capturedAt: capturedByTerminalClock,
+          state: 'accepted_offline',
+          code: (await core.service.issueWalletCode(walletId)).code,
+          ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
+        });
+        const r = await term.client.upload({
+          payments: [await payment(1, behind), await payment(2)],
+          head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+          atAnchor: null,
+          queueDepth: 2,
+          softwareVersion: 't',
+        });
+        // With the offset it carries, the first is judged at the moment it was captured; the second,
+        // by today's offset, an hour before its code was issued.
+        expect(r.results.map((x) => [x.seq, x.state, x.reason])).toEqual([
+          [1, 'settled', undefined],
+          [2, 'declined_after_sync', 'payment code expired'],
+        ]);
+      });
+
       it('reports the highest contiguous seq, so gaps show', async () => {
         const term = await activatedTerminal(core);
         const head = { entrySeq: 0, hash: '0'.repeat(64), signature: null };

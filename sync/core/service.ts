@@ -1051,7 +1051,9 @@ export class CoreService {
           code,
           wallet,
           balance,
-          Date.parse(p.capturedAt) + offset,
+          // The offset the terminal knew at capture where it sent one; its clock may have been
+          // set right since, and the offset measured now would shift the capture by the correction.
+          Date.parse(p.capturedAt) + (p.clockOffsetMs ?? offset),
           usedNow.has(p.code),
         );
         const usesCode = code !== undefined && !code.used && !usedNow.has(p.code);

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastUploadRequest, fastUploadResponse } from './fast-path.ts';
-import { CORE_PAYMENT_STATES, PATTERNS, RECORDED_STATES, UploadRequest, UploadResponse } from './wire.ts';
+import {
+  CLOCK_OFFSET_MAX_MS,
+  CORE_PAYMENT_STATES,
+  PATTERNS,
+  RECORDED_STATES,
+  UploadRequest,
+  UploadResponse,
+} from './wire.ts';
 
 const hex32 = fc.stringMatching(PATTERNS.hex32);
 const isoTime = fc
@@ -19,11 +26,18 @@ const facts = {
   codeHash: hex32,
   capturedAt: isoTime,
 };
-const stored = fc.record({
-  ...facts,
-  state: fc.constant('accepted_offline' as const),
-  code: fc.stringMatching(PATTERNS.paymentCode),
-});
+const stored = fc.record(
+  {
+    ...facts,
+    state: fc.constant('accepted_offline' as const),
+    code: fc.stringMatching(PATTERNS.paymentCode),
+    clockOffsetMs: fc.oneof(
+      fc.integer({ min: -86_400_000, max: 86_400_000 }),
+      fc.integer({ min: -CLOCK_OFFSET_MAX_MS, max: CLOCK_OFFSET_MAX_MS }),
+    ),
+  },
+  { requiredKeys: ['paymentId', 'amount', 'scheme', 'codeHash', 'capturedAt', 'state', 'code'] },
+);
 const recorded = fc.record(
   {
     ...facts,
@@ -177,5 +191,11 @@ describe('fast acceptance of uploads and their answers', () => {
     expect(fastUploadRequest(request(Array.from({ length: 2001 }, (_, i) => p(i + 1))))).toBeNull();
     expect(fastUploadRequest(request([{ ...p(1), amount: { minor: 100, currency: 'ABC' } }]))).toBeNull();
     expect(fastUploadRequest(request([{ ...p(1), capturedAt: '2026-02-30T09:30:00.000Z' }]))).toBeNull();
+    expect(fastUploadRequest(request([{ ...p(1), clockOffsetMs: -600_000 }]))).not.toBeNull();
+    for (const clockOffsetMs of [0.5, CLOCK_OFFSET_MAX_MS + 1, '600000', null]) {
+      const bad = request([{ ...p(1), clockOffsetMs }]);
+      expect(fastUploadRequest(bad)).toBeNull();
+      expect(UploadRequest.safeParse(bad).error?.issues[0]?.path).toEqual(['payments', 0, 'clockOffsetMs']);
+    }
   });
 });

@@ -12,6 +12,7 @@
  */
 import { isKnownCurrency } from './money.ts';
 import {
+  CLOCK_OFFSET_MAX_MS,
   HELD_PAYMENT_STATES,
   ISO_TIME_PATTERN,
   PATTERNS,
@@ -42,6 +43,7 @@ function object(v: unknown, count: number): v is Obj {
 const has = (o: Obj, key: string) => Object.hasOwn(o, key);
 const str = (v: unknown, re: RegExp): v is string => typeof v === 'string' && re.test(v);
 const int = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+const offsetOk = (v: unknown) => Number.isSafeInteger(v) && Math.abs(v as number) <= CLOCK_OFFSET_MAX_MS;
 const reasonOk = (v: unknown) => typeof v === 'string' && v.length <= REASON_MAX;
 
 function amountOk(v: unknown): boolean {
@@ -70,7 +72,15 @@ function factsOk(p: Obj): boolean {
 function uploadedOk(p: unknown): boolean {
   if (typeof p !== 'object' || p === null) return false;
   const state = (p as Obj).state;
-  if (state === 'accepted_offline') return object(p, 8) && factsOk(p) && str(p.code, CODE);
+  if (state === 'accepted_offline') {
+    const withOffset = has(p as Obj, 'clockOffsetMs');
+    return (
+      object(p, withOffset ? 9 : 8) &&
+      factsOk(p) &&
+      str(p.code, CODE) &&
+      (!withOffset || offsetOk(p.clockOffsetMs))
+    );
+  }
   if (typeof state !== 'string' || !RECORD_STATES.has(state)) return false;
   const withReason = has(p as Obj, 'reason');
   return (

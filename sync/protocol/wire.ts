@@ -241,8 +241,24 @@ export const RECORDED_STATES = [
   'refunded',
 ] as const;
 
+/**
+ * The largest clock offset a terminal may report: a century, so a clock reset to 1970 still fits.
+ * (A bound at all keeps the core's arithmetic on times in safe integers.)
+ */
+export const CLOCK_OFFSET_MAX_MS = 100 * 366 * 24 * 3600 * 1000;
+
 export const UploadedPayment = z.discriminatedUnion('state', [
-  PaymentFacts.extend({ state: z.literal('accepted_offline'), code: PaymentCodeText }).strict(),
+  PaymentFacts.extend({
+    state: z.literal('accepted_offline'),
+    code: PaymentCodeText,
+    /**
+     * (core clock − terminal clock) when the payment was captured, as the terminal knew it then;
+     * absent when it didn't know. The core judges the code by `capturedAt` + this, not + the
+     * offset it measures now: a clock set right between capture and sync would shift every stored
+     * payment by the correction.
+     */
+    clockOffsetMs: z.number().int().min(-CLOCK_OFFSET_MAX_MS).max(CLOCK_OFFSET_MAX_MS).optional(),
+  }).strict(),
   PaymentFacts.extend({
     state: z.enum(RECORDED_STATES),
     mode: z.enum(['online', 'offline']),
