@@ -240,6 +240,33 @@ describe('journal', () => {
     });
   });
 
+  test('records the clock offset known at capture in the captured entry, and sends it with the payment', async ({
+    journal,
+    tmpDir,
+    signer,
+  }) => {
+    const known = journal.capture({ ...payment(), clockOffsetMs: -600_000 }, accept);
+    const unknown = journal.capture(payment(), accept);
+    expect(() => journal.capture({ ...payment(), clockOffsetMs: 1.5 }, accept)).toThrow(/whole number/);
+    const captured = [...journal.entries()].filter((e) => e.kind === 'captured');
+    expect(JSON.parse(captured[0]?.body as string).clockOffsetMs).toBe(-600_000);
+    expect(captured[1]?.body).not.toContain('clockOffsetMs');
+    expect(journal.uploadCandidates(0, 10).map((p) => [p.paymentId, p.clockOffsetMs])).toEqual([
+      [known.paymentId, -600_000],
+      [unknown.paymentId, null],
+    ]);
+    expect((await journal.verify({ publicKey: signer.publicKey })).ok).toBe(true);
+    // The offset decides whether the core takes the code: the table changed is caught.
+    const db = new Database(path.join(tmpDir, 'journal.sqlite'));
+    db.prepare('UPDATE payments SET clock_offset_ms = 0 WHERE payment_id = ?').run(known.paymentId);
+    db.close();
+    expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      reason: expect.stringContaining('clock offset differs'),
+    });
+  });
+
   test('counts what is stored offline for the policy, per currency', ({ journal }) => {
     journal.capture(payment({ amount: '10.00' }), accept);
     journal.capture(payment({ amount: '2.50' }), accept);

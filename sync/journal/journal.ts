@@ -129,6 +129,12 @@ export interface CaptureInput {
   /** Keyed hash of the code: stored in the entry, unique per terminal. */
   codeHash: Buffer;
   codeMasked: string;
+  /**
+   * (core clock − this terminal's clock) in ms as the terminal knew it at capture; absent when it
+   * didn't. Recorded in the `captured` entry: the core judges an offline payment's code by the
+   * capture time corrected by it.
+   */
+  clockOffsetMs?: number;
 }
 
 /** A payment as the sync client sends it: its facts, its state, and the raw code while kept. */
@@ -137,6 +143,8 @@ export interface StoredPayment extends PaymentRecord {
   codeHash: string;
   /** Present only while the core may still need it (accepted offline, or not yet decided). */
   code: string | null;
+  /** The clock offset known at capture ({@link CaptureInput.clockOffsetMs}); null: not known. */
+  clockOffsetMs: number | null;
 }
 
 export interface SyncInfo {
@@ -212,13 +220,17 @@ const PAYMENT_COLUMNS = PAYMENT_FIELDS.join(', ');
  * and no more (a batch reads thousands; the code hash comes as hex, not as a Buffer per row).
  */
 const STORED_COLUMNS = `${PAYMENT_FIELDS.map((c) => `p.${c}`).join(', ')},
-    lower(hex(p.code_hash)) AS code_hash_hex, v.code
+    lower(hex(p.code_hash)) AS code_hash_hex, v.code, p.clock_offset_ms
   FROM payments p LEFT JOIN payment_code_vault v ON v.seq = p.seq`;
 
-type StoredRow = PaymentRow & { code_hash_hex: string; code: string | null };
+type StoredRow = PaymentRow & { code_hash_hex: string; code: string | null; clock_offset_ms: number | null };
 
 function toStored(row: StoredRow): StoredPayment {
-  return Object.assign(toRecord(row), { codeHash: row.code_hash_hex, code: row.code });
+  return Object.assign(toRecord(row), {
+    codeHash: row.code_hash_hex,
+    code: row.code,
+    clockOffsetMs: row.clock_offset_ms,
+  });
 }
 
 const SQL = {
@@ -228,9 +240,9 @@ const SQL = {
   nextSeq: 'SELECT coalesce(max(seq), 0) + 1 AS seq FROM payments',
   codeUsed: 'SELECT 1 FROM payments WHERE code_hash = ?',
   insertPayment: `INSERT INTO payments (payment_id, seq, amount_minor, currency, scheme, code_hash, code_masked,
-      mode, status, reason, captured_at, updated_at, last_entry_seq)
+      mode, status, reason, captured_at, updated_at, last_entry_seq, clock_offset_ms)
     VALUES (@paymentId, @seq, @amountMinor, @currency, @scheme, @codeHash, @codeMasked, @mode, @status, @reason,
-      @at, @at, @entrySeq)`,
+      @at, @at, @entrySeq, @clockOffsetMs)`,
   updatePayment: `UPDATE payments SET status = ?, mode = coalesce(?, mode), reason = ?, updated_at = ?,
       last_entry_seq = ? WHERE payment_id = ?`,
   payment: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?`,
@@ -373,6 +385,8 @@ export class Journal {
           this.file,
         );
       }
+      if (input.clockOffsetMs !== undefined && !Number.isSafeInteger(input.clockOffsetMs))
+        throw new TypeError(`a clock offset is a whole number of ms, not ${input.clockOffsetMs}`);
       const { seq } = this.stmt.nextSeq.get() as { seq: number };
       const paymentId = uuidv7(now.getTime());
       const decision = decide?.(this.readStats());
@@ -388,6 +402,7 @@ export class Journal {
         scheme: input.scheme,
         codeHash: input.codeHash.toString('hex'),
         codeMasked: input.codeMasked,
+        ...(input.clockOffsetMs === undefined ? {} : { clockOffsetMs: input.clockOffsetMs }),
       };
       const entrySeq = this.append(
         'captured',
@@ -410,6 +425,7 @@ export class Journal {
         reason: decision?.reason ?? null,
         at,
         entrySeq,
+        clockOffsetMs: input.clockOffsetMs ?? null,
       });
       if (keepsPaymentCode(status)) this.stmt.insertCode.run(seq, input.code);
       return {

@@ -278,6 +278,7 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
              WHEN json_extract(e.body, '$.scheme') IS NOT p.scheme THEN 'its scheme differs'
              WHEN json_extract(e.body, '$.codeHash') IS NOT lower(hex(p.code_hash)) THEN 'its code hash differs'
              WHEN json_extract(e.body, '$.codeMasked') IS NOT p.code_masked THEN 'its masked code differs'
+             WHEN json_extract(e.body, '$.clockOffsetMs') IS NOT p.clock_offset_ms THEN 'its clock offset differs'
              WHEN e.at IS NOT p.captured_at THEN 'its capture time differs'
              WHEN l.entry_seq IS NOT p.last_entry_seq THEN 'its latest entry differs'
              WHEN ${stateAfterSql('l')} IS NOT p.status THEN 'its status differs'
