@@ -70,6 +70,7 @@ export async function activate(options: {
       baseUrl: url.toString(),
       terminalId: terminal.key.terminalId,
       sign: terminal.key.sign,
+      onClockOffset: (offsetMs, localMs) => terminal.coreClock.learned(offsetMs, localMs),
     });
     const response = await client
       .activate({

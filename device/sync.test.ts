@@ -553,6 +553,44 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
       terminal.close();
     }
   });
+
+  it('a payment stored while the clock was wrong settles after the clock is set right: judged by the offset it recorded', async () => {
+    const dataDir = newDataDir();
+    await activateAt(core, dataDir);
+    expect(fs.existsSync(path.join(dataDir, 'core-clock.json'))).toBe(true); // seen at activation
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    let skewMs = -10 * 60_000; // the terminal's clock runs ten minutes slow
+    const open = (online: boolean) =>
+      openTerminal({
+        dataDir,
+        create: false,
+        logger: silentLog(),
+        env: {},
+        now: () => new Date(Date.now() + skewMs),
+        localNow: () => Date.now() + skewMs,
+        ...(online ? {} : { core: null }),
+      });
+    // A sync while the clock is wrong: the core's clock is seen, and recorded.
+    let terminal = open(true);
+    await engineFor(terminal).syncNow();
+    terminal.close();
+    // The link drops; a payment is taken offline with a code the wallet just issued.
+    const { code } = await core.service.issueWalletCode(walletId);
+    terminal = open(false);
+    const { payment } = await terminal.checkout.pay({ amount: cny(500), code });
+    terminal.close();
+    expect(payment.status).toBe('accepted_offline');
+    // The clock is set right before the link is back; the core now measures an offset of about 0.
+    skewMs = 0;
+    terminal = open(true);
+    try {
+      expect(await engineFor(terminal).syncNow()).toMatchObject({ settled: 1, declined: 0 });
+      expect(terminal.journal.payment(payment.paymentId)).toMatchObject({ status: 'settled' });
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_500));
+    } finally {
+      terminal.close();
+    }
+  });
 });
 
 describe.skipIf(!pgOk)(

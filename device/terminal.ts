@@ -6,6 +6,7 @@
  *   <dataDir>/keys/terminal.key   Ed25519 private key, mode 0600
  *   <dataDir>/terminal.json       identity on record; says a journal exists
  *   <dataDir>/activation.json     merchant and core, once activated
+ *   <dataDir>/core-clock.json     the core's clock as last seen (see core-clock.ts)
  *   <dataDir>/journal.sqlite      the payment journal (+ -wal, -shm)
  *   <dataDir>/logs/suanpan.log    JSON log lines, payment codes redacted
  */
@@ -19,6 +20,7 @@ import { Checkout } from './checkout/checkout.ts';
 import type { PaymentCore } from './checkout/payment-core.ts';
 import { type LoadedSettings, loadSettings } from './config/load-settings.ts';
 import { type OfflineLimits, offlineLimits, type Settings } from './config/settings.ts';
+import { type BootClock, CoreClock } from './core-clock.ts';
 import { IdentityError, loadTerminalKey, type TerminalKey } from './identity/terminal-key.ts';
 import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { createLogger, LOG_FILE } from './log.ts';
@@ -41,6 +43,8 @@ export interface OpenTerminalOptions {
   core?: PaymentCore | null;
   /** The terminal's own clock for signing requests (tests of clock skew). */
   localNow?: () => number;
+  /** Boot id and time since boot, for the core's clock as last seen (tests; default /proc). */
+  bootClock?: () => BootClock | null;
   /** Settings already loaded by the caller (to check input before opening anything). */
   loaded?: LoadedSettings;
 }
@@ -56,6 +60,8 @@ export interface Terminal {
   activation: ActivationRecord | undefined;
   /** The client of the core this terminal is activated at and configured for, else null. */
   coreClient: CoreClient | null;
+  /** The core's clock as last seen: the offset each payment records at capture. */
+  coreClock: CoreClock;
   log: Logger;
   close(): void;
 }
@@ -111,6 +117,12 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
   }
   const limits = offlineLimits(settings);
   const activation = readActivation(dataDir);
+  const coreClock = new CoreClock({
+    dataDir,
+    log,
+    localNow: options.localNow ?? (options.now && (() => (options.now as () => Date)().getTime())),
+    bootClock: options.bootClock,
+  });
   const coreClient =
     activation && settings.core.url
       ? new CoreClient({
@@ -120,6 +132,9 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
           // Not core.timeoutMs: that is the cashier's wait for an online payment (checkout passes it
           // with each call); a sync's batch on a slow link needs the client's own, longer default.
           localNow: options.localNow,
+          // Signed right from the first request by a skewed clock, rather than refused as stale once.
+          clockOffsetMs: coreClock.offsetNow(),
+          onClockOffset: (offsetMs, localMs) => coreClock.learned(offsetMs, localMs),
         })
       : null;
   const checkout = new Checkout({
@@ -129,6 +144,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     core: options.core === undefined ? coreClient : options.core,
     coreTimeoutMs: settings.core.timeoutMs,
     schemes: paymentSchemes(settings),
+    clockOffset: () => coreClock.offsetNow(),
     now: options.now,
     log: log.child({ module: 'checkout' }),
   });
@@ -142,6 +158,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     checkout,
     activation,
     coreClient,
+    coreClock,
     log,
     close: () => {
       coreClient?.close();

@@ -12,6 +12,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DEFAULT_CANCEL_AFTER_MS, resolvePayment } from '../../sync/client/in-doubt.ts';
 import type {
+  CaptureInput,
   Decision,
   Journal,
   OfflineStats,
@@ -38,6 +39,11 @@ export interface CheckoutOptions {
   core?: PaymentCore | null;
   coreTimeoutMs?: number;
   schemes?: readonly SchemeRule[];
+  /**
+   * (core clock − terminal clock) as known now, recorded with each payment; undefined: not known
+   * (see device/core-clock.ts).
+   */
+  clockOffset?: () => number | undefined;
   now?: () => Date;
   log: Logger;
 }
@@ -72,12 +78,14 @@ export class Checkout {
     const { journal, log } = this.options;
     const amount = PaymentAmount.parse(request.amount);
     const code = classifyPaymentCode(request.code, this.options.schemes);
-    const input = {
+    const clockOffsetMs = this.options.clockOffset?.();
+    const input: CaptureInput = {
       amount,
       scheme: code.scheme,
       code: code.code,
       codeHash: this.options.digestCode(code.code),
       codeMasked: code.masked,
+      ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
     };
     let refusals: OfflineRefusal[] = [];
     const decideOffline = (stats: OfflineStats): Decision => {

@@ -83,6 +83,8 @@ export interface CoreClientOptions {
   localNow?: () => number;
   /** Starting estimate of (core clock − terminal clock), in ms. */
   clockOffsetMs?: number;
+  /** Told the estimate, and the terminal's clock then, at every answer that carries a Date. */
+  onClockOffset?: (offsetMs: number, localMs: number) => void;
   timeoutMs?: number;
 }
 
@@ -377,7 +379,9 @@ export class CoreClient {
     if (!date) return;
     const core = Date.parse(date);
     if (Number.isNaN(core)) return;
-    const estimate = core + 500 - this.localNow();
+    const local = this.localNow();
+    const estimate = core + 500 - local;
     if (Math.abs(estimate - this.offsetMs) > 1_000) this.offsetMs = estimate;
+    this.options.onClockOffset?.(this.offsetMs, local);
   }
 }

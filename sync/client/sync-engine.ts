@@ -608,9 +608,21 @@ export function toUploaded(p: StoredPayment): UploadedPayment | null {
   // Literals rather than spreads of a shared `facts` object: built for every payment of a batch.
   const { paymentId, seq, amount, scheme, codeHash, capturedAt } = p;
   if (p.status === 'accepted_offline') {
-    return p.code
-      ? { paymentId, seq, amount, scheme, codeHash, capturedAt, state: 'accepted_offline', code: p.code }
-      : null;
+    if (!p.code) return null;
+    const { code, clockOffsetMs } = p;
+    return clockOffsetMs === null
+      ? { paymentId, seq, amount, scheme, codeHash, capturedAt, state: 'accepted_offline', code }
+      : {
+          paymentId,
+          seq,
+          amount,
+          scheme,
+          codeHash,
+          capturedAt,
+          state: 'accepted_offline',
+          code,
+          clockOffsetMs,
+        };
   }
   if (p.status === 'captured' || p.status === 'unknown') return null;
   const record: UploadedPayment = {
