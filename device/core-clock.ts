@@ -49,9 +49,13 @@ export interface BootClock {
   sinceBootMs: number;
 }
 
+/** This boot's id, read once: it can't change while the process runs. */
+let thisBoot: string | undefined;
+
 export function readBootClock(): BootClock | null {
   try {
-    const bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    thisBoot ??= fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const bootId = thisBoot;
     const uptimeS = Number.parseFloat(fs.readFileSync('/proc/uptime', 'utf8'));
     if (!bootId || !Number.isFinite(uptimeS)) return null;
     return { bootId, sinceBootMs: Math.round(uptimeS * 1000) };
