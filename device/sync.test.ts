@@ -467,6 +467,40 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
     }
   });
 
+  it('a copy that takes a payment online at a seq the original used is refused, blocked and flagged; nothing charged', async () => {
+    const { dataDir, terminalId, walletId, copy } = await syncedThenCopied();
+    let terminal: Terminal;
+    try {
+      terminal = openTerminal({ dataDir, create: false, logger: silentLog(), env: {} });
+      let original: string;
+      try {
+        const { code } = await core.service.issueWalletCode(walletId);
+        const { payment } = await terminal.checkout.pay({ amount: cny(100), code });
+        expect(payment).toMatchObject({ status: 'approved', seq: 3 });
+        original = payment.paymentId;
+      } finally {
+        terminal.close();
+      }
+      const copied = openTerminal({ dataDir: copy, create: false, logger: silentLog(), env: {} });
+      try {
+        const { code } = await core.service.issueWalletCode(walletId);
+        const { payment } = await copied.checkout.pay({ amount: cny(100), code });
+        expect(payment).toMatchObject({ status: 'declined', mode: 'online', seq: 3 });
+        expect(payment.reason).toContain(`at seq 3, which the core holds as payment ${original}`);
+        // The copy takes nothing offline from now on: it could never be forwarded.
+        expect(copied.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+      } finally {
+        copied.close();
+      }
+      expect((await coreTerminal(terminalId))?.integrityAlert).toContain(
+        `at seq 3, which the core holds as payment ${original}`,
+      );
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(100_000 - 300));
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('a copy whose clash is past the contiguous seq (the original stored seq 3, took seq 4 online) is refused whole and blocked; the original syncs on', async () => {
     const { dataDir, terminalId, walletId, copy } = await syncedThenCopied();
     let terminal: Terminal;

@@ -129,6 +129,21 @@ describe('checkout with a core (online path)', () => {
     expect(payment).toMatchObject({ status: 'declined', mode: 'online', reason: 'insufficient balance' });
   });
 
+  it('refused because the terminal itself is refused (a diverged journal): declined, and nothing more taken offline', async () => {
+    const core = new FakeCore('diverged');
+    const t = open({ core });
+    const { payment } = await pay(t, '5.00');
+    expect(payment).toMatchObject({ status: 'declined', mode: 'online' });
+    expect(payment.reason).toContain("the core refused it: The terminal's journal disagrees");
+    expect(t.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+    // Out of reach now: the offline policy takes nothing that could never be forwarded.
+    core.behaviour = 'unreachable';
+    expect((await pay(t, '6.00', '131234567890123456')).payment).toMatchObject({
+      status: 'declined',
+      mode: 'offline',
+    });
+  });
+
   it('falls back to the offline policy when the core is unreachable', async () => {
     const t = open({ core: new FakeCore('unreachable') });
     expect((await pay(t, '5.00')).payment).toMatchObject({ status: 'accepted_offline', mode: 'offline' });

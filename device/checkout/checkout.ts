@@ -30,7 +30,13 @@ import {
 import type { OfflineLimits } from '../config/settings.ts';
 import { evaluateOfflinePolicy, type OfflineRefusal } from './offline-policy.ts';
 import { classifyPaymentCode, type SchemeRule } from './payment-code.ts';
-import { CoreRejectedError, CoreUnreachableError, OFFLINE_CODES, type PaymentCore } from './payment-core.ts';
+import {
+  blocksForwarding,
+  CoreRejectedError,
+  CoreUnreachableError,
+  OFFLINE_CODES,
+  type PaymentCore,
+} from './payment-core.ts';
 
 export interface CheckoutOptions {
   journal: Journal;
@@ -165,11 +171,24 @@ export class Checkout {
           { paymentId: captured.paymentId, code: err.code, err: err.message },
           'core refused the payment',
         );
-        return journal.transition(captured.paymentId, {
+        const declined = journal.transition(captured.paymentId, {
           status: 'declined',
           mode: 'online',
           reason: `the core refused it: ${err.message}`,
         });
+        // A refusal of the terminal itself (revoked, its journal diverged) is recorded as a sync's
+        // would be: no payment is taken offline that could never be forwarded.
+        if (blocksForwarding(err.code)) {
+          try {
+            journal.recordSyncAttempt({
+              error: { code: err.code, message: err.message },
+              blocksForwarding: true,
+            });
+          } catch (recordErr) {
+            log.warn({ err: (recordErr as Error).message }, 'could not record the refusal');
+          }
+        }
+        return declined;
       }
       // A timeout, a broken connection, a 5xx: the core may have the payment. It is in doubt, and is
       // resolved by query, then cancel, right now if the core answers, else by the next sync.

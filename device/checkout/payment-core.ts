@@ -24,6 +24,7 @@ import type {
 } from '../../sync/protocol/wire.ts';
 
 export {
+  blocksForwarding,
   CoreConnectionLostError,
   CoreRejectedError,
   CoreTimeoutError,

@@ -14,6 +14,7 @@ import {
   type AuthoriseRequest,
   type AuthoriseResponse,
   CoreConnectionLostError,
+  CoreRejectedError,
   CoreTimeoutError,
   CoreUnreachableError,
   type PaymentCore,
@@ -29,7 +30,9 @@ export type FakeBehaviour =
   /** The core never gets it and never answers: the call times out. */
   | 'hang'
   /** The call times out, and the core stays out of reach for the query too. */
-  | 'timeout-then-gone';
+  | 'timeout-then-gone'
+  /** The core refuses the terminal itself: its seq is another payment's (a copied data folder). */
+  | 'diverged';
 
 export class FakeCore implements PaymentCore {
   readonly received: AuthoriseRequest[] = [];
@@ -58,6 +61,12 @@ export class FakeCore implements PaymentCore {
         this.received.push(request);
         await new Promise((resolve) => setTimeout(resolve, options.timeoutMs ?? 50));
         throw new CoreTimeoutError('no answer in time');
+      case 'diverged':
+        throw new CoreRejectedError(
+          409,
+          'JOURNAL_DIVERGED',
+          `The terminal's journal disagrees with the payments the core holds. It sent payment ${request.paymentId} at seq ${request.seq}, which the core holds as another payment.`,
+        );
       case 'lost-after-approve':
         this.received.push(request);
         this.states.set(request.paymentId, { state: 'approved' });

@@ -66,6 +66,24 @@ export class CoreProtocolError extends Error {
   }
 }
 
+/**
+ * The core's refusals of this terminal itself that no retry or other payment can get past: while
+ * one holds, a payment taken offline could never be forwarded, so the offline policy takes none
+ * (OfflineStats.forwardingBlocked). Not UNKNOWN_TERMINAL or BAD_SIGNATURE: those can come from the
+ * set-up (another core's URL, a proxy dropping headers), and the payments stored then forward once
+ * it is put right; the sync loop stops on them and shows them all the same.
+ */
+const BLOCKS_FORWARDING: ReadonlySet<string> = new Set([
+  'TERMINAL_REVOKED',
+  'JOURNAL_DIVERGED',
+  'JOURNAL_BEHIND',
+]);
+
+/** Whether a permanent refusal with this code blocks forwarding (see BLOCKS_FORWARDING). */
+export function blocksForwarding(code: string): boolean {
+  return BLOCKS_FORWARDING.has(code);
+}
+
 /** Failures of a call that did not reach the core, or lost it before an answer. */
 export const OFFLINE_CODES: ReadonlySet<string> = new Set([
   'CORE_UNREACHABLE',

@@ -17,7 +17,7 @@ import { JournalError } from '../journal/errors.ts';
 import type { Journal, StoredPayment } from '../journal/journal.ts';
 import type { UploadedPayment, UploadRequest, UploadResponse } from '../protocol/wire.ts';
 import type { CoreClient } from './core-client.ts';
-import { CoreRejectedError, isTransient, meansOffline } from './errors.ts';
+import { blocksForwarding, CoreRejectedError, isTransient, meansOffline } from './errors.ts';
 import { DEFAULT_CANCEL_AFTER_MS, type Resolution, resolvePayment } from './in-doubt.ts';
 
 /** Payments per upload: large enough to amortise a round trip and a commit, small enough for a
@@ -87,19 +87,6 @@ export interface SyncEngineOptions {
   random?: () => number;
   now?: () => Date;
 }
-
-/**
- * The core's refusals of this terminal itself that no retry or other payment can get past: while
- * one holds, a payment taken offline could never be forwarded, so the offline policy takes none
- * (OfflineStats.forwardingBlocked). Not UNKNOWN_TERMINAL or BAD_SIGNATURE: those can come from the
- * set-up (another core's URL, a proxy dropping headers), and the payments stored then forward once
- * it is put right; the sync loop stops on them and shows them all the same.
- */
-const BLOCKS_FORWARDING: ReadonlySet<string> = new Set([
-  'TERMINAL_REVOKED',
-  'JOURNAL_DIVERGED',
-  'JOURNAL_BEHIND',
-]);
 
 export class SyncError extends Error {
   /**
@@ -342,7 +329,7 @@ export class SyncEngine {
       }
       journal.recordSyncAttempt({
         error: { code: failure.code, message: failure.message },
-        blocksForwarding: failure.permanent && BLOCKS_FORWARDING.has(failure.code),
+        blocksForwarding: failure.permanent && blocksForwarding(failure.code),
       });
       this.publish({
         state: 'idle',

@@ -521,8 +521,26 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         const recoded = await rejected(term.client.authorise({ ...req, code: other.code }));
         expect(recoded).toMatchObject({ status: 409, code: 'CONFLICT' });
         expect(recoded.message).toContain('payment code differs');
-        const seqTaken = await rejected(term.client.authorise({ ...paymentFacts(req.seq, 5), code }));
-        expect(seqTaken.message).toContain(`seq ${req.seq} is already payment`);
+        expect((await core.service.terminals({ terminalId: term.terminalId }))[0]?.integrityAlert).toBeNull();
+        // Another payment at a seq the core holds: two journals under one key (a copied data folder).
+        // Refused as in an upload, and the terminal flagged for the operator.
+        const atSeq = paymentFacts(req.seq, 5);
+        const seqTaken = await rejected(term.client.authorise({ ...atSeq, code }));
+        expect(seqTaken).toMatchObject({ status: 409, code: 'JOURNAL_DIVERGED' });
+        expect(seqTaken.message).toContain(
+          `payment ${atSeq.paymentId} at seq ${req.seq}, which the core holds as payment ${req.paymentId}`,
+        );
+        const [flagged] = await core.service.terminals({ terminalId: term.terminalId });
+        expect(flagged?.integrityAlert).toBe(seqTaken.message);
+        // Its cancel (the copy's payment in doubt) finds the same.
+        const { paymentId: otherId, ...otherFacts } = atSeq;
+        expect(await rejected(term.client.cancel(otherId, otherFacts))).toMatchObject({
+          status: 409,
+          code: 'JOURNAL_DIVERGED',
+        });
+        await t.db.query('UPDATE terminals SET integrity_alert = NULL WHERE terminal_id = $1', [
+          term.terminalId,
+        ]);
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
       });
 

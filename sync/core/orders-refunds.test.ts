@@ -145,8 +145,10 @@ describe.each(BACKENDS)('orders and refunds on %s', (backend: Backend) => {
         expect(amount).toMatchObject({ status: 409, code: 'CONFLICT' });
         expect(amount.message).toContain('amount 1000 CNY ≠ 1 CNY');
         const seqTaken = await rejected(term.client.createOrder(paymentFacts(1)));
-        expect(seqTaken).toMatchObject({ status: 409, code: 'CONFLICT' });
-        expect(seqTaken.message).toContain('seq 1 is already payment');
+        expect(seqTaken).toMatchObject({ status: 409, code: 'JOURNAL_DIVERGED' });
+        expect(seqTaken.message).toContain(`at seq 1, which the core holds as payment ${order.paymentId}`);
+        const [flagged] = await core.service.terminals({ terminalId: term.terminalId });
+        expect(flagged?.integrityAlert).toBe(seqTaken.message);
         // An order is paid by a wallet from its QR, never authorised with a code.
         const { walletId } = await core.service.createWallet(cny(10_000));
         const { code } = await core.service.issueWalletCode(walletId);

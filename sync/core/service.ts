@@ -622,48 +622,50 @@ export class CoreService {
   async authorise(admission: Admission, req: AuthoriseRequest): Promise<AuthoriseResponse> {
     let admitted = false;
     try {
-      return await this.db.transaction(async (tx) => {
-        admitted = false;
-        const { terminal: t, existing, code, wallet } = await admitAndLockForAuthorise(tx, admission, req);
-        admitted = true;
-        const mine = heldAs(existing, req);
-        if (mine) {
-          if (mine.expires_at)
-            throw conflict(
-              `Payment ${req.paymentId} is a QR order: the customer's wallet pays it, not a code.`,
-            );
-          const approved = mine.state === 'approved' || mine.state === 'settled';
+      return await this.flaggingDivergence(admission.terminalId, () =>
+        this.db.transaction(async (tx) => {
+          admitted = false;
+          const { terminal: t, existing, code, wallet } = await admitAndLockForAuthorise(tx, admission, req);
+          admitted = true;
+          const mine = heldAs(existing, req);
+          if (mine) {
+            if (mine.expires_at)
+              throw conflict(
+                `Payment ${req.paymentId} is a QR order: the customer's wallet pays it, not a code.`,
+              );
+            const approved = mine.state === 'approved' || mine.state === 'settled';
+            return {
+              paymentId: req.paymentId,
+              outcome: approved ? 'approved' : 'declined',
+              ...(approved ? {} : { reason: mine.reason ?? mine.state }),
+              duplicate: true,
+            };
+          }
+          const verdict = judge(
+            { amountMinor: req.amount.minor, currency: req.amount.currency },
+            code,
+            wallet,
+            wallet?.balance_minor ?? 0,
+            this.now().getTime(),
+            false,
+          );
+          const state = verdict.ok ? 'approved' : 'declined';
+          await recordOnlinePayment(tx, t, {
+            facts: req,
+            state,
+            reason: verdict.ok ? null : verdict.reason,
+            walletId: code?.wallet_id ?? null,
+            // The code is used up by this payment, approved or not (wallet practice).
+            walletCode: code && !code.used ? code.code : null,
+          });
           return {
             paymentId: req.paymentId,
-            outcome: approved ? 'approved' : 'declined',
-            ...(approved ? {} : { reason: mine.reason ?? mine.state }),
-            duplicate: true,
+            outcome: state,
+            ...(verdict.ok ? {} : { reason: verdict.reason }),
+            duplicate: false,
           };
-        }
-        const verdict = judge(
-          { amountMinor: req.amount.minor, currency: req.amount.currency },
-          code,
-          wallet,
-          wallet?.balance_minor ?? 0,
-          this.now().getTime(),
-          false,
-        );
-        const state = verdict.ok ? 'approved' : 'declined';
-        await recordOnlinePayment(tx, t, {
-          facts: req,
-          state,
-          reason: verdict.ok ? null : verdict.reason,
-          walletId: code?.wallet_id ?? null,
-          // The code is used up by this payment, approved or not (wallet practice).
-          walletCode: code && !code.used ? code.code : null,
-        });
-        return {
-          paymentId: req.paymentId,
-          outcome: state,
-          ...(verdict.ok ? {} : { reason: verdict.reason }),
-          duplicate: false,
-        };
-      });
+        }),
+      );
     } catch (err) {
       if (admitted) {
         // Best effort: the answer to the request is the error, whatever this finds.
@@ -685,6 +687,11 @@ export class CoreService {
    */
   async cancel(t: TerminalRow, paymentId: string, req: CancelRequest): Promise<CancelResponse> {
     const facts: PaymentFacts = { ...req, paymentId };
+    return this.flaggingDivergence(t.terminal_id, () => this.cancelInTransaction(t, facts));
+  }
+
+  private cancelInTransaction(t: TerminalRow, facts: PaymentFacts): Promise<CancelResponse> {
+    const { paymentId } = facts;
     return this.db.transaction(async (tx) => {
       const mine = await lockPayment(tx, t, facts);
       if (!mine) {
@@ -825,7 +832,11 @@ export class CoreService {
    * the contiguous seq as any online payment's does) until a wallet pays it ({@link payOrder}) or
    * the terminal cancels it. A retry gets the answer it got the first time.
    */
-  async createOrder(t: TerminalRow, req: OrderRequest): Promise<OrderResponse> {
+  createOrder(t: TerminalRow, req: OrderRequest): Promise<OrderResponse> {
+    return this.flaggingDivergence(t.terminal_id, () => this.createOrderInTransaction(t, req));
+  }
+
+  private createOrderInTransaction(t: TerminalRow, req: OrderRequest): Promise<OrderResponse> {
     return this.db.transaction(async (tx) => {
       const mine = await lockPayment(tx, t, req);
       if (mine) {
@@ -939,20 +950,25 @@ export class CoreService {
    * with JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never anchored and the
    * copy stops (the terminal blocks its offline payments on that answer).
    */
-  async upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+  upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+    return this.flaggingDivergence(t.terminal_id, () => this.uploadInTransaction(t, req));
+  }
+
+  /**
+   * Runs `work`; when it finds the terminal's journal diverged (JOURNAL_DIVERGED), flags the
+   * terminal for the operator (`suanpan core terminals`) before passing the error on. The flag is
+   * written on its own: the work's transaction was rolled back.
+   */
+  private async flaggingDivergence<T>(terminalId: string, work: () => Promise<T>): Promise<T> {
     try {
-      return await this.uploadInTransaction(t, req);
+      return await work();
     } catch (err) {
       if (err instanceof CoreError && err.code === 'JOURNAL_DIVERGED') {
-        // Flag the terminal for the operator; the upload itself was rolled back.
         await this.db.query('UPDATE terminals SET integrity_alert = $2 WHERE terminal_id = $1', [
-          t.terminal_id,
+          terminalId,
           err.message,
         ]);
-        this.options.log.error(
-          { terminalId: t.terminal_id, reason: err.message },
-          'terminal journal diverged',
-        );
+        this.options.log.error({ terminalId, reason: err.message }, 'terminal journal diverged');
       }
       throw err;
     }
@@ -1116,7 +1132,9 @@ export class CoreService {
  * seq held as another payment can only come from another copy of its journal, and the operator
  * needs the copy's payment to settle it with the merchant.
  */
-function clashText(clashes: { sent: UploadedPayment; held: PaymentRow }[]): string | null {
+function clashText(
+  clashes: { sent: Pick<PaymentFacts, 'paymentId' | 'seq'>; held: PaymentRow }[],
+): string | null {
   const [first] = clashes;
   if (!first) return null;
   const more = clashes.length > 1 ? `, and ${clashes.length - 1} more like it` : '';
@@ -1157,8 +1175,9 @@ async function lockPayment(
 
 /**
  * Of the payments held under `facts`' paymentId or seq: the one held with the same facts (a
- * retry); undefined when there is none; 409 when it is held with other facts, or its seq by
- * another payment.
+ * retry); undefined when there is none; 409 CONFLICT when it is held with other facts. Its seq held
+ * by another payment is two journals under one key, as in an upload: 409 JOURNAL_DIVERGED (and the
+ * caller flags the terminal, see flaggingDivergence).
  */
 function heldAs(existing: PaymentRow[], facts: PresentedFacts): PaymentRow | undefined {
   const mine = existing.find((p) => p.payment_id === facts.paymentId);
@@ -1167,7 +1186,14 @@ function heldAs(existing: PaymentRow[], facts: PresentedFacts): PaymentRow | und
       throw conflict(`Payment ${facts.paymentId} is held with other facts: ${differences(mine, facts)}.`);
     return mine;
   }
-  if (existing.length > 0) throw conflict(`seq ${facts.seq} is already payment ${existing[0]?.payment_id}.`);
+  const [held] = existing;
+  if (held) {
+    throw new CoreError(
+      409,
+      'JOURNAL_DIVERGED',
+      `The terminal's journal disagrees with the payments the core holds. ${clashText([{ sent: facts, held }])} This payment was not taken.`,
+    );
+  }
   return undefined;
 }
 
