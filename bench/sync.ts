@@ -12,7 +12,9 @@
  * Beside the drain it prints where the time went: CPU used during it by the terminal (this process,
  * and of its wall time how much went to journal reads and to recording results), by the core's
  * process and by the PostgreSQL backends serving the bench's database (Linux /proc). On a machine
- * of two cores shared by all three, the drain is bound by their sum as much as by any one of them.
+ * of two cores shared by all three, the drain is bound by their sum as much as by any one of them:
+ * the line after the ceiling says how fast that CPU would allow at best (the sum spread over every
+ * core, as if the three overlapped perfectly), beside the ceiling.
  *
  * On its own: `node --import tsx bench/sync.ts`; BENCH_CORE_NODE_ARGS passes options to the core's
  * node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
@@ -280,16 +282,29 @@ export async function benchSync(): Promise<void> {
     console.log(
       `  drain ${DRAIN.toLocaleString('en')} stored payments   ${(drainMs / 1000).toFixed(2)} s = ${Math.round(drainRate).toLocaleString('en')} payments/s   (target ≥ 10,000/s)  ${drainRate >= 10_000 ? 'met' : 'NOT MET'}`,
     );
+    let cpuTotalMs: number | null = null;
     if (cpu0 && cpu1) {
       let pgMs = 0;
       for (const [pid, ms] of cpu1.pg) pgMs += ms - (cpu0.pg.get(pid) ?? 0);
+      const terminalMs = cpu1.terminal - cpu0.terminal;
+      const coreMs = cpu1.core - cpu0.core;
+      cpuTotalMs = terminalMs + coreMs + pgMs;
       console.log(
-        `    CPU during the drain: terminal ${(cpu1.terminal - cpu0.terminal).toFixed(0)} ms (journal: reads ${(journalDrainMs.reads ?? 0).toFixed(0)} ms, recording results ${(journalDrainMs.recording ?? 0).toFixed(0)} ms wall), core ${(cpu1.core - cpu0.core).toFixed(0)} ms, PostgreSQL ${pgMs.toFixed(0)} ms`,
+        `    CPU during the drain: terminal ${terminalMs.toFixed(0)} ms (journal: reads ${(journalDrainMs.reads ?? 0).toFixed(0)} ms, recording results ${(journalDrainMs.recording ?? 0).toFixed(0)} ms wall), core ${coreMs.toFixed(0)} ms, PostgreSQL ${pgMs.toFixed(0)} ms`,
       );
     }
     console.log(
       `  raw unnest insert ceiling   ${(rawMs / 1000).toFixed(2)} s = ${Math.round(rawRate).toLocaleString('en')} rows/s; drain is ${((drainRate / rawRate) * 100).toFixed(0)} % of it   (target ≥ 40 %)  ${drainRate >= 0.4 * rawRate ? 'met' : 'NOT MET'}`,
     );
+    if (cpuTotalMs) {
+      // The three share this machine's cores: however well they overlapped, the drain could not
+      // finish before their CPU time spread over every core.
+      const cores = os.availableParallelism();
+      const boundRate = (DRAIN / (cpuTotalMs / cores)) * 1000;
+      console.log(
+        `    bound by that CPU (${cpuTotalMs.toFixed(0)} ms over ${cores} cores, perfectly overlapped): at most ${Math.round(boundRate).toLocaleString('en')} payments/s, ${((boundRate / rawRate) * 100).toFixed(0)} % of the ceiling`,
+      );
+    }
     console.log(
       `  re-send of ${firstTime.length} synced batches   ${resendMs.toFixed(0)} ms vs ${firstMs.toFixed(0)} ms the first time (${((resendMs / firstMs) * 100).toFixed(0)} %)   (target ≤ 100 %)  ${resendMs <= firstMs ? 'met' : 'NOT MET'}`,
     );
