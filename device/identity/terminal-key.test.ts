@@ -27,6 +27,23 @@ describe('terminal key', () => {
     expect(fs.readFileSync(path.join(dataDir, 'keys', 'terminal.pub'), 'utf8')).toContain('BEGIN PUBLIC KEY');
   });
 
+  it('derives the same code hashes and entry MACs from a key as every earlier version did', () => {
+    // Journals written before keep verifying, and a code used before is still known as used.
+    fs.mkdirSync(path.dirname(keyFile()), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(
+      keyFile(),
+      '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEEk91BV5jbwMvJAiBIQ9yV0r0frgrKrmxXmrj+0Axlv\n-----END PRIVATE KEY-----\n',
+      { mode: 0o600 },
+    );
+    const key = loadTerminalKey(dataDir, { create: false });
+    expect(key.mac(Buffer.alloc(32)).toString('hex')).toBe(
+      '995a96a3bfb894bd6565ec2272c3558710cd1d21cb6dfd760388972cdc54c3b8',
+    );
+    expect(key.digestCode('281234567890123456').toString('hex')).toBe(
+      '191c8b7de07b439d530b55ecf9c9dc0e1876fb8add48409d1978e64279332c65',
+    );
+  });
+
   it.each([0o640, 0o644, 0o604, 0o660, 0o666])('refuses to start with a key of mode %s', (mode) => {
     loadTerminalKey(dataDir, { create: true });
     fs.chmodSync(keyFile(), mode);

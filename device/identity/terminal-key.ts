@@ -100,8 +100,14 @@ export function loadTerminalKey(dataDir: string, options: { create: boolean }): 
   if (!fs.existsSync(pubFile)) writeFileAtomically(pubFile, publicKeyPem, 0o644);
   // Separate keys for code hashes and entry MACs, derived so that they need no file of their own.
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
-  const codeKey = Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'payment-code-hash/1', 32));
-  const macKey = Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'journal-entry-mac/1', 32));
+  // As KeyObjects: an HMAC keyed by one is ~1.5 µs quicker than by a Buffer (imported at each call),
+  // paid once per payment for its code and once per entry for its MAC.
+  const codeKey = crypto.createSecretKey(
+    Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'payment-code-hash/1', 32)),
+  );
+  const macKey = crypto.createSecretKey(
+    Buffer.from(crypto.hkdfSync('sha256', seed, 'suanpan', 'journal-entry-mac/1', 32)),
+  );
   return {
     terminalId: terminalIdOf(publicKey),
     publicKey,
