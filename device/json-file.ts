@@ -26,7 +26,7 @@ export function writeJsonFileAtomically(file: string, value: unknown): void {
  */
 export function writeFileAtomically(
   file: string,
-  content: string,
+  content: string | Uint8Array,
   mode: number,
   options: { exclusive?: boolean } = {},
 ): void {
@@ -34,7 +34,8 @@ export function writeFileAtomically(
   try {
     const fd = fs.openSync(tmp, 'w', mode);
     try {
-      fs.writeSync(fd, content);
+      if (typeof content === 'string') fs.writeSync(fd, content);
+      else fs.writeSync(fd, content);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

@@ -338,9 +338,12 @@ describe('suanpan CLI', () => {
       const r = run(['journal', 'export', '--out', folder, '--json']);
       expect(r.status).toBe(2);
       expect(r.json.error.message).toContain('is a folder');
-      // Outside the data folder an earlier export is replaced.
+      // Outside the data folder an earlier export is replaced, and what a killed export left
+      // beside it (its temp file, under a pid now gone) is removed.
       const file = path.join(folder, 'journal.jsonl');
       fs.writeFileSync(file, 'an earlier export');
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      fs.writeFileSync(`${file}.${gone}.tmp`, 'half an export');
       expect(run(['journal', 'export', '--out', file, '--json']).json).toMatchObject({ file, entries: 3 });
       expect(fs.readdirSync(folder)).toEqual(['journal.jsonl']);
     } finally {

@@ -70,7 +70,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           `--data-dir ${options.dataDir} looks like an option, not a folder: name the terminal's data folder (a folder whose name starts with "-" can be given as ./${options.dataDir}).`,
         );
       const dataDir = resolveDataDir(options.dataDir, io.env);
-      if (fs.statSync(dataDir, { throwIfNoEntry: false })?.isDirectory() === false)
+      let found: fs.Stats | undefined;
+      try {
+        found = fs.statSync(dataDir, { throwIfNoEntry: false });
+      } catch (err) {
+        // ENAMETOOLONG, ENOTDIR (a file on the way), ELOOP: no folder can be there.
+        throw new UsageError(
+          `--data-dir ${dataDir.length > 120 ? `${dataDir.slice(0, 120)}…` : dataDir} can't be a folder (${(err as NodeJS.ErrnoException).code}): name the terminal's data folder.`,
+        );
+      }
+      if (found?.isDirectory() === false)
         throw new UsageError(
           `The data folder ${dataDir} is a file, not a folder: name the terminal's data folder.`,
         );

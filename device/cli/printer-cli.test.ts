@@ -153,10 +153,29 @@ describe('suanpan printer commands', () => {
     expect(last?.lines[0]?.text).toBe('*** 重印 ***');
     expect(last?.qrs.map((q) => q.data)).toEqual([second.json.paymentId]);
 
-    const png = path.join(dataDir, 'r.png');
+    // Never in the data folder: a receipt drawn over keys/terminal.key would destroy the key.
+    const key = path.join(dataDir, 'keys', 'terminal.key');
+    const keyBefore = fs.readFileSync(key);
+    const overKey = await run(['receipt', '--payment', paid.json.paymentId, '--png', key, '--json']);
+    expect(overKey).toMatchObject({ status: 2, json: { error: { code: 'BAD_USAGE' } } });
+    expect(overKey.json.error.message).toContain("is in the terminal's data folder");
+    expect(fs.readFileSync(key)).toEqual(keyBefore);
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-receipt-png-'));
+    const noFolder = await run([
+      'receipt',
+      '--payment',
+      paid.json.paymentId,
+      '--png',
+      path.join(outDir, 'no', 'r.png'),
+    ]);
+    expect(noFolder).toMatchObject({ status: 2 });
+    expect(noFolder.stderr).toContain('does not exist');
+    expect(noFolder.stderr).not.toContain('    at ');
+    const png = path.join(outDir, 'r.png');
     const drawn = await run(['receipt', '--payment', paid.json.paymentId, '--png', png]);
     expect(drawn.status).toBe(0);
     const image = await loadImage(fs.readFileSync(png));
+    fs.rmSync(outDir, { recursive: true, force: true });
     const canvas = createCanvas(image.width, image.height);
     canvas.getContext('2d').drawImage(image, 0, 0);
     const pixels = canvas.getContext('2d').getImageData(0, 0, image.width, image.height);

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
-import path from 'node:path';
 import { JournalError } from '../../../sync/journal/errors.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from '../../../sync/journal/export.ts';
 import type { VerifyResult } from '../../../sync/journal/verify.ts';
 import { openTerminal } from '../../terminal.ts';
 import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+import { outputTarget, removeStaleTemps } from '../output-file.ts';
 
 function progress(io: CliIO, label: string) {
   if (!io.interactive) return undefined;
@@ -74,7 +74,14 @@ export async function exportJournal(
   if (!EXPORT_FORMATS.includes(format)) {
     throw new UsageError(`Unknown --format "${options.format}": use ${EXPORT_FORMATS.join(' or ')}.`);
   }
-  const out = options.out === undefined ? undefined : exportTarget(options.out, options.dataDir);
+  const out =
+    options.out === undefined
+      ? undefined
+      : outputTarget(options.out, options.dataDir, {
+          option: '--out',
+          what: 'the export',
+          example: `journal.${format}`,
+        });
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
   try {
     let count = 0;
@@ -85,7 +92,9 @@ export async function exportJournal(
       }
     })();
     if (out) {
-      // Written beside the target and renamed, so a crash never leaves half an export under its name.
+      // Written beside the target and renamed, so a crash never leaves half an export under its name
+      // (and what a killed export left beside it is removed).
+      removeStaleTemps(out);
       const tmp = `${out}.${process.pid}.tmp`;
       let fd: number;
       try {
@@ -126,43 +135,6 @@ export async function exportJournal(
   } finally {
     terminal.close();
   }
-}
-
-/**
- * Where `--out` may write: a file in a folder that exists, outside the terminal's data folder, which
- * holds the journal, its key and settings: an export written over one of them would destroy it, and
- * a new file there may be one the terminal reads by name. An existing file (an earlier export) is
- * replaced.
- */
-function exportTarget(out: string, dataDir: string): string {
-  const target = path.resolve(out);
-  const folder = path.dirname(target);
-  let realFolder: string;
-  try {
-    realFolder = fs.realpathSync(folder);
-  } catch {
-    throw new UsageError(`The folder ${folder} for --out does not exist: create it or name another.`);
-  }
-  const existing = fs.statSync(target, { throwIfNoEntry: false });
-  if (existing?.isDirectory()) {
-    throw new UsageError(
-      `--out ${target} is a folder: name a file in it, e.g. ${path.join(target, 'journal.jsonl')}.`,
-    );
-  }
-  let realData: string;
-  try {
-    realData = fs.realpathSync(dataDir);
-  } catch {
-    realData = path.resolve(dataDir);
-  }
-  const inside = path.relative(realData, path.join(realFolder, path.basename(target)));
-  // Not even a new file: the terminal reads files there by name (suanpan.json, terminal.json).
-  if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
-    throw new UsageError(
-      `--out ${target} is in the terminal's data folder ${dataDir}, which holds the journal, its key and the settings: write the export outside it.`,
-    );
-  }
-  return target;
 }
 
 /**

@@ -5,6 +5,7 @@ import { PrinterError } from '../../../drivers/printer/errors.ts';
 import { renderDocumentPng } from '../../../drivers/printer/preview.ts';
 import { profile as profileById } from '../../../drivers/printer/profiles.ts';
 import { loadSettings } from '../../config/load-settings.ts';
+import { writeFileAtomically } from '../../json-file.ts';
 import type { PrintJob } from '../../printing/print-queue.ts';
 import { PrintQueue } from '../../printing/print-queue.ts';
 import {
@@ -18,6 +19,7 @@ import {
 import { paymentReceipt, testPage } from '../../receipts/receipts.ts';
 import { openTerminal } from '../../terminal.ts';
 import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+import { outputTarget } from '../output-file.ts';
 
 interface PrinterOptions {
   dataDir: string;
@@ -111,21 +113,35 @@ export async function receipt(
   options: PrinterOptions & { payment: string; png?: string },
   io: CliIO,
 ): Promise<CommandResult> {
+  // Checked before anything is opened: a bad target is bad usage, and never the data folder (a
+  // PNG written over keys/terminal.key would destroy the terminal's key).
+  const png =
+    options.png === undefined
+      ? undefined
+      : outputTarget(options.png, options.dataDir, {
+          option: '--png',
+          what: 'the receipt',
+          example: 'receipt.png',
+        });
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
   try {
     const payment = terminal.journal.payment(options.payment);
     if (!payment)
       throw new UsageError(`No payment ${options.payment} on this terminal: see \`suanpan payments\`.`);
     const context = receiptContext(terminal);
-    if (options.png) {
-      const png = renderDocumentPng(
+    if (png) {
+      const image = renderDocumentPng(
         paymentReceipt(payment, context),
         profileById(terminal.settings.printer.profile),
       );
-      fs.writeFileSync(options.png, png);
+      try {
+        writeFileAtomically(png, image, 0o644);
+      } catch (err) {
+        throw new UsageError(`Cannot write the receipt to ${png}: ${(err as Error).message}.`);
+      }
       return {
-        json: { png: path.resolve(options.png), bytes: png.length },
-        text: `Receipt drawn to ${path.resolve(options.png)}.`,
+        json: { png, bytes: image.length },
+        text: `Receipt drawn to ${png}.`,
       };
     }
     const printing = await openPrinting(terminal, { uri: options.printer });
