@@ -108,8 +108,11 @@ describe('settings', () => {
       minor: 20_000,
       currency: 'JPY',
     });
+    // An amount written as a number says how to write it.
     writeSettings({ offlinePolicy: { perPaymentMax: 200 } });
-    expect(problems()).toEqual([expect.stringMatching(/perPaymentMax.*must be of type string/)]);
+    expect(problems()).toEqual([expect.stringMatching(/perPaymentMax.*must be text in quotes: "200"$/)]);
+    writeSettings({ offlinePolicy: { perPaymentMax: '200' } });
+    expect(offlineLimits(loadSettings(dataDir, {}).settings).perPayment.minor).toBe(20_000);
   });
 
   it('reports a settings file that is not JSON, or not an object', () => {
@@ -117,6 +120,17 @@ describe('settings', () => {
     expect(problems()).toEqual([expect.stringMatching(/suanpan\.json: not valid JSON/)]);
     writeSettings('[1, 2]');
     expect(problems()).toEqual([expect.stringMatching(/must hold a JSON object/)]);
+    // As a Windows editor saves it, with a byte-order mark: read as the JSON it is.
+    writeSettings('\uFEFF{"log": {"level": "debug"}}');
+    expect(loadSettings(dataDir, {}).settings.log.level).toBe('debug');
+  });
+
+  it('a section of the file that is not an object is reported, even where a variable sets a setting in it', () => {
+    writeSettings({ offlinePolicy: '150.00' });
+    const file = path.join(dataDir, 'suanpan.json');
+    const wrong = expect.stringMatching(new RegExp(`^offlinePolicy in ${file}: must be an object`));
+    expect(problems()).toEqual([expect.stringMatching(new RegExp(`^offlinePolicy in ${file}: `))]);
+    expect(problems({ SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT: '5' })).toEqual([wrong]);
   });
 
   it('names a variable for every setting, and describes each', () => {
@@ -156,7 +170,7 @@ describe('kiosk settings', () => {
     writeSettings({ kiosk: { supervisorPin: 1234, technicianPin: '123' } });
     expect(problems({ SUANPAN_KIOSK_PORT: '70000' })).toEqual([
       expect.stringMatching(/^SUANPAN_KIOSK_PORT="70000" \(setting kiosk\.port\)/),
-      expect.stringMatching(/kiosk\.supervisorPin.*must be of type string/),
+      expect.stringMatching(/kiosk\.supervisorPin.*must be text in quotes: "1234"$/),
       expect.stringMatching(/kiosk\.technicianPin.*4 to 8 digits/),
     ]);
   });

@@ -116,19 +116,29 @@ function hasPath(source: unknown, dotted: string): boolean {
   return true;
 }
 
-function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `over` laid on `base`, section by section. A section of `base` that is not an object where `over`
+ * sets settings inside it (the file's `"offlinePolicy": "150.00"` beside a SUANPAN_OFFLINE_POLICY_*
+ * variable) is reported through `wrongSection` with its path: replacing it silently would hide the
+ * file's mistake.
+ */
+function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+  wrongSection: (path: string) => void,
+  prefix = '',
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] =
-      typeof v === 'object' &&
-      v !== null &&
-      !Array.isArray(v) &&
-      typeof b === 'object' &&
-      b !== null &&
-      !Array.isArray(b)
-        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
+    if (isPlainObject(v) && isPlainObject(b)) out[k] = deepMerge(b, v, wrongSection, `${prefix}${k}.`);
+    else {
+      if (isPlainObject(v) && b !== undefined) wrongSection(`${prefix}${k}`);
+      out[k] = v;
+    }
   }
   return out;
 }
@@ -146,7 +156,8 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
   }
   if (text !== undefined) {
     try {
-      const parsed: unknown = JSON.parse(text);
+      // A byte-order mark, as some Windows editors save UTF-8, is not part of the JSON.
+      const parsed: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         problems.push(
           `${file}: must hold a JSON object, such as {"offlinePolicy": {"perPaymentMax": "200.00"}}`,
@@ -176,7 +187,9 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     setPath(fromEnv, info.path, coerce(raw, info));
   }
 
-  const merged = deepMerge(fromFile, fromEnv);
+  const merged = deepMerge(fromFile, fromEnv, (p) =>
+    problems.push(`${p} in ${file}: must be an object of settings, such as {"perPaymentMax": "200.00"}`),
+  );
   const result = Settings.safeParse(merged);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -189,11 +202,7 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
         const where = variable
           ? `${variable}=${JSON.stringify(env[variable])} (setting ${p})`
           : `${p || '(top level)'} in ${file}`;
-        const message = keys
-          ? 'not a setting'
-          : issue.code === 'invalid_type'
-            ? `must be ${(issue as { expected: string }).expected === 'number' ? 'a number' : `of type ${(issue as { expected: string }).expected}`}`
-            : issue.message;
+        const message = keys ? 'not a setting' : issueMessage(issue, p && getPathSafe(merged, p));
         problems.push(`${where}: ${message}`);
       }
     }
@@ -210,6 +219,27 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
         : { kind: 'default' };
   }
   return { settings: result.data, sources, file };
+}
+
+/** What is wrong with a setting's value, in words a technician can act on. */
+function issueMessage(issue: { code: string; message: string }, value: unknown): string {
+  if (issue.code !== 'invalid_type') return issue.message;
+  const expected = (issue as { expected?: string }).expected;
+  if (expected === 'number') return 'must be a number';
+  // An amount or a name written without quotes: say how to write it.
+  if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean'))
+    return `must be text in quotes: "${value}"`;
+  return `must be of type ${expected}`;
+}
+
+/** The value at a dotted path, or undefined where the path leads through something not an object. */
+function getPathSafe(settings: unknown, dotted: string): unknown {
+  let node = settings;
+  for (const key of dotted.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 /** Environment values are text: numbers and booleans are converted strictly, "" is null where allowed. */
