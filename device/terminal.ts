@@ -7,7 +7,7 @@
  *   <dataDir>/terminal.json       identity on record; says a journal exists
  *   <dataDir>/activation.json     merchant and core, once activated
  *   <dataDir>/core-clock.json     the core's clock as last seen (see core-clock.ts)
- *   <dataDir>/journal.sqlite      the payment journal (+ -wal, -shm)
+ *   <dataDir>/journal.sqlite      the payment journal (+ -wal, -shm; .checked, see Journal.open)
  *   <dataDir>/logs/suanpan.log    JSON log lines, payment codes redacted
  */
 import fs from 'node:fs';

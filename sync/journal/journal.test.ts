@@ -489,6 +489,50 @@ describe('journal', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
+  test('a journal file new here (a copy, a restored backup) is checked whole before any payment: a damaged copy is CORRUPT', ({
+    tmpDir,
+    signer,
+  }) => {
+    const journal = openJournal(tmpDir, signer);
+    for (let i = 0; i < 20; i++) journal.capture(payment(), accept);
+    journal.close(); // checkpoints: every page is in the main file
+    const file = path.join(tmpDir, 'journal.sqlite');
+    expect(fs.readFileSync(`${file}.checked`, 'utf8').trim()).toMatch(/^\d+:\d+$/);
+    // An intact copy in another folder opens (and is recorded as checked there).
+    const copyDir = fs.mkdtempSync(path.join(tmpDir, 'copy-'));
+    fs.copyFileSync(file, path.join(copyDir, 'journal.sqlite'));
+    fs.copyFileSync(`${file}.checked`, path.join(copyDir, 'journal.sqlite.checked')); // the original's mark
+    openJournal(copyDir, signer).close();
+    // A damaged copy: the vault's page, which opening and capturing never read before the damage
+    // would show, has cell pointers past its end.
+    const db = new Database(file, { readonly: true });
+    const page = (
+      db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payment_code_vault'").get() as {
+        rootpage: number;
+      }
+    ).rootpage;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const damagedDir = fs.mkdtempSync(path.join(tmpDir, 'damaged-'));
+    const damaged = path.join(damagedDir, 'journal.sqlite');
+    fs.copyFileSync(file, damaged);
+    const fd = fs.openSync(damaged, 'r+');
+    fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (page - 1) * pageSize + 8);
+    fs.closeSync(fd);
+    const before = fs.readFileSync(damaged);
+    let error: unknown;
+    try {
+      openJournal(damagedDir, signer);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(JournalError);
+    expect(error).toMatchObject({ code: 'CORRUPT', file: damaged });
+    expect((error as Error).message).toContain("is damaged (SQLite's check:");
+    expect(fs.readFileSync(damaged).equals(before)).toBe(true); // left as it is
+    expect(fs.existsSync(`${damaged}.checked`)).toBe(false);
+  });
+
   test('verify reports a damaged page outside the chain (the code vault), which the chain walk never reads', async ({
     tmpDir,
     signer,
