@@ -255,15 +255,13 @@ describe('with a core', () => {
     const settled = stored[0] as (typeof stored)[number];
     expect(t.host.terminal.journal.payment(settled.paymentId)?.status).toBe('settled');
 
-    // Settled through the offline path: the core cancels only what it approved that day, so a void
-    // is refused by the core and nothing is recorded.
+    // Settled through the offline path today: the core reverses it (¥1.00 back), and the void is recorded.
     const voided = await t.api(`/api/payments/${settled.paymentId}/void`, {
       method: 'POST',
       body: { pin: SUPERVISOR_PIN },
     });
-    expect(voided.status).toBe(409);
-    expect(voided.json.error.code).toBe('VOID_TOO_LATE');
-    expect(t.host.terminal.journal.payment(settled.paymentId)?.status).toBe('settled');
-    expect(await wallet.balance()).toBe(10_000 - 600);
+    expect(voided.status).toBe(200);
+    expect(t.host.terminal.journal.payment(settled.paymentId)?.status).toBe('voided');
+    expect(await wallet.balance()).toBe(10_000 - 600 + 100);
   });
 });

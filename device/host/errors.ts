@@ -160,8 +160,8 @@ const TEXT: Record<ApiProblemCode, { en: string; zh: string }> = {
     zh: '支付核心拒绝了此操作，交易未作任何更改。',
   },
   VOID_TOO_LATE: {
-    en: 'The payment core can no longer void this payment: a payment can be voided only on the day it was approved. Ask the operator for a refund. Nothing was changed.',
-    zh: '支付核心已无法撤销这笔交易：交易只能在成功当天撤销。请联系运营方退款。交易未作任何更改。',
+    en: 'The payment core can no longer void this payment: a payment can be voided only on the day the core took it (China time). Refund it instead. Nothing was changed.',
+    zh: '支付核心已无法撤销这笔交易：交易只能在支付核心收单当天（北京时间）撤销。请改为退款。交易未作任何更改。',
   },
   NOT_ACTIVATED: {
     en: 'This terminal is not activated at a payment core, so there is nothing to sync with. Activate it first.',

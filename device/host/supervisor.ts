@@ -4,8 +4,8 @@
  * refunded); what the payment is in any other state is said in words (`cannotChangeText`).
  *
  * Void: the payment is reversed at the core first, with the same `cancel` the in-doubt resolution
- * uses (sync/client/in-doubt.ts): the core reverses a payment it approved that same day and answers
- * `too_late` otherwise. Only once the core said `cancelled` is `voided` recorded. If the core refuses
+ * uses (sync/client/in-doubt.ts): the core reverses a payment the same day it took it (approved, or
+ * settled from the offline queue; the wallet's day, China time) and answers `too_late` otherwise. Only once the core said `cancelled` is `voided` recorded. If the core refuses
  * or cannot be reached, nothing is recorded and the cashier is told why. If it did not answer (a
  * timeout, a broken connection), it may have reversed the payment: nothing is recorded either, and
  * the cashier voids again, which is safe (a second cancel finds it cancelled and says so).

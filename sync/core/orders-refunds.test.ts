@@ -320,6 +320,50 @@ describe.each(BACKENDS)('orders and refunds on %s', (backend: Backend) => {
         expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
       });
 
+      it('voids (cancels and reverses) a settled offline payment the day it settled, and not the next day', async () => {
+        const term = await activatedTerminal(core);
+        const { walletId } = await core.service.createWallet(cny(10_000));
+        const head = { entrySeq: 0, hash: '0'.repeat(64), signature: null };
+        const stored = async (seq: number) => {
+          const p: UploadedPayment = {
+            ...paymentFacts(seq, 600),
+            state: 'accepted_offline',
+            code: (await core.service.issueWalletCode(walletId)).code,
+          };
+          const up = await term.client.upload({
+            payments: [p],
+            head,
+            atAnchor: null,
+            queueDepth: 0,
+            softwareVersion: 't',
+          });
+          expect(up.results[0]?.state).toBe('settled');
+          const { paymentId, code: _code, state: _state, ...facts } = p;
+          return { paymentId, facts };
+        };
+        const today = await stored(1);
+        expect(await balance(walletId)).toEqual(cny(9_400));
+        expect(await term.client.cancel(today.paymentId, today.facts)).toMatchObject({
+          outcome: 'cancelled',
+          state: 'cancelled',
+          reason: 'cancelled and reversed at the terminal, the day it was settled',
+        });
+        expect(await balance(walletId)).toEqual(cny(10_000));
+        // Settled yesterday (in the wallet's day): too late, refund it instead.
+        const later = await stored(2);
+        await t.db.query(
+          "UPDATE payments SET received_at = received_at - interval '1 day' WHERE payment_id = $1",
+          [later.paymentId],
+        );
+        expect(await term.client.cancel(later.paymentId, later.facts)).toMatchObject({
+          outcome: 'too_late',
+          state: 'settled',
+          reason: expect.stringContaining('refund it instead'),
+        });
+        expect(await balance(walletId)).toEqual(cny(9_400));
+        expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+      });
+
       it('refunds a paid order, and a settled offline payment once it has synced', async () => {
         const term = await activatedTerminal(core);
         const { walletId } = await core.service.createWallet(cny(10_000));

@@ -40,7 +40,15 @@ import type {
 import { ORDER_QR_PREFIX, ORDER_VALID_S } from '../protocol/wire.ts';
 import { type CoreDb, prepared, type Queryable } from './db.ts';
 import { CoreError, conflict, notFound, unauthenticated } from './errors.ts';
-import { type CodeRow, judge, judgeFunds, type WalletRow, walletCode } from './wallet-codes.ts';
+import {
+  type CodeRow,
+  judge,
+  judgeFunds,
+  WALLET_DAY_ZONE,
+  type WalletRow,
+  walletCode,
+  walletDay,
+} from './wallet-codes.ts';
 
 /** A technician has a day to enter an activation code. */
 export const DEFAULT_ACTIVATION_TTL_MS = 24 * 3_600_000;
@@ -729,22 +737,25 @@ export class CoreService {
           ...(held.reason ? { reason: held.reason } : {}),
         };
       }
-      const sameDay = mine.received_at.toISOString().slice(0, 10) === this.now().toISOString().slice(0, 10);
-      if (held.state !== 'approved' || !sameDay) {
+      // Approved online, or stored offline and settled here: reversible the day the core took it.
+      const sameDay = walletDay(mine.received_at) === walletDay(this.now());
+      if ((held.state !== 'approved' && held.state !== 'settled') || !sameDay) {
         return {
           paymentId,
           outcome: 'too_late',
           state: afterCancel(held.state),
-          reason: 'a payment can be cancelled only on the day it was approved',
+          reason: `a payment can be cancelled only on the day the core took it (${WALLET_DAY_ZONE}); refund it instead`,
         };
       }
       const reason = mine.expires_at
         ? 'cancelled and reversed: the order was cancelled after the customer paid'
-        : 'cancelled and reversed: no answer reached the terminal in time';
+        : held.state === 'settled'
+          ? 'cancelled and reversed at the terminal, the day it was settled'
+          : 'cancelled and reversed: no answer reached the terminal in time';
       const flipped = await tx.query<{ wallet_id: string }>(
         `UPDATE payments SET state = 'cancelled', reason = $3
-         WHERE terminal_id = $1 AND payment_id = $2 AND state = 'approved' RETURNING wallet_id`,
-        [t.terminal_id, paymentId, reason],
+         WHERE terminal_id = $1 AND payment_id = $2 AND state = $4 RETURNING wallet_id`,
+        [t.terminal_id, paymentId, reason, held.state],
       );
       const walletId = flipped.rows[0]?.wallet_id;
       if (!walletId) {

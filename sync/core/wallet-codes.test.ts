@@ -14,6 +14,7 @@ import {
   REASONS,
   type WalletRow,
   walletCode,
+  walletDay,
 } from './wallet-codes.ts';
 
 describe('walletCode', () => {
@@ -78,5 +79,14 @@ describe('judge', () => {
     expect(
       judge({ amountMinor: 100, currency: 'CNY' }, code(), wallet, wallet.balance_minor, issuedAt, true),
     ).toEqual({ ok: false, reason: REASONS.codeReused });
+  });
+});
+
+describe("the wallet's day, within which a payment can be cancelled", () => {
+  it('is the day in China time (UTC+8), whatever zone the core runs in', () => {
+    expect(walletDay(new Date('2026-11-25T15:59:59.999Z'))).toBe('2026-11-25');
+    expect(walletDay(new Date('2026-11-25T16:00:00.000Z'))).toBe('2026-11-26');
+    // 07:59 and 08:01 in Shanghai are one day, though UTC dates differ.
+    expect(walletDay(new Date('2026-11-25T23:59:00Z'))).toBe(walletDay(new Date('2026-11-26T00:01:00Z')));
   });
 });

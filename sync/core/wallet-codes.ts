@@ -80,3 +80,14 @@ export function judgeFunds(
   if (balance < payment.amountMinor) return { ok: false, reason: REASONS.balance };
   return { ok: true };
 }
+
+/**
+ * The day a wallet cancels within, as the wallet providers this core stands for count it: China
+ * Standard Time (UTC+8 all year), whatever zone the core's host runs in. By UTC dates, a payment
+ * taken at 07:59 in Shanghai and voided at 08:01 was "yesterday's".
+ */
+export const WALLET_DAY_ZONE = 'China time, UTC+8';
+const WALLET_DAY_OFFSET_MS = 8 * 3600 * 1000;
+export function walletDay(at: Date): string {
+  return new Date(at.getTime() + WALLET_DAY_OFFSET_MS).toISOString().slice(0, 10);
+}
