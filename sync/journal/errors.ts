@@ -79,6 +79,15 @@ export function classifyJournalError(err: unknown, file: string, what: string): 
     );
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    const locked = unwritable(file);
+    if (locked.length > 0) {
+      // One of the files itself (its -wal and -shm take the journal's mode when made: a read-only
+      // journal opened once leaves them read-only after the journal is made writable again).
+      return make(
+        'READ_ONLY',
+        `The journal ${file} cannot be written (${detail}) while ${what}: ${locked.map((f) => `${f.name} is mode ${f.mode}`).join(', ')}, not writable by this user. Make them writable by the user running Suanpan (chmod 600 ${locked.map((f) => f.name).join(' ')}); nothing recorded is lost.`,
+      );
+    }
     return make(
       'READ_ONLY',
       `The journal ${file} cannot be written (${detail}) while ${what}. Check that the data folder is ` +
@@ -111,4 +120,19 @@ function noSpaceBeside(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Of the journal and its -wal and -shm, those there and not writable by this process's user. */
+function unwritable(file: string): { name: string; mode: string }[] {
+  const found: { name: string; mode: string }[] = [];
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      fs.accessSync(name, fs.constants.W_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      const mode = fs.statSync(name, { throwIfNoEntry: false })?.mode;
+      if (mode !== undefined) found.push({ name, mode: `0${(mode & 0o777).toString(8)}` });
+    }
+  }
+  return found;
 }

@@ -453,6 +453,15 @@ describe('journal', () => {
     journal = openJournal(tmpDir, signer);
     expect(modes()).toEqual(['600', '600', '600']);
     journal.close();
+    // A -wal and -shm left read-only (made while the journal was read-only) follow the journal,
+    // writable again, rather than fail every write for a user who isn't root.
+    fs.writeFileSync(`${file}-wal`, '');
+    fs.writeFileSync(`${file}-shm`, '');
+    fs.chmodSync(`${file}-wal`, 0o400);
+    fs.chmodSync(`${file}-shm`, 0o400);
+    journal = openJournal(tmpDir, signer);
+    expect(modes()).toEqual(['600', '600', '600']);
+    journal.close();
   });
 
   test('a file that is not a database is CORRUPT and is left untouched', ({ tmpDir, signer }) => {

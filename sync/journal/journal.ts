@@ -1218,11 +1218,18 @@ function ownerOnly(file: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+  // The -wal and -shm take the journal's mode when SQLite makes them: a journal made read-only and
+  // opened once leaves them read-only after the journal is made writable again, and every write
+  // then fails. They follow the journal's owner bits (only ever towards writable, never stricter).
+  const journalMode = fs.statSync(file).mode;
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     const mode = fs.statSync(f, { throwIfNoEntry: false })?.mode;
-    if (mode !== undefined && (mode & 0o077) !== 0) {
+    if (mode === undefined) continue;
+    let wanted = mode & 0o700;
+    if (f !== file) wanted |= journalMode & 0o600;
+    if (wanted !== (mode & 0o777)) {
       try {
-        fs.chmodSync(f, mode & 0o700);
+        fs.chmodSync(f, wanted);
       } catch {
         // Not this user's file, or a read-only disk: opening it says what is wrong, if anything.
       }
