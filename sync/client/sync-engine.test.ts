@@ -83,6 +83,29 @@ function engine(
 }
 
 describe('sync engine', () => {
+  test('two syncs of one data folder at once report each payment settled once between them', async ({
+    journal,
+  }) => {
+    storeOffline(journal, 5);
+    const { client } = scriptedCore({});
+    // Both uploads reach the core before either answer comes back (the kiosk's loop and
+    // `suanpan sync` at once): the core holds each payment once; the second finds them duplicates.
+    const upload = client.upload.bind(client);
+    let arrived = 0;
+    let bothIn: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      bothIn = resolve;
+    });
+    client.upload = async (req, options) => {
+      if (req.payments.length > 0 && ++arrived === 2) bothIn();
+      if (req.payments.length > 0) await gate;
+      return upload(req, options);
+    };
+    const [a, b] = await Promise.all([engine(journal, client).syncNow(), engine(journal, client).syncNow()]);
+    expect(a.settled + b.settled).toBe(5);
+    expect(journal.payments({ status: 'settled' })).toHaveLength(5);
+  });
+
   test('a payment parked here leaves a gap at the core; later syncs do not send the rest again', async ({
     journal,
   }) => {

@@ -327,10 +327,15 @@ export class SyncEngine {
         // A batch too big for the link's speed would time out again on every retry: halve it.
         this.shrunkBatch = Math.max(MIN_UPLOAD_BATCH, Math.floor(this.batchSize() / 2));
       }
-      journal.recordSyncAttempt({
-        error: { code: failure.code, message: failure.message },
-        blocksForwarding: failure.permanent && blocksForwarding(failure.code),
-      });
+      try {
+        journal.recordSyncAttempt({
+          error: { code: failure.code, message: failure.message },
+          blocksForwarding: failure.permanent && blocksForwarding(failure.code),
+        });
+      } catch (recordErr) {
+        // A full disk that stopped the sync may stop this too: the sync's own error is the answer.
+        log.warn({ err: (recordErr as Error).message }, 'the failed sync could not be recorded');
+      }
       this.publish({
         state: 'idle',
         online: !meansOffline(failure.code),
@@ -411,16 +416,19 @@ export class SyncEngine {
       }
       if (r.state === 'settled') {
         changes.push({ paymentId: r.paymentId, decision: { status: 'settled' } });
-        report.settled += 1;
       } else if (r.state === 'declined_after_sync') {
         changes.push({
           paymentId: r.paymentId,
           decision: { status: 'declined_after_sync', reason: r.reason ?? 'declined by the core' },
         });
-        report.declined += 1;
       }
     }
-    journal.transitionMany(changes, { onlyFrom: 'accepted_offline' });
+    // Counted once recorded, and only what this sync moved: another sync of this data folder (the
+    // kiosk's loop and `suanpan sync` at once) may have recorded some of them already.
+    for (const moved of journal.transitionMany(changes, { onlyFrom: 'accepted_offline' })) {
+      if (moved.status === 'settled') report.settled += 1;
+      else if (moved.status === 'declined_after_sync') report.declined += 1;
+    }
     for (const c of response.conflicts) {
       journal.park(c.seq, `conflict at the core: ${c.reason}`);
       report.conflicts += 1;
