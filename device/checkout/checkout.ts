@@ -192,15 +192,20 @@ export class Checkout {
       }
       // A timeout, a broken connection, a 5xx: the core may have the payment. It is in doubt, and is
       // resolved by query, then cancel, right now if the core answers, else by the next sync.
+      const answered = err instanceof CoreRejectedError;
       log.warn(
         { paymentId: captured.paymentId, err: (err as Error).message },
-        'no answer from the core: payment in doubt',
+        answered
+          ? 'the core answered with an error: payment in doubt'
+          : 'no answer from the core: payment in doubt',
       );
+      const what = answered
+        ? `The payment core answered with an error (HTTP ${err.status}: ${err.message.replace(/\.$/, '')})`
+        : 'No answer from the payment core in time';
       journal.transition(captured.paymentId, {
         status: 'unknown',
         mode: 'online',
-        reason:
-          'No answer from the payment core in time: the payment is in doubt, and the customer may already have been charged. Do not take the money another way: the terminal asks the core again at each sync until it answers (`suanpan sync` asks now); if it went through it is approved, and if not it is cancelled.',
+        reason: `${what}: the payment is in doubt, and the customer may already have been charged. Do not take the money another way: the terminal asks the core again at each sync until it answers (\`suanpan sync\` asks now); if it went through it is approved, and if not it is cancelled.`,
       });
       return this.resolve(core, captured.paymentId);
     }

@@ -407,7 +407,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       const { code, message, package: pkg } = classified;
       io.stdout(jsonLine({ ok: false, error: { code, message, ...(pkg ? { package: pkg } : {}) } }));
     } else io.stderr(`suanpan: ${classified.message}\n`);
-    if (classified.code === 'INTERNAL') io.stderr(`${(err as Error)?.stack ?? ''}\n`);
+    if (classified.unexpected) io.stderr(`${(err as Error)?.stack ?? ''}\n`);
     return classified.exitCode;
   }
 }

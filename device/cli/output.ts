@@ -57,6 +57,8 @@ export interface ClassifiedError {
   message: string;
   /** The Debian package that provides a missing tool, when that is what failed. */
   package?: string;
+  /** An error of this program's own that nothing expected (a bug): its stack is printed too. */
+  unexpected?: boolean;
 }
 
 export function classifyCliError(err: unknown): ClassifiedError {
@@ -88,6 +90,14 @@ export function classifyCliError(err: unknown): ClassifiedError {
     err instanceof CoreHostError ||
     err instanceof CoreError
   ) {
+    // The core's own failure (its 500, INTERNAL on the wire) is not a fault of this command.
+    if (err.code === 'INTERNAL' && !(err instanceof CoreError)) {
+      return {
+        exitCode: EXIT_REFUSED,
+        code: 'CORE_FAILED',
+        message: `The payment core failed to handle the request (it said: ${err.message.replace(/\.$/, '')}). Try again in a while; if it goes on, the core's operator should look at the core's log.`,
+      };
+    }
     return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
   }
   // The printer simulator's errors (test-hardware/, not imported here: see commands/sim.ts).
@@ -111,6 +121,7 @@ export function classifyCliError(err: unknown): ClassifiedError {
     return { exitCode: EXIT_REFUSED, code: 'CORE_DATABASE', message: err.message };
   const e = err as Error;
   return {
+    unexpected: true,
     exitCode: EXIT_REFUSED,
     code: 'INTERNAL',
     message: `Unexpected error: ${e?.message ?? String(err)}. Please report it, with the details it printed on standard error.`,

@@ -274,6 +274,12 @@ export class CoreClient {
     }
     if (!ok) {
       const error = ErrorResponse.safeParse(json);
+      // The core could not reach its database and did nothing: as good as not reached (a payment
+      // may take the offline path; a sync tries again later).
+      if (error.success && error.data.error.code === 'CORE_UNAVAILABLE')
+        throw new CoreUnreachableError(
+          `The core at ${this.options.baseUrl} is up but can't reach its database: ${error.data.error.message}`,
+        );
       if (error.success) {
         throw new CoreRejectedError(
           status,

@@ -90,6 +90,46 @@ export class CoreDbError extends Error {
   }
 }
 
+/**
+ * No connection to the database could be had (refused, not accepting connections, too many): no
+ * statement of the request ran, so nothing of it was applied. A failure later in a transaction is
+ * rolled back too, but one at its COMMIT leaves it unknown, so only this case is said for certain.
+ */
+export class CoreDbUnavailableError extends CoreDbError {
+  constructor(cause: unknown) {
+    super(`the core's database can't be reached (${(cause as Error)?.message ?? cause})`, { cause });
+    this.name = 'CoreDbUnavailableError';
+  }
+}
+
+/** A pooled connection, or CoreDbUnavailableError when none can be had. */
+async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    throw new CoreDbUnavailableError(err);
+  }
+}
+
+/** One statement on a pooled connection; a connection that breaks is destroyed, not reused. */
+async function poolQuery(pool: pg.Pool, text: pg.QueryConfig | string, params?: unknown[]) {
+  const client = await connect(pool);
+  try {
+    const r = await client.query(text as string, params);
+    client.release();
+    return r;
+  } catch (err) {
+    client.release(isConnectionError(err) ? (err as Error) : undefined);
+    throw err;
+  }
+}
+
+/** An error of the connection itself (not of the statement): the client is not to be reused. */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === undefined || code.startsWith('E') || code.startsWith('57P') || code.startsWith('08');
+}
+
 /** A database URL for messages and logs: its password, if any, masked. */
 export function redactDatabaseUrl(url: string): string {
   if (isPostgresUrl(url)) {
@@ -127,24 +167,32 @@ class PostgresDb implements CoreDb {
   ) {}
 
   async query<R>(sql: Statement, params: unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.pool.query(pgQuery(sql, params), params);
+    const r = await poolQuery(this.pool, pgQuery(sql, params), params);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
   async queryRelaxed<R>(sql: Statement, params: unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.relaxed.query(pgQuery(sql, params), params);
+    const r = await poolQuery(this.relaxed, pgQuery(sql, params), params);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
   async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
+    await poolQuery(this.pool, sql);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await connect(this.pool);
+      let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        try {
+          await client.query('BEGIN');
+        } catch (err) {
+          // A pooled connection the server has dropped meanwhile: nothing ran on it.
+          if (!isConnectionError(err)) throw err;
+          broken = err as Error;
+          throw new CoreDbUnavailableError(err);
+        }
         const tx: Queryable = {
           query: async <R>(sql: Statement, params: unknown[] = []) => {
             const r = await client.query(pgQuery(sql, params), params);
@@ -158,11 +206,11 @@ class PostgresDb implements CoreDb {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (!broken) await client.query('ROLLBACK').catch(() => {});
         if (attempt < TRANSACTION_RETRIES && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     }
   }

@@ -26,7 +26,7 @@ import {
   TerminalId,
   UploadRequest,
 } from '../protocol/wire.ts';
-import type { CoreDb } from './db.ts';
+import { type CoreDb, CoreDbUnavailableError } from './db.ts';
 import { CoreError, unauthenticated } from './errors.ts';
 import { migrateCore } from './migrate.ts';
 import {
@@ -167,6 +167,16 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.status(err.statusCode).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+    }
+    if (err instanceof CoreDbUnavailableError) {
+      log.error({ err: err.message, url: request.url }, 'core request refused: database unreachable');
+      return reply.status(503).send({
+        error: {
+          code: 'CORE_UNAVAILABLE',
+          message:
+            "The core can't reach its database just now, so it did nothing with this request. Try again later.",
+        },
+      });
     }
     log.error({ err, url: request.url }, 'core request failed');
     return reply.status(500).send({

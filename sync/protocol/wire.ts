@@ -348,6 +348,8 @@ export const ERROR_CODES = [
   'PAYMENT_REFUSED',
   'PARTIAL_REFUND',
   'NOT_REFUNDABLE',
+  /** 503: the core could not reach its database, so it did nothing with the request. */
+  'CORE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

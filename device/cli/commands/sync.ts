@@ -51,13 +51,20 @@ export async function syncCommand(
         const recorded = err instanceof SyncError ? err.recorded : undefined;
         settledBefore += recorded?.settled ?? 0;
         declinedBefore += recorded?.declined ?? 0;
-        if ((err as { code?: string }).code !== 'CORE_TIMEOUT' || attempt >= SLOW_LINK_ATTEMPTS) {
+        const code = (err as { code?: string }).code;
+        if (!retriedAtOnce(code) || attempt >= SLOW_LINK_ATTEMPTS) {
           if (err instanceof SyncError && settledBefore + declinedBefore > 0) {
             err.message += ` Before that, this sync recorded ${settledBefore} payments settled and ${declinedBefore} declined after sync (see \`suanpan payments\`).`;
           }
           throw err;
         }
-        if (!options.json) io.stderr('The core did not answer in time: trying again with smaller batches.\n');
+        if (!options.json) {
+          io.stderr(
+            code === 'CORE_TIMEOUT'
+              ? 'The core did not answer in time: trying again with smaller batches.\n'
+              : "The core's answer was lost on the way: trying again.\n",
+          );
+        }
       }
     }
     report.settled += settledBefore;
@@ -98,4 +105,14 @@ export async function syncCommand(
   } finally {
     terminal.close();
   }
+}
+
+/**
+ * Failures `suanpan sync` tries again at once, rather than leave to the next sync: a timeout (the
+ * engine halves the batch after one, for a slow link), and an answer lost on the way, to a broken
+ * connection or to a duplicating network (its copy of the request got there first: REPLAYED).
+ * Sending again is safe; it is what the background loop does after a pause.
+ */
+export function retriedAtOnce(code: string | undefined): boolean {
+  return code === 'CORE_TIMEOUT' || code === 'REPLAYED_REQUEST' || code === 'CORE_CONNECTION_LOST';
 }
