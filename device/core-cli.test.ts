@@ -464,3 +464,32 @@ describe('suanpan core serve, refused at start-up', () => {
     expect(byEnv.stderr).toMatch(/^suanpan: Invalid DATABASE_URL "notaurl": .*postgres:\/\//);
   }, 120_000);
 });
+
+describe('core operator commands, the embedded database held by a core that is starting', () => {
+  it('wait for it to let go (or to serve), rather than say stop it; and say so when it never does', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-core-starting-'));
+    const dir = path.join(root, 'core');
+    fs.mkdirSync(dir, { recursive: true });
+    const lockFile = path.join(dir, 'pglite.lock');
+    // Held by a live process (this one) that has not written serve.json: a core still starting.
+    fs.writeFileSync(lockFile, String(process.pid));
+    try {
+      const location = { dataDir: dir };
+      const refused = await openCoreAdmin(location, silentLogger(), { busyWaitMs: 1_000 }).catch((e) => e);
+      expect(refused).toMatchObject({ code: 'CORE_BUSY' });
+      expect(refused.message).toContain(
+        `in use by process ${process.pid}, and has not started serving it in 1 s`,
+      );
+      // It lets go a moment later: the command goes on and does its work.
+      setTimeout(() => fs.rmSync(lockFile, { force: true }), 1_000);
+      const admin = await openCoreAdmin(location, silentLogger(), { busyWaitMs: 10_000 });
+      try {
+        expect((await admin.createMerchant('Noodle Bar')).merchantId).toMatch(/^[0-9a-f-]{36}$/);
+      } finally {
+        await admin.close();
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -147,6 +147,13 @@ export async function serveCore(options: {
   port: number;
   log: Logger;
 }): Promise<ServingCore> {
+  const already = options.location.url ? null : liveServeFile(options.location.dataDir);
+  if (already) {
+    throw new CoreHostError(
+      'CORE_BUSY',
+      `A core already serves ${options.location.dataDir} (process ${already.pid}, at ${already.url}). Stop it first, or use PostgreSQL (--db) to run several core processes.`,
+    );
+  }
   const { db, release } = await openDb(options.location);
   const embedded = !options.location.url;
   const adminToken = embedded ? crypto.randomBytes(24).toString('base64url') : null;
@@ -191,37 +198,66 @@ export async function serveCore(options: {
   };
 }
 
+/** How long an operator command waits for a core that is starting, or another command, to let go. */
+const BUSY_WAIT_MS = 30_000;
+
+/** serve.json of a core that still runs, else null. */
+function liveServeFile(dataDir: string): {
+  pid: number;
+  /** See processIdentity; absent when written by an older core. */
+  identity?: string;
+  url: string;
+  /** Absent when written by an older core: its listen URL served the operator routes. */
+  adminUrl?: string;
+  adminToken: string;
+} | null {
+  let serving: { pid: number; identity?: string; url: string; adminUrl?: string; adminToken: string };
+  try {
+    serving = JSON.parse(fs.readFileSync(path.join(dataDir, SERVE_FILE), 'utf8'));
+  } catch {
+    return null; // none, or being written this very moment: looked at again
+  }
+  return holderAlive(serving.pid, serving.identity) ? serving : null;
+}
+
 /** Operator access, direct or through the running server (see the module comment). */
 export async function openCoreAdmin(
   location: CoreLocation,
   log: Logger,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; busyWaitMs?: number } = {},
 ): Promise<CoreAdmin> {
-  if (!location.url) {
-    const serveFile = path.join(location.dataDir, SERVE_FILE);
-    if (fs.existsSync(serveFile)) {
-      const serving = JSON.parse(fs.readFileSync(serveFile, 'utf8')) as {
-        pid: number;
-        /** See processIdentity; absent when written by an older core. */
-        identity?: string;
-        url: string;
-        /** Absent when written by an older core: its listen URL served the operator routes. */
-        adminUrl?: string;
-        adminToken: string;
-      };
-      if (holderAlive(serving.pid, serving.identity)) {
-        return adminOverHttp({
-          url: serving.adminUrl ?? serving.url,
-          token: serving.adminToken,
-          pid: serving.pid,
-          serveFile,
-          lockFile: path.join(location.dataDir, LOCK_FILE),
-          timeoutMs: options.timeoutMs ?? ADMIN_TIMEOUT_MS,
-        });
+  // The embedded database's lock may be held by a core that is starting (opening PGlite takes
+  // seconds) and has not written serve.json yet, or by another operator command for a moment:
+  // wait for the one or the other rather than tell the operator to stop the core just started.
+  const waitUntil = Date.now() + (options.busyWaitMs ?? BUSY_WAIT_MS);
+  let opened: { db: CoreDb; release: () => void };
+  for (;;) {
+    const serving = location.url ? null : liveServeFile(location.dataDir);
+    if (serving) {
+      return adminOverHttp({
+        url: serving.adminUrl ?? serving.url,
+        token: serving.adminToken,
+        pid: serving.pid,
+        serveFile: path.join(location.dataDir, SERVE_FILE),
+        lockFile: path.join(location.dataDir, LOCK_FILE),
+        timeoutMs: options.timeoutMs ?? ADMIN_TIMEOUT_MS,
+      });
+    }
+    try {
+      opened = await openDb(location);
+      break;
+    } catch (err) {
+      if (!(err instanceof CoreHostError && err.code === 'CORE_BUSY')) throw err;
+      if (Date.now() >= waitUntil) {
+        throw new CoreHostError(
+          'CORE_BUSY',
+          `${err.message.replace(/\. Stop it,.*$/, '')}, and has not started serving it in ${Math.round((options.busyWaitMs ?? BUSY_WAIT_MS) / 1000)} s (a core stuck starting?). If it is not a core you started, stop it; or use PostgreSQL (--db) to run several core processes.`,
+        );
       }
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-  const { db, release } = await openDb(location);
+  const { db, release } = opened;
   try {
     await migrateCore(db);
   } catch (err) {
