@@ -100,6 +100,7 @@ describe('receipts', () => {
         declined: { count: 1, totals: { CNY: 9_900 } },
       },
       byScheme: { alipay: { count: 3, totals: { CNY: 12_900 } }, wechat: { count: 1, totals: { CNY: 500 } } },
+      earlier: {},
     };
     const { lines } = await printed(shiftReport(report, ZH));
     const line = (start: string) => lines.find((l) => l.startsWith(start));
@@ -107,6 +108,14 @@ describe('receipts', () => {
     expect(line('交易失败 ×1')).toMatch(/￥99\.00$/);
     expect(line('支付宝 ×3')).toMatch(/￥129\.00$/);
     expect(line('收款合计')).toMatch(/￥35\.00$/);
+    expect(lines).not.toContain('以前班次交易，本班变更');
+    // A refund of an earlier shift's payment, paid out of this till: listed apart, not in the total.
+    const withRefund = await printed(
+      shiftReport({ ...report, earlier: { refunded: { count: 1, totals: { CNY: 3_000 } } } }, ZH),
+    );
+    const after = withRefund.lines.slice(withRefund.lines.indexOf('以前班次交易，本班变更'));
+    expect(after[1]).toMatch(/^已退款 ×1.*￥30\.00$/);
+    expect(withRefund.lines.find((l) => l.startsWith('收款合计'))).toMatch(/￥35\.00$/);
   });
 
   it('any merchant name either prints or is refused with a typed error, never garbage commands', async () => {

@@ -57,6 +57,7 @@ const TEXT = {
     payments: '笔数',
     byStatus: '按状态',
     byScheme: '按支付方式收款',
+    earlier: '以前班次交易，本班变更',
     total: '收款合计',
   },
   en: {
@@ -91,6 +92,7 @@ const TEXT = {
     payments: 'Payments',
     byStatus: 'By status',
     byScheme: 'Taken, by scheme',
+    earlier: 'Earlier payments, changed this shift',
     total: 'Total taken',
   },
 } as const;
@@ -270,6 +272,15 @@ export function shiftReport(report: ShiftReport, ctx: ReceiptContext): PrintDocu
       ...group(report.byScheme, (k) => schemeName(k, ctx.locale)),
       { kind: 'rule' },
       { kind: 'pair', left: t.total, right: totals(all), bold: true },
+      // Refunds and voids of earlier payments (paid out of this till), doubts resolved: apart from
+      // this shift's total, which counts the payments taken in it.
+      ...(Object.keys(report.earlier ?? {}).length > 0
+        ? [
+            { kind: 'rule' as const },
+            { kind: 'text' as const, text: t.earlier, bold: true },
+            ...group(report.earlier, (k) => statusName(k as PaymentStatus, ctx.locale)),
+          ]
+        : []),
     ],
   };
 }

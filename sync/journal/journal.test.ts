@@ -316,8 +316,36 @@ describe('journal', () => {
     });
     journal.capture(payment({ amount: '1.00' }), accept);
     const second = journal.closeShift();
-    expect(second).toMatchObject({ shiftNo: 2, payments: 1, openedAt: first.closedAt });
+    expect(second).toMatchObject({ shiftNo: 2, payments: 1, openedAt: first.closedAt, earlier: {} });
     expect([...journal.entries()].filter((e) => e.kind === 'shift_closed')).toHaveLength(2);
+  });
+
+  test("a shift's report lists the earlier shifts' payments that changed in it: refunds, voids, doubts resolved", ({
+    journal,
+  }) => {
+    const sold = journal.capture(payment({ amount: '30.00' }), () => ({
+      status: 'approved',
+      mode: 'online',
+    }));
+    const doubt = journal.capture(payment({ amount: '6.66' }));
+    journal.transition(doubt.paymentId, { status: 'unknown', mode: 'online' });
+    expect(journal.closeShift()).toMatchObject({ shiftNo: 1, payments: 2, earlier: {} });
+    // Shift 2: the first refunded out of this till, the second found approved; no new payment.
+    journal.transition(sold.paymentId, { status: 'refunded' });
+    journal.transition(doubt.paymentId, { status: 'approved', mode: 'online' });
+    const second = journal.closeShift();
+    expect(second).toMatchObject({
+      shiftNo: 2,
+      payments: 0,
+      earlier: {
+        refunded: { count: 1, totals: { CNY: 3000 } },
+        approved: { count: 1, totals: { CNY: 666 } },
+      },
+    });
+    // Recorded in the shift's entry, as the rest of its report.
+    const entry = [...journal.entries()].filter((e) => e.kind === 'shift_closed').at(-1);
+    expect(JSON.parse(entry?.body as string).earlier).toEqual(second.earlier);
+    expect(journal.closeShift()).toMatchObject({ shiftNo: 3, earlier: {} });
   });
 
   test('two processes writing the same journal serialise: chain and seq stay whole', async ({

@@ -168,6 +168,12 @@ export interface ShiftReport {
   byStatus: Record<string, { count: number; totals: Record<string, number> }>;
   /** The payments whose money was taken ({@link MONEY_TAKEN}), by scheme: what each wallet owes. */
   byScheme: Record<string, { count: number; totals: Record<string, number> }>;
+  /**
+   * Payments of earlier shifts whose state changed in this one, by the state they moved to: a refund
+   * or a void paid out of this shift's till, a payment in doubt found approved, one declined after
+   * sync. Absent from reports of shifts closed before it was kept.
+   */
+  earlier: Record<string, { count: number; totals: Record<string, number> }>;
 }
 
 interface PaymentRow {
@@ -535,6 +541,25 @@ export class Journal {
           group[key] = g;
         }
       }
+      // Each state entry of this shift for a payment captured before it: counted once per state it
+      // moved to (a payment refunded after it was found approved counts in both).
+      const changed = this.db
+        .prepare(
+          `SELECT e.kind AS status, p.currency, count(*) AS n, sum(p.amount_minor) AS total
+           FROM entries e
+             JOIN entries c ON c.payment_id = e.payment_id AND c.kind = 'captured'
+             JOIN payments p ON p.payment_id = e.payment_id
+           WHERE e.entry_seq > ? AND c.entry_seq <= ? AND e.kind NOT IN ('captured', 'shift_closed')
+           GROUP BY e.kind, p.currency ORDER BY e.kind, p.currency`,
+        )
+        .all(fromEntrySeq, fromEntrySeq) as { status: string; currency: string; n: number; total: number }[];
+      const earlier: ShiftReport['earlier'] = {};
+      for (const r of changed) {
+        const g = earlier[r.status] ?? { count: 0, totals: {} };
+        g.count += r.n;
+        g.totals[r.currency] = (g.totals[r.currency] ?? 0) + r.total;
+        earlier[r.status] = g;
+      }
       const openedAt = previous?.at ?? null;
       const entrySeq = this.append(
         'shift_closed',
@@ -547,10 +572,11 @@ export class Journal {
           payments,
           byStatus,
           byScheme,
+          earlier,
         },
         true,
       );
-      return { shiftNo, entrySeq, openedAt, closedAt, payments, byStatus, byScheme };
+      return { shiftNo, entrySeq, openedAt, closedAt, payments, byStatus, byScheme, earlier };
     });
   }
 

@@ -11,12 +11,16 @@ export async function shiftClose(options: { dataDir: string }, io: CliIO): Promi
     const rows = (group: typeof report.byStatus) =>
       Object.entries(group).map(([k, v]) => [k, String(v.count), totalsText(v.totals)]);
     const text: string[] = [
-      `Shift ${report.shiftNo} closed at ${report.closedAt} (opened ${report.openedAt ?? 'at the first payment'}): ${report.payments} payments.`,
+      `Shift ${report.shiftNo} closed at ${report.closedAt} (opened ${report.openedAt ?? 'at the first payment'}): ${report.payments} ${report.payments === 1 ? 'payment' : 'payments'}.`,
       '',
       table(['status', 'count', 'total'], rows(report.byStatus)),
       '',
       table(['scheme (taken)', 'count', 'total'], rows(report.byScheme)),
     ];
+    if (Object.keys(report.earlier).length > 0) {
+      // Refunds and voids paid out of this till for earlier payments, doubts resolved, ...
+      text.push('', table(['earlier payments, now', 'count', 'total'], rows(report.earlier)));
+    }
     const printed = await queueAndPrint(terminal, (printing) =>
       printing.queue.enqueue({ kind: 'shift', document: shiftReport(report, printing.context) }),
     );

@@ -254,6 +254,8 @@ export interface ShiftReport {
   payments: number;
   byStatus: Record<string, ShiftGroup>;
   byScheme: Record<string, ShiftGroup>;
+  /** Payments of earlier shifts whose state changed in this one, by the state they moved to. */
+  earlier: Record<string, ShiftGroup>;
 }
 
 /** Answer of `POST /api/shift/close`. */

@@ -484,6 +484,7 @@ export const MESSAGES = {
   }),
   'shift.byStatus': { 'zh-CN': '按状态', en: 'By state' },
   'shift.byScheme': { 'zh-CN': '按支付方式收款', en: 'Taken, by scheme' },
+  'shift.earlier': { 'zh-CN': '以前班次交易，本班变更', en: 'Earlier payments, changed this shift' },
   'shift.col.count': { 'zh-CN': '笔数', en: 'Count' },
   'shift.col.total': { 'zh-CN': '金额', en: 'Total' },
   'shift.taken': { 'zh-CN': '实收合计', en: 'Money taken' },

@@ -145,6 +145,11 @@ function ShiftReportView({
           <ReportTable caption={t('shift.byScheme')} lines={view.byScheme} />
         </div>
       )}
+      {view.earlier.length > 0 && (
+        <div class="shift-report__tables">
+          <ReportTable caption={t('shift.earlier')} lines={view.earlier} />
+        </div>
+      )}
       <div class="shift-report__print">
         <span class="label">{t('shift.print')}</span>
         <PrintOutcomeNote state={{ kind: 'done', outcome: result.print }} busyText="" />

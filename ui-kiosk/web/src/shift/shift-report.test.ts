@@ -46,6 +46,23 @@ describe('the shift report', () => {
     ]);
   });
 
+  test('lists earlier payments changed this shift apart (a refund paid from this till); not in the money taken', () => {
+    const withEarlier = {
+      ...report,
+      earlier: {
+        refunded: { count: 1, totals: { CNY: 3000 } },
+        approved: { count: 2, totals: { CNY: 666 } },
+      },
+    };
+    const view = shiftReportView(withEarlier, { t: en, currency: 'CNY' });
+    expect(view.earlier.map((l) => [l.label, l.count, l.totals])).toEqual([
+      ['Approved', 2, '¥6.66'],
+      ['Refunded', 1, '¥30.00'],
+    ]);
+    expect(view.taken).toBe('¥133.80');
+    expect(shiftReportView(report, { t: en, currency: 'CNY' }).earlier).toEqual([]);
+  });
+
   test('keeps a status or scheme it does not know, under the host’s own name, last', () => {
     const view = shiftReportView(
       shiftReport([

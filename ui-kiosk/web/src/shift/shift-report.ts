@@ -29,6 +29,8 @@ export interface ShiftReportView {
   payments: number;
   byStatus: ReportLine[];
   byScheme: ReportLine[];
+  /** Payments of earlier shifts whose state changed in this one (a refund paid out of this till). */
+  earlier: ReportLine[];
   /** Approved, accepted offline and settled, added up per currency. */
   taken: string;
   /** Payments declined after sync in this shift (money not received). */
@@ -123,6 +125,12 @@ export function shiftReportView(
       report.byScheme,
       (a, b) => (report.byScheme[b]?.count ?? 0) - (report.byScheme[a]?.count ?? 0) || a.localeCompare(b),
       (scheme) => schemeLabel(scheme, t),
+      currency,
+    ),
+    earlier: lines(
+      report.earlier ?? {},
+      (a, b) => statusRank(a) - statusRank(b) || a.localeCompare(b),
+      (status) => (isPaymentStatus(status) ? t(`payment.${status}`) : status),
       currency,
     ),
     taken: formatTotals(taken, currency),

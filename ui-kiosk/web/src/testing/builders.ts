@@ -88,6 +88,7 @@ export function shiftReport(groups: [string, string, string, number, number][], 
     payments: 0,
     byStatus: {},
     byScheme: {},
+    earlier: {},
   };
   for (const [status, scheme, currency, count, total] of groups) {
     report.payments += count;
