@@ -59,6 +59,8 @@ describe('classifyPaymentCode', () => {
 
   it('masks all but the first two and last four digits', () => {
     expect(maskCode('281234567890123456')).toBe('28************3456');
+    // Input far longer than any code is shown by its length.
+    expect(maskCode(`28${'0'.repeat(4_994)}3456`)).toBe('28****…****3456 (5000 characters)');
     expect(maskCode('12345')).toBe('*****');
   });
 

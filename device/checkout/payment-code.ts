@@ -42,8 +42,15 @@ export interface ClassifiedCode {
 
 export function maskCode(code: string): string {
   if (code.length <= 6) return '*'.repeat(code.length);
+  // Far longer than any payment code (a stuck scanner, a paste gone wrong): its length, not a line
+  // of thousands of stars.
+  if (code.length > MASK_IN_FULL_UP_TO)
+    return `${code.slice(0, 2)}****…****${code.slice(-4)} (${code.length} characters)`;
   return `${code.slice(0, 2)}${'*'.repeat(code.length - 6)}${code.slice(-4)}`;
 }
+
+/** Every payment code of the schemes (at most 24 digits) is masked in full, star for digit. */
+const MASK_IN_FULL_UP_TO = 32;
 
 /**
  * Returns the scheme of a scanned or typed payment code, or throws PaymentCodeError saying why it
