@@ -83,6 +83,37 @@ function engine(
 }
 
 describe('sync engine', () => {
+  test("a core older than the capture's clock offset refuses it as unknown: sent again without it, nothing parked", async ({
+    journal,
+  }) => {
+    for (let i = 0; i < 3; i++)
+      journal.capture({ ...payment({ amount: '1.00' }), clockOffsetMs: -600_000 }, () => ({
+        status: 'accepted_offline',
+        mode: 'offline',
+      }));
+    const seen: boolean[] = [];
+    const { client } = scriptedCore({
+      upload: (req) => {
+        const i = req.payments.findIndex((p) => 'clockOffsetMs' in p);
+        seen.push(i !== -1);
+        if (i === -1) return undefined;
+        return Promise.reject(
+          new CoreRejectedError(
+            400,
+            'BAD_REQUEST',
+            `payments.${i}.clockOffsetMs: unknown field`,
+            `payments.${i}.clockOffsetMs`,
+          ),
+        );
+      },
+    });
+    expect(await engine(journal, client).syncNow()).toMatchObject({ settled: 3, parked: 0 });
+    // Refused with it (each batch in flight then), sent again without it.
+    expect(seen[0]).toBe(true);
+    expect(seen.at(-1)).toBe(false);
+    expect(journal.syncInfo().parked).toEqual([]);
+  });
+
   test('two syncs of one data folder at once report each payment settled once between them', async ({
     journal,
   }) => {

@@ -112,6 +112,8 @@ export class SyncEngine {
   private failures = 0;
   /** A smaller batch after a timeout (a slow link), until a sync succeeds; null: the configured size. */
   private shrunkBatch: number | null = null;
+  /** False once a core refused the field as unknown (an older core), for this engine's life. */
+  private sendsClockOffset = true;
   private stopped = true;
   private listeners = new Set<(s: SyncStatus) => void>();
   private current: SyncStatus;
@@ -358,7 +360,7 @@ export class SyncEngine {
       const payments: UploadedPayment[] = [];
       const unsendable: StoredPayment[] = [];
       for (const p of sending) {
-        const u = toUploaded(p);
+        const u = toUploaded(p, this.sendsClockOffset);
         if (u) payments.push(u);
         else unsendable.push(p);
       }
@@ -378,6 +380,24 @@ export class SyncEngine {
       try {
         response = await client.upload(request);
       } catch (err) {
+        // A core older than the capture's clock offset (terminals upgraded before it) refuses the
+        // field as unknown: sent without it, the core judges by the offset it measures, as before.
+        // (Another batch in flight may meet it too: each is sent again without it.)
+        if (
+          err instanceof CoreRejectedError &&
+          err.status === 400 &&
+          /^payments\.\d+\.clockOffsetMs$/.test(err.field ?? '') &&
+          /unknown field/.test(err.message)
+        ) {
+          if (this.sendsClockOffset) {
+            this.options.log.warn(
+              { err: err.message },
+              "the core doesn't take a payment's clock offset yet (an older core): sending without it",
+            );
+          }
+          this.sendsClockOffset = false;
+          continue;
+        }
         // A field the core can't accept, in one payment: park that one, send the rest.
         const index =
           err instanceof CoreRejectedError && err.status === 400
@@ -500,7 +520,9 @@ export class SyncEngine {
     anchor: { entrySeq: number; hash: string } | null,
   ): Promise<boolean> {
     const { journal, client, log } = this.options;
-    const payments = parted.map(toUploaded).filter((u): u is UploadedPayment => u !== null);
+    const payments = parted
+      .map((p) => toUploaded(p, this.sendsClockOffset))
+      .filter((u): u is UploadedPayment => u !== null);
     const atAnchor = anchor
       ? { entrySeq: anchor.entrySeq, hash: journal.entryHashAt(anchor.entrySeq) }
       : null;
@@ -599,13 +621,13 @@ export class SyncEngine {
 }
 
 /** The wire form of a stored payment; null when it can't be sent (its raw code is gone). */
-export function toUploaded(p: StoredPayment): UploadedPayment | null {
+export function toUploaded(p: StoredPayment, withClockOffset = true): UploadedPayment | null {
   // Literals rather than spreads of a shared `facts` object: built for every payment of a batch.
   const { paymentId, seq, amount, scheme, codeHash, capturedAt } = p;
   if (p.status === 'accepted_offline') {
     if (!p.code) return null;
     const { code, clockOffsetMs } = p;
-    return clockOffsetMs === null
+    return clockOffsetMs === null || !withClockOffset
       ? { paymentId, seq, amount, scheme, codeHash, capturedAt, state: 'accepted_offline', code }
       : {
           paymentId,
