@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ function clocks() {
     options: {
       localNow: () => c.wallMs,
       bootClock: () => ({ bootId: c.bootId, sinceBootMs: c.sinceBootMs }),
+      mac: (hash: Buffer) => crypto.createHmac('sha256', 'the terminal key').update(hash).digest(),
     },
   };
 }
@@ -72,6 +74,24 @@ describe("the core's clock as last seen", () => {
     t.c.bootId = 'boot-2';
     clock.learned(10 * MIN + 5_000, t.c.wallMs);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).bootId).toBe('boot-2');
+  });
+
+  it('a record changed without the key counts as none: a stale code is not moved back into its 60 s', () => {
+    const t = clocks();
+    new CoreClock({ dataDir, log, ...t.options }).learned(0, t.c.wallMs);
+    const file = path.join(dataDir, CORE_CLOCK_FILE);
+    const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(new CoreClock({ dataDir, log, ...t.options }).offsetNow()).toBe(0);
+    // Ten minutes taken off the core's clock: payments would be judged as captured ten minutes early.
+    fs.writeFileSync(file, JSON.stringify({ ...record, coreMs: record.coreMs - 10 * MIN }));
+    expect(new CoreClock({ dataDir, log, ...t.options }).offsetNow()).toBeUndefined();
+    // Another terminal's key does not check out either.
+    const other = {
+      ...t.options,
+      mac: (h: Buffer) => crypto.createHmac('sha256', 'another key').update(h).digest(),
+    };
+    fs.writeFileSync(file, JSON.stringify(record));
+    expect(new CoreClock({ dataDir, log, ...other }).offsetNow()).toBeUndefined();
   });
 
   it('a damaged record counts as none and is written anew at the next contact', () => {

@@ -14,7 +14,12 @@
  * the time that really passed is any step the clock took since; the offset then is the recorded one
  * less that step. In another boot (or where /proc can't tell) the offset at capture is not known and
  * none is recorded: the core uses the offset it measures at sync, as before.
+ *
+ * The offset goes into each payment's signed `captured` entry and decides whether the core takes an
+ * offline code, so the file carries a MAC under the terminal's key (as journal entries do): someone
+ * who can write the data folder but has no key can't move a stale code back into its 60 s.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -42,6 +47,7 @@ const Sample = z
   })
   .strict();
 type Sample = z.infer<typeof Sample>;
+const SignedSample = Sample.extend({ mac: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
 
 /** This boot's id and the time since boot, suspend included; null where /proc can't tell. */
 export interface BootClock {
@@ -49,13 +55,9 @@ export interface BootClock {
   sinceBootMs: number;
 }
 
-/** This boot's id, read once: it can't change while the process runs. */
-let thisBoot: string | undefined;
-
 export function readBootClock(): BootClock | null {
   try {
-    thisBoot ??= fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const bootId = thisBoot;
+    const bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const uptimeS = Number.parseFloat(fs.readFileSync('/proc/uptime', 'utf8'));
     if (!bootId || !Number.isFinite(uptimeS)) return null;
     return { bootId, sinceBootMs: Math.round(uptimeS * 1000) };
@@ -67,6 +69,8 @@ export function readBootClock(): BootClock | null {
 export interface CoreClockOptions {
   dataDir: string;
   log: Logger;
+  /** The terminal key's MAC over a 32-byte hash (TerminalKey.mac). */
+  mac: (hash: Buffer) => Buffer;
   /** The terminal's wall clock (tests). */
   localNow?: () => number;
   /** Boot id and time since boot (tests). */
@@ -104,7 +108,7 @@ export class CoreClock {
       sinceBootMs: boot.sinceBootMs,
     };
     try {
-      writeJsonFileAtomically(this.file, sample);
+      writeJsonFileAtomically(this.file, { ...sample, mac: this.macOf(sample) });
       this.sample = sample;
     } catch (err) {
       this.options.log.warn(
@@ -128,13 +132,27 @@ export class CoreClock {
     return Math.round(s.coreMs - s.localMs - step);
   }
 
+  /** Damaged, or changed by anyone without the key: as if never recorded (written anew at the next contact). */
   private read(): Sample | null {
+    let parsed: ReturnType<typeof SignedSample.safeParse>;
     try {
-      const parsed = Sample.safeParse(readJsonFile(this.file));
-      return parsed.success ? parsed.data : null;
+      parsed = SignedSample.safeParse(readJsonFile(this.file));
     } catch {
-      return null; // damaged: as if never recorded (it is rewritten at the next contact)
+      return null;
     }
+    if (!parsed.success) return null;
+    const { mac, ...sample } = parsed.data;
+    const expected = this.macOf(sample);
+    if (!crypto.timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(expected, 'hex'))) {
+      this.options.log.warn({ file: this.file }, "the core's clock as recorded does not check out: ignored");
+      return null;
+    }
+    return sample;
+  }
+
+  private macOf(s: Sample): string {
+    const text = `suanpan-core-clock/1\n${s.coreMs}\n${s.localMs}\n${s.bootId}\n${s.sinceBootMs}`;
+    return this.options.mac(crypto.createHash('sha256').update(text).digest()).toString('hex');
   }
 
   private bootClock(): BootClock | null {

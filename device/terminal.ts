@@ -120,6 +120,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
   const coreClock = new CoreClock({
     dataDir,
     log,
+    mac: key.mac,
     localNow: options.localNow ?? (options.now && (() => (options.now as () => Date)().getTime())),
     bootClock: options.bootClock,
   });

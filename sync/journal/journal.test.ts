@@ -534,7 +534,7 @@ describe('journal', () => {
     for (let i = 0; i < 20; i++) journal.capture(payment(), accept);
     journal.close(); // checkpoints: every page is in the main file
     const file = path.join(tmpDir, 'journal.sqlite');
-    expect(fs.readFileSync(`${file}.checked`, 'utf8').trim()).toMatch(/^\d+:\d+$/);
+    expect(fs.readFileSync(`${file}.checked`, 'utf8').trim()).toMatch(/^\d+:\d+ 20 [0-9a-f]{64}$/);
     // An intact copy in another folder opens (and is recorded as checked there).
     const copyDir = fs.mkdtempSync(path.join(tmpDir, 'copy-'));
     fs.copyFileSync(file, path.join(copyDir, 'journal.sqlite'));
@@ -568,6 +568,13 @@ describe('journal', () => {
     expect((error as Error).message).toContain("is damaged (SQLite's check:");
     expect(fs.readFileSync(damaged).equals(before)).toBe(true); // left as it is
     expect(fs.existsSync(`${damaged}.checked`)).toBe(false);
+    // The same damaged file put back in place of the journal (same file, its content copied over
+    // it): the chain no longer holds the head recorded at close, so it is checked, and refused.
+    const live = openJournal(copyDir, signer);
+    live.capture(payment(), accept); // the live journal moves on: 21 entries at close
+    live.close();
+    fs.copyFileSync(damaged, path.join(copyDir, 'journal.sqlite'));
+    expect(() => openJournal(copyDir, signer)).toThrow(/is damaged \(SQLite's check/);
   });
 
   test('verify reports a damaged page outside the chain (the code vault), which the chain walk never reads', async ({

@@ -280,24 +280,42 @@ const SQL = {
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
 /**
- * SQLite's own check of a journal file this installation has not found whole before: a file new
- * here (a copy, a restored backup, a data folder copied while the terminal ran, the first open
- * after an upgrade), by its device and inode against `<file>.checked`. A copy of a running
- * terminal's files, the database and its -wal taken at different moments, mixes pages of two
- * moments: payments were taken on such a copy, with seqs and totals that disagreed with its own
- * payments. A file found whole is recorded and not checked again at every open (its cost grows with
- * the file: about 0.25 s for 100,000 payments); damage that comes later shows in the operations
- * that meet it, and in `journal verify`.
+ * SQLite's own check of a journal file this installation has not found whole as it stands: a file
+ * new here (a copy, a restored backup, a data folder copied while the terminal ran, the first open
+ * after an upgrade), or one put back in place of the journal, whose chain no longer holds the head
+ * recorded when it was last found whole or closed. A copy of a running terminal's files, the
+ * database and its -wal taken at different moments, mixes pages of two moments: payments were
+ * taken on such a copy, with seqs and totals that disagreed with its own payments. `<file>.checked`
+ * records the file (device and inode) and its head then; a journal that has only grown since
+ * (another process's payments) is not checked again: its cost grows with the file (about 0.25 s
+ * for 100,000 payments). quick_check finds damaged pages and b-trees, not an index whose entries
+ * disagree with its table; damage that comes later shows in the operations that meet it, and in
+ * `journal verify`.
  */
 function checkWholeOnce(db: Database.Database, file: string, identity: string): void {
   const mark = `${file}.checked`;
-  let recorded: string | undefined;
+  let recorded: string[] = [];
   try {
-    recorded = fs.readFileSync(mark, 'utf8').trim();
+    recorded = fs.readFileSync(mark, 'utf8').trim().split(' ');
   } catch {
-    recorded = undefined;
+    recorded = [];
   }
-  if (recorded === identity) return;
+  const [markedFile, markedSeq, markedHash] = recorded;
+  if (markedFile === identity && markedSeq !== undefined && markedHash !== undefined) {
+    const seq = Number(markedSeq);
+    let hash: string | undefined;
+    try {
+      hash =
+        seq === 0
+          ? GENESIS_HASH.toString('hex')
+          : (db.prepare('SELECT lower(hex(hash)) FROM entries WHERE entry_seq = ?').pluck().get(seq) as
+              | string
+              | undefined);
+    } catch {
+      hash = undefined; // no entries table to read: checked
+    }
+    if (hash === markedHash) return;
+  }
   const problems = (db.pragma('quick_check(3)') as { quick_check: string }[])
     .map((r) => r.quick_check)
     .filter((m) => m !== 'ok');
@@ -308,10 +326,21 @@ function checkWholeOnce(db: Database.Database, file: string, identity: string): 
       file,
     );
   }
+  markWhole(db, file, identity);
+}
+
+/** Records `file` as found whole with its current head (see checkWholeOnce); best effort. */
+function markWhole(db: Database.Database, file: string, identity: string): void {
   try {
-    fs.writeFileSync(mark, `${identity}\n`, { mode: 0o600 });
+    const head = db
+      .prepare('SELECT entry_seq, lower(hex(hash)) AS hash FROM entries ORDER BY entry_seq DESC LIMIT 1')
+      .get() as { entry_seq: number; hash: string } | undefined;
+    const line = head
+      ? `${identity} ${head.entry_seq} ${head.hash}`
+      : `${identity} 0 ${GENESIS_HASH.toString('hex')}`;
+    fs.writeFileSync(`${file}.checked`, `${line}\n`, { mode: 0o600 });
   } catch {
-    // A read-only folder: checked again at the next open, no harm done.
+    // A read-only folder, a journal not migrated yet: checked again at the next open, no harm done.
   }
 }
 
@@ -968,7 +997,10 @@ export class Journal {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // The head it closes at: a file put back in its place (a restored backup) no longer holds it.
+    if (this.fileIdentity) markWhole(this.db, this.file, this.fileIdentity);
+    this.db.close();
   }
 
   // -- internals --------------------------------------------------------------------------------
