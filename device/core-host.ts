@@ -147,8 +147,10 @@ export async function serveCore(options: {
   port: number;
   log: Logger;
 }): Promise<ServingCore> {
+  // Only a serve.json that names its process beyond the pid (an older core's may name a pid reused
+  // since by another program): the lock below says the rest.
   const already = options.location.url ? null : liveServeFile(options.location.dataDir);
-  if (already) {
+  if (already?.identity) {
     throw new CoreHostError(
       'CORE_BUSY',
       `A core already serves ${options.location.dataDir} (process ${already.pid}, at ${already.url}). Stop it first, or use PostgreSQL (--db) to run several core processes.`,

@@ -124,7 +124,8 @@ describe('a core that fails with an error of its own (HTTP 500)', () => {
           JSON.stringify({
             error: {
               code: 'INTERNAL',
-              message: 'The core failed to handle this request; it was not applied.',
+              message:
+                'The core failed to handle this request (see its log); whether it was applied is not known.',
             },
           }),
         );

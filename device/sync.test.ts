@@ -481,6 +481,9 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
       } finally {
         terminal.close();
       }
+      // A second copy of the same folder: its first payment is by the merchant's QR.
+      const qrCopy = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-term-qr-'));
+      fs.cpSync(copy, qrCopy, { recursive: true });
       const copied = openTerminal({ dataDir: copy, create: false, logger: silentLog(), env: {} });
       try {
         const { code } = await core.service.issueWalletCode(walletId);
@@ -491,6 +494,15 @@ describe.skipIf(!pgOk)(`sync through faults (${pgOk ? 'PostgreSQL' : POSTGRES_SK
         expect(copied.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
       } finally {
         copied.close();
+      }
+      const byQr = openTerminal({ dataDir: qrCopy, create: false, logger: silentLog(), env: {} });
+      try {
+        const { payment } = await byQr.checkout.presentQr({ amount: cny(100) }, { onOrder: () => {} });
+        expect(payment).toMatchObject({ status: 'declined', mode: 'online', seq: 3 });
+        expect(byQr.journal.offlineStats().forwardingBlocked).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+      } finally {
+        byQr.close();
+        fs.rmSync(qrCopy, { recursive: true, force: true });
       }
       expect((await coreTerminal(terminalId))?.integrityAlert).toContain(
         `at seq 3, which the core holds as payment ${original}`,

@@ -176,18 +176,7 @@ export class Checkout {
           mode: 'online',
           reason: `the core refused it: ${err.message}`,
         });
-        // A refusal of the terminal itself (revoked, its journal diverged) is recorded as a sync's
-        // would be: no payment is taken offline that could never be forwarded.
-        if (blocksForwarding(err.code)) {
-          try {
-            journal.recordSyncAttempt({
-              error: { code: err.code, message: err.message },
-              blocksForwarding: true,
-            });
-          } catch (recordErr) {
-            log.warn({ err: (recordErr as Error).message }, 'could not record the refusal');
-          }
-        }
+        this.recordBlock(err);
         return declined;
       }
       // A timeout, a broken connection, a 5xx: the core may have the payment. It is in doubt, and is
@@ -349,11 +338,13 @@ export class Checkout {
     }
     if (err instanceof CoreRejectedError && err.permanent) {
       log.error({ paymentId, code: err.code, err: err.message }, 'core refused the QR order');
-      return journal.transition(paymentId, {
+      const declined = journal.transition(paymentId, {
         status: 'declined',
         mode: 'online',
         reason: `the core refused it: ${err.message}`,
       });
+      this.recordBlock(err);
+      return declined;
     }
     // The order may exist at the core: query, then cancel, as for an authorisation without answer.
     log.warn({ paymentId, err: (err as Error).message }, 'no answer to the QR order: in doubt');
@@ -364,6 +355,22 @@ export class Checkout {
         'No answer from the payment core in time: the QR order is in doubt. Do not take the money another way: the terminal asks the core again at each sync whether the customer paid (`suanpan sync` asks now); if not, the order is cancelled.',
     });
     return this.resolve(core, paymentId);
+  }
+
+  /**
+   * A refusal of the terminal itself (revoked, its journal diverged) is recorded as a sync's would
+   * be: no payment is taken offline that could never be forwarded.
+   */
+  private recordBlock(err: CoreRejectedError): void {
+    if (!blocksForwarding(err.code)) return;
+    try {
+      this.options.journal.recordSyncAttempt({
+        error: { code: err.code, message: err.message },
+        blocksForwarding: true,
+      });
+    } catch (recordErr) {
+      this.options.log.warn({ err: (recordErr as Error).message }, 'could not record the refusal');
+    }
   }
 
   /** Query, then cancel (see sync/client/in-doubt.ts). Stays `unknown` if the core can't be asked now. */

@@ -68,7 +68,11 @@ export function removeStaleTemps(target: string): void {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const pid = Number(name.slice(prefix.length, -'.tmp'.length));
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
-    fs.rmSync(path.join(folder, name), { force: true });
+    try {
+      fs.rmSync(path.join(folder, name), { force: true });
+    } catch {
+      // Another user's, in a shared folder: not ours to remove.
+    }
   }
 }
 

@@ -111,6 +111,14 @@ async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
   }
 }
 
+/**
+ * How long a request waits for a database connection (a new one, or a free one of the pool) before
+ * the core answers 503 CORE_UNAVAILABLE, nothing done: well within a terminal's wait for an online
+ * payment (15 s), which then takes the offline path. Without it, a database host that drops packets
+ * kept requests waiting until the terminal gave up, and its payments ended in doubt.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** One statement on a pooled connection; a connection that breaks is destroyed, not reused. */
 async function poolQuery(pool: pg.Pool, text: pg.QueryConfig | string, params?: unknown[]) {
   const client = await connect(pool);
@@ -311,6 +319,8 @@ export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
       connectionString: options.url,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
       idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
       allowExitOnIdle: true,
       types: pgTypes(pg.types),
       application_name: 'suanpan-core',
@@ -319,6 +329,8 @@ export async function openCoreDb(options: OpenCoreDbOptions): Promise<CoreDb> {
       connectionString: options.url,
       max: 2,
       idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
       allowExitOnIdle: true,
       types: pgTypes(pg.types),
       application_name: 'suanpan-core-bookkeeping',

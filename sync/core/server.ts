@@ -180,7 +180,10 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
     }
     log.error({ err, url: request.url }, 'core request failed');
     return reply.status(500).send({
-      error: { code: 'INTERNAL', message: 'The core failed to handle this request; it was not applied.' },
+      error: {
+        code: 'INTERNAL',
+        message: 'The core failed to handle this request (see its log); whether it was applied is not known.',
+      },
     });
   });
 

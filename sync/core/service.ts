@@ -975,11 +975,20 @@ export class CoreService {
       return await work();
     } catch (err) {
       if (err instanceof CoreError && err.code === 'JOURNAL_DIVERGED') {
-        await this.db.query('UPDATE terminals SET integrity_alert = $2 WHERE terminal_id = $1', [
-          terminalId,
-          err.message,
-        ]);
         this.options.log.error({ terminalId, reason: err.message }, 'terminal journal diverged');
+        // The refusal is the answer whatever happens to the flag: were the database to fail just
+        // now, a 503 would read as "not reached" and send the copy's payment offline.
+        await this.db
+          .query('UPDATE terminals SET integrity_alert = $2 WHERE terminal_id = $1', [
+            terminalId,
+            err.message,
+          ])
+          .catch((flagErr: Error) =>
+            this.options.log.error(
+              { terminalId, err: flagErr.message },
+              'the integrity alert could not be recorded',
+            ),
+          );
       }
       throw err;
     }
