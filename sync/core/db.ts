@@ -102,13 +102,28 @@ export class CoreDbUnavailableError extends CoreDbError {
   }
 }
 
-/** A pooled connection, or CoreDbUnavailableError when none can be had. */
-async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+/**
+ * A pooled connection, or CoreDbUnavailableError when none can be had. While checked out, the
+ * connection's 'error' events (the server gone mid-statement) are taken here, as pool.query does
+ * for its own: the statement's rejection says it, and the connection is released with the error.
+ * Without a listener, an 'error' event is an uncaught exception that ends the core's process.
+ */
+async function connect(pool: pg.Pool): Promise<{ client: pg.PoolClient; done: (err?: Error) => void }> {
+  let client: pg.PoolClient;
   try {
-    return await pool.connect();
+    client = await pool.connect();
   } catch (err) {
     throw new CoreDbUnavailableError(err);
   }
+  const onError = () => {};
+  client.on('error', onError);
+  return {
+    client,
+    done: (err) => {
+      client.removeListener('error', onError);
+      client.release(err);
+    },
+  };
 }
 
 /**
@@ -121,13 +136,13 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /** One statement on a pooled connection; a connection that breaks is destroyed, not reused. */
 async function poolQuery(pool: pg.Pool, text: pg.QueryConfig | string, params?: unknown[]) {
-  const client = await connect(pool);
+  const { client, done } = await connect(pool);
   try {
     const r = await client.query(text as string, params);
-    client.release();
+    done();
     return r;
   } catch (err) {
-    client.release(isConnectionError(err) ? (err as Error) : undefined);
+    done(isConnectionError(err) ? (err as Error) : undefined);
     throw err;
   }
 }
@@ -190,7 +205,7 @@ class PostgresDb implements CoreDb {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await connect(this.pool);
+      const { client, done } = await connect(this.pool);
       let broken: Error | undefined;
       try {
         try {
@@ -218,7 +233,7 @@ class PostgresDb implements CoreDb {
         if (attempt < TRANSACTION_RETRIES && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
         throw err;
       } finally {
-        client.release(broken);
+        done(broken);
       }
     }
   }
