@@ -3,7 +3,6 @@
  * the payment takes the offline path), or an error of its own (a 500: in doubt, said as such, and
  * the CLI shows it as the core's failure, not as a crash of its own).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +23,7 @@ import {
 } from '../sync/core/testing.ts';
 import { activate } from './activation.ts';
 import { openTerminal } from './terminal.ts';
+import { runCli } from './testing/cli-child.ts';
 
 const pgOk = await postgresAvailable();
 
@@ -31,29 +31,9 @@ function newDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-outage-'));
 }
 
-/** The CLI in a child process (async: a server in this process must keep answering). */
-function cli(args: string[], dataDir: string, env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ status: number | null; stderr: string; json: Record<string, unknown> }>((resolve) => {
-    const child = spawn(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir, '--json'], {
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('close', (status) => {
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(stdout);
-      } catch {}
-      resolve({ status, stderr, json });
-    });
-  });
-}
+/** The CLI in a child process, with --json (async: a server in this process must keep answering). */
+const cli = (args: string[], dataDir: string, env: NodeJS.ProcessEnv = {}) =>
+  runCli([...args, '--data-dir', dataDir, '--json'], env);
 
 describe.skipIf(!pgOk)(
   `a core whose database is out of reach (${pgOk ? 'PostgreSQL' : POSTGRES_SKIP_REASON})`,

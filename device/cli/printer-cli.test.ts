@@ -10,6 +10,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import jsqr from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrinterSimulator } from '../../test-hardware/printer-sim/simulator.ts';
+import { runCli } from '../testing/cli-child.ts';
 
 const jsQR = jsqr.default;
 let dataDir: string;
@@ -17,35 +18,8 @@ let sim: PrinterSimulator;
 let uri: string;
 
 /** Like cli.test.ts's, but async: the simulator runs in this process and must keep answering. */
-function run(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<{
-    status: number | null;
-    stdout: string;
-    stderr: string;
-    // biome-ignore lint/suspicious/noExplicitAny: each command prints JSON of its own shape
-    json: Record<string, any>;
-  }>((resolve) => {
-    const child = spawn(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir], {
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...options.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('close', (status) => {
-      // biome-ignore lint/suspicious/noExplicitAny: as above
-      let json: Record<string, any> = {};
-      try {
-        json = JSON.parse(stdout);
-      } catch {}
-      resolve({ status, stdout, stderr, json });
-    });
-  });
-}
+const run = (args: string[], options: { env?: NodeJS.ProcessEnv } = {}) =>
+  runCli([...args, '--data-dir', dataDir], options.env);
 
 function settings(printer: Record<string, unknown>) {
   fs.writeFileSync(

@@ -9,6 +9,21 @@ import { CHECKPOINT_AFTER_COMMITS, Journal, setDurable, uuidv7 } from './journal
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
+/** Damages the code vault's page of a closed journal: its cell pointers point past the page's end. */
+function damageVaultPage(file: string): void {
+  const db = new Database(file, { readonly: true });
+  const page = (
+    db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payment_code_vault'").get() as {
+      rootpage: number;
+    }
+  ).rootpage;
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (page - 1) * pageSize + 8);
+  fs.closeSync(fd);
+}
+
 describe('journal', () => {
   test('runs with WAL and synchronous=FULL on every open', ({ journal, tmpDir }) => {
     expect(journal.durabilityProblem).toBeNull();
@@ -542,20 +557,10 @@ describe('journal', () => {
     openJournal(copyDir, signer).close();
     // A damaged copy: the vault's page, which opening and capturing never read before the damage
     // would show, has cell pointers past its end.
-    const db = new Database(file, { readonly: true });
-    const page = (
-      db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payment_code_vault'").get() as {
-        rootpage: number;
-      }
-    ).rootpage;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
     const damagedDir = fs.mkdtempSync(path.join(tmpDir, 'damaged-'));
     const damaged = path.join(damagedDir, 'journal.sqlite');
     fs.copyFileSync(file, damaged);
-    const fd = fs.openSync(damaged, 'r+');
-    fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (page - 1) * pageSize + 8);
-    fs.closeSync(fd);
+    damageVaultPage(damaged);
     const before = fs.readFileSync(damaged);
     let error: unknown;
     try {
@@ -585,19 +590,7 @@ describe('journal', () => {
     for (let i = 0; i < 20; i++) journal.capture(payment(), accept);
     expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true });
     journal.close(); // checkpoints: every page is in the main file
-    const file = path.join(tmpDir, 'journal.sqlite');
-    const db = new Database(file, { readonly: true });
-    const page = (
-      db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payment_code_vault'").get() as {
-        rootpage: number;
-      }
-    ).rootpage;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    // The vault's cell pointers point past the end of its page.
-    const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (page - 1) * pageSize + 8);
-    fs.closeSync(fd);
+    damageVaultPage(path.join(tmpDir, 'journal.sqlite'));
     journal = openJournal(tmpDir, signer);
     try {
       expect(await journal.verify({ publicKey: signer.publicKey })).toEqual({
