@@ -19,6 +19,7 @@ import { type RunningCore, startCore } from '../sync/core/server.ts';
 import { type CorePayment, CoreService, type CoreTerminal } from '../sync/core/service.ts';
 import { formatAmount, type Money } from '../sync/protocol/money.ts';
 import { ErrorResponse } from '../sync/protocol/wire.ts';
+import { pidAlive } from './pid-alive.ts';
 import { SOFTWARE_VERSION } from './version.ts';
 
 export const CORE_DIR = 'core';
@@ -90,11 +91,7 @@ function processIdentity(pid: number): string | null {
  * recorded its identity, still that process (not another one given the pid since).
  */
 function holderAlive(pid: number, identity: string | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidAlive(pid)) return false;
   if (!identity) return true; // written by an older version: the pid is all there is
   const now = processIdentity(pid);
   return now === null || now === identity;

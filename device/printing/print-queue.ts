@@ -8,6 +8,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PrintDocument } from '../../drivers/printer/document.ts';
+import { pidAlive } from '../pid-alive.ts';
 
 export const PRINT_QUEUE_FILE = 'print-queue.sqlite';
 
@@ -89,12 +90,7 @@ const toJob = (r: Row): PrintJob => ({
 function processAlive(owner: string): boolean {
   const pid = Number.parseInt(owner, 10);
   if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pidAlive(pid);
 }
 
 export class PrintQueue {
