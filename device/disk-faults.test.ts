@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JournalError } from '../sync/journal/errors.ts';
@@ -16,6 +17,9 @@ let codeNo = 0;
 const nextCode = () => `28${String(Date.now() % 1e8).padStart(8, '0')}${String(++codeNo).padStart(8, '0')}`;
 const pay = (t: Terminal, amount = '1.00') =>
   t.checkout.pay({ amount: parseAmount(amount), code: nextCode() });
+
+/** The journal copies in the temporary folder (see journal-copy.ts): each command removes its own. */
+const journalCopies = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('suanpan-journal-copy-'));
 
 function cli(dataDir: string, ...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir, '--json'], {
@@ -81,9 +85,19 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
       const refused = cli(dataDir, 'pay', '--amount', '1.00', '--code', nextCode());
       expect(refused).toMatchObject({ status: 1, json: { ok: false, error: { code: 'DISK_FULL' } } });
       expect(refused.json.error.message).toContain('Free space');
+      // What is stored can still be read: from a copy, since reading in WAL mode must create the
+      // -shm file on the full disk; stderr says so.
+      const before = journalCopies();
+      const queued = cli(dataDir, 'queue');
+      expect(queued).toMatchObject({ status: 0, json: { pending: 3 } });
+      expect(queued.stderr).toMatch(/disk of .* is full: read from a copy of its journal/);
+      expect(cli(dataDir, 'journal', 'verify')).toMatchObject({ status: 0, json: { ok: true, entries: 3 } });
+      expect(journalCopies()).toEqual(before);
       fs.rmSync(filler);
       expect(cli(dataDir, 'pay', '--amount', '1.00', '--code', nextCode()).status).toBe(0);
-      expect(cli(dataDir, 'payments').json).toHaveLength(4);
+      const listed = cli(dataDir, 'payments');
+      expect(listed.json).toHaveLength(4);
+      expect(listed.stderr).not.toContain('copy');
     } finally {
       fsys.unmount();
     }
@@ -105,6 +119,20 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
       expect(refused.json.error.message).toMatch(/read-only disk.*Nothing recorded is lost/);
       // The log can't be written either: said once on stderr, not a crash.
       expect(refused.stderr).toContain('cannot write the log file');
+      // Read-only commands read a copy of the journal (SQLite can't create its -shm file here).
+      const before = journalCopies();
+      const queued = cli(dataDir, 'queue');
+      expect(queued).toMatchObject({ status: 0, json: { pending: 3 } });
+      expect(queued.stderr).toContain(`The data folder ${dataDir} can't be written: read from a copy`);
+      expect(cli(dataDir, 'payments').json).toHaveLength(3);
+      expect(cli(dataDir, 'journal', 'verify')).toMatchObject({ status: 0, json: { ok: true, entries: 3 } });
+      const exported = spawnSync(
+        process.execPath,
+        ['bin/suanpan.js', 'journal', 'export', '--format', 'jsonl', '--data-dir', dataDir],
+        { encoding: 'utf8' },
+      );
+      expect(exported.stdout.trim().split('\n')).toHaveLength(3);
+      expect(journalCopies()).toEqual(before);
 
       fsys.remount('rw');
       const verified = cli(dataDir, 'journal', 'verify');

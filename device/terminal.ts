@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CoreClient } from '../sync/client/core-client.ts';
+import { JournalError } from '../sync/journal/errors.ts';
 import { Journal } from '../sync/journal/journal.ts';
 import { type ActivationRecord, readActivation } from './activation-record.ts';
 import { Checkout } from './checkout/checkout.ts';
@@ -22,6 +23,7 @@ import { type LoadedSettings, loadSettings } from './config/load-settings.ts';
 import { type OfflineLimits, offlineLimits, type Settings } from './config/settings.ts';
 import { type BootClock, CoreClock } from './core-clock.ts';
 import { IdentityError, loadTerminalKey, type TerminalKey } from './identity/terminal-key.ts';
+import { copyJournalForReading, type JournalCopy } from './journal-copy.ts';
 import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { createLogger, LOG_FILE } from './log.ts';
 import { paymentSchemes } from './scanning/schemes.ts';
@@ -47,6 +49,11 @@ export interface OpenTerminalOptions {
   bootClock?: () => BootClock | null;
   /** Settings already loaded by the caller (to check input before opening anything). */
   loaded?: LoadedSettings;
+  /**
+   * For commands that only read: where the journal can't be opened because its data folder is on a
+   * read-only or full disk, read a copy of it (see journal-copy.ts), and tell this why.
+   */
+  readCopy?: (notice: string) => void;
 }
 
 export interface Terminal {
@@ -99,15 +106,33 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
       recordFile,
     );
   }
-  const journal = Journal.open({
+  const journalOptions = {
     file: journalFile,
     terminalId: key.terminalId,
     signer: key,
     now: options.now,
     busyTimeoutMs: settings.journal.busyTimeoutMs,
     mustExist: record !== undefined,
-  });
-  if (!record) {
+  };
+  let journal: Journal;
+  let copy: JournalCopy | undefined;
+  try {
+    journal = Journal.open(journalOptions);
+  } catch (err) {
+    const unwritable = err instanceof JournalError && (err.code === 'READ_ONLY' || err.code === 'DISK_FULL');
+    if (!options.readCopy || !unwritable || !journalKept) throw err;
+    copy = copyJournalForReading(journalFile, err);
+    try {
+      journal = Journal.open({ ...journalOptions, file: copy.file, copyOf: journalFile });
+    } catch (copyErr) {
+      copy.remove();
+      throw copyErr;
+    }
+    options.readCopy(
+      `${err.code === 'DISK_FULL' ? `The data disk of ${dataDir} is full` : `The data folder ${dataDir} can't be written`}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${err.code === 'DISK_FULL' ? 'space is freed' : 'the disk is writable again'}.`,
+    );
+  }
+  if (!record && !copy) {
     writeJsonFileAtomically(recordFile, {
       terminalId: key.terminalId,
       createdAt: journal.createdAt,
@@ -164,6 +189,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
     close: () => {
       coreClient?.close();
       journal.close();
+      copy?.remove();
     },
   };
 }

@@ -132,3 +132,9 @@ export function classifyCliError(err: unknown): ClassifiedError {
 export function jsonLine(value: unknown): string {
   return `${JSON.stringify(value)}\n`;
 }
+
+/** For commands that only read: tells stderr (apart from the answer on stdout) that a copy of the
+ * journal was read, since its data folder can't be written (see openTerminal's readCopy). */
+export function noteReadCopy(io: CliIO): (notice: string) => void {
+  return (notice) => io.stderr(`${notice}\n`);
+}

@@ -74,6 +74,11 @@ export interface JournalOptions {
   busyTimeoutMs?: number;
   /** The terminal has a journal on record: a missing file is `MISSING`, never silently recreated. */
   mustExist?: boolean;
+  /**
+   * `file` is a copy of this journal, made to read it where it can't be opened (its folder on a
+   * read-only or full disk): every write is refused as `READ_ONLY`, naming the journal itself.
+   */
+  copyOf?: string;
 }
 
 export type PaymentStatus = 'captured' | PaymentState;
@@ -363,6 +368,8 @@ export class Journal {
     readonly createdAt: string,
     /** The file this journal has open, by device and inode (see VerifyOptions.fileIdentity). */
     private readonly fileIdentity: string | undefined,
+    /** The journal `file` is a copy of, for reading only (see JournalOptions.copyOf). */
+    readonly copyOf: string | undefined,
   ) {}
 
   /**
@@ -428,6 +435,7 @@ export class Journal {
         durabilityProblem,
         createdAt,
         fileIdentity,
+        options.copyOf,
       );
     } catch (err) {
       db?.close();
@@ -1017,6 +1025,13 @@ export class Journal {
   }
 
   private write<T>(what: string, fn: () => T): T {
+    if (this.copyOf !== undefined) {
+      throw new JournalError(
+        'READ_ONLY',
+        `Nothing can be recorded while ${what}: the journal ${this.copyOf} could only be read, from a copy, because its data folder can't be written. Make the disk writable (or free space on it), then try again.`,
+        this.copyOf,
+      );
+    }
     let result: T;
     const outermost = !this.db.inTransaction;
     try {
@@ -1311,7 +1326,7 @@ function readOnlyFolder(file: string, err: unknown): JournalError | undefined {
     const why = (probe as NodeJS.ErrnoException).code;
     return new JournalError(
       'READ_ONLY',
-      `The data folder ${dir} is ${why === 'EROFS' ? 'on a read-only disk' : 'not writable by this user'} (${why}), so the journal ${file} can't be opened and no payment can be recorded. Nothing recorded is lost: make the disk writable again (remount it, check the disk for errors), or copy the whole folder to a writable disk and point --data-dir there to read it.`,
+      `The data folder ${dir} is ${why === 'EROFS' ? 'on a read-only disk' : 'not writable by this user'} (${why}), so the journal ${file} can't be opened and no payment can be recorded. Nothing recorded is lost: make the disk writable again (remount it, check the disk for errors). Meanwhile "suanpan queue", "payments" and "journal verify" can still read it.`,
       file,
       { cause: err },
     );

@@ -4,7 +4,7 @@ import { JournalError } from '../../../sync/journal/errors.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportEntries } from '../../../sync/journal/export.ts';
 import type { VerifyResult } from '../../../sync/journal/verify.ts';
 import { openTerminal } from '../../terminal.ts';
-import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+import { type CliIO, type CommandResult, EXIT_REFUSED, noteReadCopy, UsageError } from '../output.ts';
 import { outputTarget, removeStaleTemps } from '../output-file.ts';
 
 function progress(io: CliIO, label: string) {
@@ -23,7 +23,12 @@ export async function verify(
 ): Promise<CommandResult> {
   let terminal: ReturnType<typeof openTerminal>;
   try {
-    terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+    terminal = openTerminal({
+      dataDir: options.dataDir,
+      env: io.env,
+      create: false,
+      readCopy: noteReadCopy(io),
+    });
   } catch (err) {
     // A journal that can't even be opened is not intact either: the same answer, at entry 0.
     if (!(err instanceof JournalError) || (err.code !== 'CORRUPT' && err.code !== 'MISSING')) throw err;
@@ -82,7 +87,12 @@ export async function exportJournal(
           what: 'the export',
           example: `journal.${format}`,
         });
-  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  const terminal = openTerminal({
+    dataDir: options.dataDir,
+    env: io.env,
+    create: false,
+    readCopy: noteReadCopy(io),
+  });
   try {
     let count = 0;
     const counted = (function* () {

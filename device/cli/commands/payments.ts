@@ -2,7 +2,7 @@ import { PAYMENT_STATES } from '../../../sync/journal/entry.ts';
 import type { PaymentStatus } from '../../../sync/journal/journal.ts';
 import { openTerminal } from '../../terminal.ts';
 import { moneyText, paymentJson, statusText, table } from '../format.ts';
-import { type CliIO, type CommandResult, UsageError } from '../output.ts';
+import { type CliIO, type CommandResult, noteReadCopy, UsageError } from '../output.ts';
 
 const STATUSES: readonly PaymentStatus[] = ['captured', ...PAYMENT_STATES];
 export const MAX_LIST = 10_000;
@@ -19,7 +19,12 @@ export function payments(
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST || !/^\d+$/.test(options.limit ?? '20')) {
     throw new UsageError(`Invalid --limit "${options.limit}": use a whole number from 1 to ${MAX_LIST}.`);
   }
-  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  const terminal = openTerminal({
+    dataDir: options.dataDir,
+    env: io.env,
+    create: false,
+    readCopy: noteReadCopy(io),
+  });
   try {
     const list = terminal.journal.payments({ status, limit });
     // Set aside from sync (a conflict, a field the core refused): said beside the state, which

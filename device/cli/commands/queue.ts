@@ -2,11 +2,16 @@ import { meansOffline } from '../../../sync/client/errors.ts';
 import { offlineRoom } from '../../checkout/offline-policy.ts';
 import { openTerminal } from '../../terminal.ts';
 import { moneyText, totalsText } from '../format.ts';
-import type { CliIO, CommandResult } from '../output.ts';
+import { type CliIO, type CommandResult, noteReadCopy } from '../output.ts';
 
 /** What is stored unsynced and how much offline room is left. */
 export function queue(options: { dataDir: string }, io: CliIO): CommandResult {
-  const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
+  const terminal = openTerminal({
+    dataDir: options.dataDir,
+    env: io.env,
+    create: false,
+    readCopy: noteReadCopy(io),
+  });
   try {
     const stats = terminal.journal.offlineStats();
     const limits = terminal.limits;
