@@ -34,6 +34,10 @@ export interface CommandResult {
   exitCode?: number;
 }
 
+/** The CLI speaks English, as its help and every other message do (a printer's error too, which
+ * the kiosk tells the cashier in the terminal's language); receipts keep the terminal's language. */
+export const CLI_LOCALE = 'en';
+
 export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;

@@ -61,7 +61,7 @@ describe('suanpan printer commands', () => {
     expect(silent.status).toBe(1);
     expect(silent.json.error).toMatchObject({
       code: 'TIMEOUT',
-      message: expect.stringContaining('打印机无响应'),
+      message: expect.stringContaining('The printer does not answer'),
     });
     sim.setState({ silent: false });
   });

@@ -144,7 +144,8 @@ export interface PrintOutcome {
 /**
  * Queues a job on the configured printer and prints what waits, now. For work that is already done
  * and committed (a payment, a closed shift): whatever the printer does, that work stands; a job that
- * can't print waits in the queue. Undefined when no printer is set.
+ * can't print waits in the queue. Undefined when no printer is set. The outcome is for the CLI
+ * (`pay`, `shift close`), so a printer's error is said in its language, English.
  */
 export async function queueAndPrint(
   terminal: Terminal,
@@ -155,8 +156,8 @@ export async function queueAndPrint(
   try {
     printing = await openPrinting(terminal);
     const job = makeJob(printing);
-    const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
-    const error = whyNotPrinted(flushed, job.id, printing.context.locale);
+    const flushed = flushReport(await printing.spooler.flush(), 'en');
+    const error = whyNotPrinted(flushed, job.id, 'en');
     return { jobId: job.id, printed: flushed.printed.includes(job.id), ...(error ? { error } : {}) };
   } catch (err) {
     terminal.log.warn({ err: (err as Error).message }, 'nothing printed');

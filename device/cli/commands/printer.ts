@@ -18,7 +18,7 @@ import {
 } from '../../printing/printing.ts';
 import { paymentReceipt, testPage } from '../../receipts/receipts.ts';
 import { openTerminal } from '../../terminal.ts';
-import { type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
+import { CLI_LOCALE, type CliIO, type CommandResult, EXIT_REFUSED, UsageError } from '../output.ts';
 import { outputTarget } from '../output-file.ts';
 
 interface PrinterOptions {
@@ -32,17 +32,20 @@ async function directPrinter(options: PrinterOptions, io: CliIO) {
   return { ...(await printerFor(settings, options.printer ?? settings.printer.uri ?? undefined)), settings };
 }
 
-function printerFailure(err: unknown, locale: 'zh-CN' | 'en'): CommandResult {
+function printerFailure(err: unknown): CommandResult {
   if (!(err instanceof PrinterError)) throw err;
   return {
-    json: { ok: false, error: { code: err.code, message: err.cashierMessage(locale), detail: err.message } },
-    text: `${err.cashierMessage(locale)}\n(${err.code}: ${err.message})`,
+    json: {
+      ok: false,
+      error: { code: err.code, message: err.cashierMessage(CLI_LOCALE), detail: err.message },
+    },
+    text: `${err.cashierMessage(CLI_LOCALE)}\n(${err.code}: ${err.message})`,
     exitCode: EXIT_REFUSED,
   };
 }
 
 export async function printerStatus(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
-  const { printer, settings, uri } = await directPrinter(options, io);
+  const { printer, uri } = await directPrinter(options, io);
   try {
     const s = await printer.status();
     const { raw, ...bits } = s;
@@ -56,7 +59,7 @@ export async function printerStatus(options: PrinterOptions, io: CliIO): Promise
       text: `${uri}: ${s.online ? 'online' : 'OFFLINE'}, cover ${s.coverOpen ? 'OPEN' : 'closed'}, paper ${s.paperOut ? 'OUT' : s.paperNearEnd ? 'near end' : 'ok'}, drawer ${s.drawerOpen ? 'open' : 'closed'}${s.error ? ', ERROR' : ''}`,
     };
   } catch (err) {
-    return printerFailure(err, settings.terminal.locale);
+    return printerFailure(err);
   } finally {
     await printer.close();
   }
@@ -84,14 +87,14 @@ export async function printTest(options: PrinterOptions, io: CliIO): Promise<Com
       text: `Test page printed on ${uri} (${result.bytes} bytes, profile ${profile.id}).`,
     };
   } catch (err) {
-    return printerFailure(err, settings.terminal.locale);
+    return printerFailure(err);
   } finally {
     await printer.close();
   }
 }
 
 export async function drawerOpen(options: PrinterOptions, io: CliIO): Promise<CommandResult> {
-  const { printer, settings, uri } = await directPrinter(options, io);
+  const { printer, uri } = await directPrinter(options, io);
   try {
     const { realTime, statusKnown } = await printer.openDrawer();
     const pins = printer.profile.family === 'star' ? 'the drawer port' : 'both pins';
@@ -102,7 +105,7 @@ export async function drawerOpen(options: PrinterOptions, io: CliIO): Promise<Co
         : `Real-time drawer pulse sent through ${uri}, but the printer did not answer its status: check that the drawer opened.`,
     };
   } catch (err) {
-    return printerFailure(err, settings.terminal.locale);
+    return printerFailure(err);
   } finally {
     await printer.close();
   }
@@ -182,10 +185,9 @@ async function printAsked(
   otherPrinter: boolean,
   what: string,
 ): Promise<CommandResult> {
-  const locale = printing.context.locale;
-  const flushed = flushReport(await printing.spooler.flush(otherPrinter ? { only: job.id } : {}), locale);
+  const flushed = flushReport(await printing.spooler.flush(otherPrinter ? { only: job.id } : {}), CLI_LOCALE);
   const printed = flushed.printed.includes(job.id);
-  const why = whyNotPrinted(flushed, job.id, locale);
+  const why = whyNotPrinted(flushed, job.id, CLI_LOCALE);
   return {
     json: {
       jobId: job.id,
@@ -267,7 +269,7 @@ export async function printerFlush(options: PrinterOptions, io: CliIO): Promise<
   try {
     const printing = await openPrinting(terminal, { uri: options.printer });
     try {
-      const flushed = flushReport(await printing.spooler.flush(), printing.context.locale);
+      const flushed = flushReport(await printing.spooler.flush(), CLI_LOCALE);
       const done = `${flushed.printed.length} printed, ${flushed.pending} waiting`;
       const notes = [
         ...(flushed.error ? [flushed.error.message] : []),
