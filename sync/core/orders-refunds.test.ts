@@ -23,6 +23,7 @@ import {
   TestClock,
   type TestDb,
 } from './testing.ts';
+import { walletDay } from './wallet-codes.ts';
 
 const pgOk = await postgresAvailable();
 const ADMIN_TOKEN = 'test-admin-token';
@@ -341,6 +342,8 @@ describe.each(BACKENDS)('orders and refunds on %s', (backend: Backend) => {
           const { paymentId, code: _code, state: _state, ...facts } = p;
           return { paymentId, facts };
         };
+        // The core judges "the same day" by the real clock: not across the wallet day's end.
+        await clearOfWalletDayEnd();
         const today = await stored(1);
         expect(await balance(walletId)).toEqual(cny(9_400));
         expect(await term.client.cancel(today.paymentId, today.facts)).toMatchObject({
@@ -445,3 +448,12 @@ describe.each(BACKENDS)('orders and refunds on %s', (backend: Backend) => {
     });
   });
 });
+
+/** Waits out the last 10 s of the wallet's day (UTC+8), so a test's steps fall on one day. */
+async function clearOfWalletDayEnd(): Promise<void> {
+  const now = Date.now();
+  if (walletDay(new Date(now)) === walletDay(new Date(now + 10_000))) return;
+  let end = now;
+  while (walletDay(new Date(end)) === walletDay(new Date(now))) end += 1_000;
+  await new Promise((resolve) => setTimeout(resolve, end - now + 100));
+}
