@@ -582,6 +582,39 @@ describe('journal', () => {
     expect(() => openJournal(copyDir, signer)).toThrow(/is damaged \(SQLite's check/);
   });
 
+  test("a copy whose index page is older than its table's (files copied at two moments) is CORRUPT", ({
+    tmpDir,
+    signer,
+  }) => {
+    const journal = openJournal(tmpDir, signer);
+    const ids = [1, 2, 3, 4, 5].map(() => journal.capture(payment(), accept).paymentId);
+    journal.close();
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const earlier = fs.readFileSync(file);
+    const later = openJournal(tmpDir, signer);
+    later.transitionMany(ids.map((paymentId) => ({ paymentId, decision: { status: 'settled' } })));
+    later.close();
+    // The status index's page from the earlier moment, every other page from the later one: each
+    // b-tree is well formed and the index holds as many rows as the table (quick_check passes), but
+    // it files the payments under the state they had before, so the stored ones would be found
+    // still waiting to be sent.
+    const db = new Database(file, { readonly: true });
+    const { rootpage } = db
+      .prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payments_by_status'")
+      .get() as { rootpage: number };
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const tornDir = fs.mkdtempSync(path.join(tmpDir, 'torn-'));
+    const torn = path.join(tornDir, 'journal.sqlite');
+    const bytes = fs.readFileSync(file);
+    earlier.copy(bytes, (rootpage - 1) * pageSize, (rootpage - 1) * pageSize, rootpage * pageSize);
+    fs.writeFileSync(torn, bytes);
+    const check = new Database(torn, { readonly: true });
+    expect(check.pragma('quick_check', { simple: true })).toBe('ok');
+    check.close();
+    expect(() => openJournal(tornDir, signer)).toThrow(/is damaged \(SQLite's check: .*missing from index/);
+  });
+
   test('verify reports a damaged page outside the chain (the code vault), which the chain walk never reads', async ({
     tmpDir,
     signer,
