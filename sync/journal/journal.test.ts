@@ -9,11 +9,14 @@ import { CHECKPOINT_AFTER_COMMITS, Journal, setDurable, uuidv7 } from './journal
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
-/** Damages the code vault's page of a closed journal: its cell pointers point past the page's end. */
-function damageVaultPage(file: string): void {
+/**
+ * Damages the page of the parked payments (a table that opening, capturing and the chain walk never
+ * read; park one first) of a closed journal: its cell pointers point past the page's end.
+ */
+function damageParkedPage(file: string): void {
   const db = new Database(file, { readonly: true });
   const page = (
-    db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payment_code_vault'").get() as {
+    db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'sync_parked'").get() as {
       rootpage: number;
     }
   ).rootpage;
@@ -547,6 +550,7 @@ describe('journal', () => {
   }) => {
     const journal = openJournal(tmpDir, signer);
     for (let i = 0; i < 20; i++) journal.capture(payment(), accept);
+    journal.park(1, 'set aside for this test');
     journal.close(); // checkpoints: every page is in the main file
     const file = path.join(tmpDir, 'journal.sqlite');
     expect(fs.readFileSync(`${file}.checked`, 'utf8').trim()).toMatch(/^\d+:\d+ 20 [0-9a-f]{64}$/);
@@ -555,12 +559,12 @@ describe('journal', () => {
     fs.copyFileSync(file, path.join(copyDir, 'journal.sqlite'));
     fs.copyFileSync(`${file}.checked`, path.join(copyDir, 'journal.sqlite.checked')); // the original's mark
     openJournal(copyDir, signer).close();
-    // A damaged copy: the vault's page, which opening and capturing never read before the damage
-    // would show, has cell pointers past its end.
+    // A damaged copy: the parked payments' page, which opening and capturing never read before the
+    // damage would show, points past its end.
     const damagedDir = fs.mkdtempSync(path.join(tmpDir, 'damaged-'));
     const damaged = path.join(damagedDir, 'journal.sqlite');
     fs.copyFileSync(file, damaged);
-    damageVaultPage(damaged);
+    damageParkedPage(damaged);
     const before = fs.readFileSync(damaged);
     let error: unknown;
     try {
@@ -615,15 +619,16 @@ describe('journal', () => {
     expect(() => openJournal(tornDir, signer)).toThrow(/is damaged \(SQLite's check: .*missing from index/);
   });
 
-  test('verify reports a damaged page outside the chain (the code vault), which the chain walk never reads', async ({
+  test('verify reports a damaged page outside the chain (the parked payments), which the chain walk never reads', async ({
     tmpDir,
     signer,
   }) => {
     let journal = openJournal(tmpDir, signer);
     for (let i = 0; i < 20; i++) journal.capture(payment(), accept);
+    journal.park(1, 'set aside for this test');
     expect(await journal.verify({ publicKey: signer.publicKey })).toMatchObject({ ok: true });
     journal.close(); // checkpoints: every page is in the main file
-    damageVaultPage(path.join(tmpDir, 'journal.sqlite'));
+    damageParkedPage(path.join(tmpDir, 'journal.sqlite'));
     journal = openJournal(tmpDir, signer);
     try {
       expect(await journal.verify({ publicKey: signer.publicKey })).toEqual({

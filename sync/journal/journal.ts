@@ -129,7 +129,7 @@ export interface Decision {
 export interface CaptureInput {
   amount: Money;
   scheme: string;
-  /** The raw payment code: kept in the vault only while the core may still need it. */
+  /** The raw payment code: kept in the payment's row only while the core may still need it. */
   code: string;
   /** Keyed hash of the code: stored in the entry, unique per terminal. */
   codeHash: Buffer;
@@ -231,8 +231,8 @@ const PAYMENT_COLUMNS = PAYMENT_FIELDS.join(', ');
  * and no more (a batch reads thousands; the code hash comes as hex, not as a Buffer per row).
  */
 const STORED_COLUMNS = `${PAYMENT_FIELDS.map((c) => `p.${c}`).join(', ')},
-    lower(hex(p.code_hash)) AS code_hash_hex, v.code, p.clock_offset_ms
-  FROM payments p LEFT JOIN payment_code_vault v ON v.seq = p.seq`;
+    lower(hex(p.code_hash)) AS code_hash_hex, p.code, p.clock_offset_ms
+  FROM payments p`;
 
 type StoredRow = PaymentRow & { code_hash_hex: string; code: string | null; clock_offset_ms: number | null };
 
@@ -251,17 +251,16 @@ const SQL = {
   nextSeq: 'SELECT coalesce(max(seq), 0) + 1 AS seq FROM payments',
   codeUsed: 'SELECT 1 FROM payments WHERE code_hash = ?',
   insertPayment: `INSERT INTO payments (payment_id, seq, amount_minor, currency, scheme, code_hash, code_masked,
-      mode, status, reason, captured_at, updated_at, last_entry_seq, clock_offset_ms)
+      mode, status, reason, captured_at, updated_at, last_entry_seq, clock_offset_ms, code)
     VALUES (@paymentId, @seq, @amountMinor, @currency, @scheme, @codeHash, @codeMasked, @mode, @status, @reason,
-      @at, @at, @entrySeq, @clockOffsetMs)`,
+      @at, @at, @entrySeq, @clockOffsetMs, @code)`,
+  /** The last parameter is whether the payment keeps its raw code (see keepsPaymentCode). */
   updatePayment: `UPDATE payments SET status = ?, mode = coalesce(?, mode), reason = ?, updated_at = ?,
-      last_entry_seq = ? WHERE payment_id = ?`,
+      last_entry_seq = ?, code = iif(?, code, NULL) WHERE payment_id = ?`,
   payment: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?`,
   /** Payments by id, the ids as a JSON array: a batch of results is read in one statement. */
   paymentsByIds: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id IN (SELECT value FROM json_each(?))`,
-  insertCode: 'INSERT INTO payment_code_vault (seq, code) VALUES (?, ?)',
-  eraseCode: 'DELETE FROM payment_code_vault WHERE seq = ?',
-  code: 'SELECT v.code FROM payment_code_vault v JOIN payments p USING (seq) WHERE p.payment_id = ?',
+  code: 'SELECT code FROM payments WHERE payment_id = ?',
   // The offline stats in one row, since each statement run costs more than the lookups in it:
   // counts and per-currency totals from the trigger-kept payment_totals, the last sync, the oldest
   // payment stored.
@@ -418,7 +417,7 @@ export class Journal {
       if (!inMemory && fileIdentity) checkWholeOnce(db, file, fileIdentity);
       const durabilityProblem = inMemory ? 'the journal is in memory, not on disk' : setDurable(db);
       db.pragma('foreign_keys = ON');
-      // Freed pages (erased payment codes) are overwritten with zeros.
+      // Freed space (erased payment codes, in their rows) is overwritten with zeros.
       db.pragma('secure_delete = ON');
       migrate(db, file);
       const createdAt = checkIdentity(db, file, options.terminalId, signer, now);
@@ -507,8 +506,8 @@ export class Journal {
         at,
         entrySeq,
         clockOffsetMs: input.clockOffsetMs ?? null,
+        code: keepsPaymentCode(status) ? input.code : null,
       });
-      if (keepsPaymentCode(status)) this.stmt.insertCode.run(seq, input.code);
       return {
         paymentId,
         seq,
@@ -911,8 +910,8 @@ export class Journal {
   /** The raw code of a payment still waiting to be forwarded, or undefined once erased. */
   paymentCode(paymentId: string): string | undefined {
     return this.read('reading a payment code', () => {
-      const row = this.stmt.code.get(paymentId) as { code: string } | undefined;
-      return row?.code;
+      const row = this.stmt.code.get(paymentId) as { code: string | null } | undefined;
+      return row?.code ?? undefined;
     });
   }
 
@@ -1149,9 +1148,9 @@ export class Journal {
       decision.reason ?? null,
       at,
       entrySeq,
+      keepsPaymentCode(decision.status) ? 1 : 0,
       paymentId,
     );
-    if (!keepsPaymentCode(decision.status)) this.stmt.eraseCode.run(payment.seq);
     return {
       ...payment,
       status: decision.status,

@@ -253,15 +253,15 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
 }
 
 /**
- * SQLite's own check of the file's pages: damage outside the chain and the payments (the code
- * vault, the sync state, free pages) stops payments as surely, and the chain walk never reads it.
+ * SQLite's own check of the file's pages: damage outside the chain and the payments (the sync
+ * state, the parked payments, free pages) stops payments as surely, and the chain walk never reads it.
  */
 function fileDamage(db: Database.Database): string | null {
   const problems = (db.pragma('quick_check(3)') as { quick_check: string }[])
     .map((r) => r.quick_check)
     .filter((m) => m !== 'ok');
   if (problems.length === 0) return null;
-  return `the journal file is damaged (SQLite's check: ${problems.join('; ')}); its entries check out, but other parts of it (the payment codes kept for sync, the sync state) may be lost`;
+  return `the journal file is damaged (SQLite's check: ${problems.join('; ')}); its entries check out, but other parts of it (the sync state, the payments set aside from sync) may be lost`;
 }
 
 /** The payments table must say what the entries say. Returns the first disagreement. */

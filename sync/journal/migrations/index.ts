@@ -8,12 +8,23 @@ import { migration as m0005 } from './0005-sync-parking.ts';
 import { migration as m0006 } from './0006-sync-upload-mark.ts';
 import { migration as m0007 } from './0007-sync-blocked.ts';
 import { migration as m0008 } from './0008-capture-clock-offset.ts';
+import { migration as m0009 } from './0009-payment-code-in-row.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration, in order. A new one is a new numbered file appended here. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];
+export const MIGRATIONS: readonly Migration[] = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0005,
+  m0006,
+  m0007,
+  m0008,
+  m0009,
+];
 export const LATEST_VERSION = MIGRATIONS.length;
 
 /**

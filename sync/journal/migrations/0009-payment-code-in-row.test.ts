@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate } from './index.ts';
+import { databaseAt } from './testing.ts';
+
+describe('migration 0009: the payment code in its row', () => {
+  let cleanup = () => {};
+  afterEach(() => cleanup());
+
+  it('moves each kept code into its payment, erased ones stay erased, and drops the vault', () => {
+    const t = databaseAt(8);
+    cleanup = t.cleanup;
+    t.db.pragma('secure_delete = ON');
+    const insert = t.db.prepare(
+      `INSERT INTO payments (payment_id, seq, amount_minor, currency, scheme, code_hash, code_masked, mode,
+         status, reason, captured_at, updated_at, last_entry_seq)
+       VALUES (?, ?, 1250, 'CNY', 'alipay', ?, '28****56', 'offline', ?, NULL,
+         '2026-11-25T09:30:00.000Z', '2026-11-25T09:30:00.000Z', ?)`,
+    );
+    insert.run('p1', 1, Buffer.from([1]), 'settled', 1);
+    insert.run('p2', 2, Buffer.from([2]), 'accepted_offline', 2);
+    t.db.prepare("INSERT INTO payment_code_vault (seq, code) VALUES (2, '281234567890123456')").run();
+    t.db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(fs.readFileSync(t.file).includes('281234567890123456')).toBe(true); // in the vault's page
+    expect(migrate(t.db, t.file, 9)).toBe(9);
+    expect(t.db.prepare('SELECT seq, status, code FROM payments ORDER BY seq').all()).toEqual([
+      { seq: 1, status: 'settled', code: null },
+      { seq: 2, status: 'accepted_offline', code: '281234567890123456' },
+    ]);
+    expect(
+      t.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'payment_code_vault'").pluck().get(),
+    ).toBe(0);
+    // A text column of a STRICT table.
+    expect(() => t.db.prepare("UPDATE payments SET code = x'01'").run()).toThrow(/cannot store BLOB/);
+    // The dropped table's page is zeroed: the code is nowhere in the file but in its row.
+    t.db.prepare('UPDATE payments SET code = NULL').run();
+    t.db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(fs.readFileSync(t.file).includes('281234567890123456')).toBe(false);
+  });
+});
