@@ -2,11 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolvePayment } from '../../sync/client/in-doubt.ts';
+import type { StoredPayment } from '../../sync/journal/journal.ts';
 import { AmountError, parseAmount } from '../../sync/protocol/money.ts';
+import { classifyCliError } from '../cli/output.ts';
 import { createLogger } from '../log.ts';
 import { openTerminal, type Terminal } from '../terminal.ts';
 import { FakeCore } from '../testing/fake-core.ts';
+import { AnswerNotRecordedError } from './errors.ts';
 import { PaymentCodeError } from './payment-code.ts';
 
 let dataDir: string;
@@ -121,6 +126,67 @@ describe('checkout with a core (online path)', () => {
     });
     expect(core.received[0]?.codeHash).toMatch(/^[0-9a-f]{64}$/);
     expect(t.journal.paymentCode(payment.paymentId)).toBeUndefined();
+  });
+
+  it('approved, but the journal can not record it: says the customer has paid, and the next sync records it', async () => {
+    // Another process takes the journal's write lock while the core approves (a second command, a
+    // stuck tool): the answer can't be written within the busy timeout.
+    let lock: Database.Database | undefined;
+    class LockingCore extends FakeCore {
+      override async authorise(...args: Parameters<FakeCore['authorise']>) {
+        const answer = await super.authorise(...args);
+        lock = new Database(path.join(dataDir, 'journal.sqlite'));
+        lock.exec('BEGIN IMMEDIATE');
+        return answer;
+      }
+    }
+    const core = new LockingCore('approve');
+    const t = open({ core, env: { SUANPAN_JOURNAL_BUSY_TIMEOUT_MS: '50' } });
+    let error: unknown;
+    try {
+      await pay(t, '12.50');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(AnswerNotRecordedError);
+    expect(error).toMatchObject({ code: 'ANSWER_NOT_RECORDED', answer: 'approved', cause: { code: 'BUSY' } });
+    expect((error as Error).message).toMatch(
+      /^The payment core APPROVED payment 1 \(¥12\.50\): the customer has paid\. This terminal could not record that \(another program held its journal\)\. Do not take the money again\./,
+    );
+    // The CLI says it as a refusal (exit 1) with this code, not as its own crash.
+    expect(classifyCliError(error)).toEqual({
+      exitCode: 1,
+      code: 'ANSWER_NOT_RECORDED',
+      message: (error as Error).message,
+    });
+    lock?.exec('ROLLBACK');
+    lock?.close();
+    // Still in the journal, in doubt; asking the core records it as the core has it: approved.
+    const [held] = t.journal.inDoubt();
+    expect(held).toMatchObject({ seq: 1, status: 'captured' });
+    await resolvePayment(t.journal, core, held as StoredPayment, {
+      inFlightMs: 0,
+      cancelAfterMs: 60_000,
+      now: () => new Date(),
+      callTimeoutMs: 200,
+    });
+    expect(t.journal.payment(held?.paymentId as string)).toMatchObject({ status: 'approved' });
+  });
+
+  it('declined, and the journal can not record it: the journal error as it is (nothing was charged)', async () => {
+    let lock: Database.Database | undefined;
+    class LockingCore extends FakeCore {
+      override async authorise(...args: Parameters<FakeCore['authorise']>) {
+        const answer = await super.authorise(...args);
+        lock = new Database(path.join(dataDir, 'journal.sqlite'));
+        lock.exec('BEGIN IMMEDIATE');
+        return answer;
+      }
+    }
+    const t = open({ core: new LockingCore('decline'), env: { SUANPAN_JOURNAL_BUSY_TIMEOUT_MS: '50' } });
+    await expect(pay(t, '5.00')).rejects.toMatchObject({ name: 'JournalError', code: 'BUSY' });
+    lock?.exec('ROLLBACK');
+    lock?.close();
   });
 
   it("is declined online with the core's reason", async () => {

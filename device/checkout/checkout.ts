@@ -28,6 +28,7 @@ import {
   type QueryResponse,
 } from '../../sync/protocol/wire.ts';
 import type { OfflineLimits } from '../config/settings.ts';
+import { recordingAnswer } from './errors.ts';
 import { evaluateOfflinePolicy, type OfflineRefusal } from './offline-policy.ts';
 import { classifyPaymentCode, type SchemeRule } from './payment-code.ts';
 import {
@@ -191,18 +192,22 @@ export class Checkout {
       const what = answered
         ? `The payment core answered with an error (HTTP ${err.status}: ${err.message.replace(/\.$/, '')})`
         : 'No answer from the payment core in time';
-      journal.transition(captured.paymentId, {
-        status: 'unknown',
-        mode: 'online',
-        reason: `${what}: the payment is in doubt, and the customer may already have been charged. Do not take the money another way: the terminal asks the core again at each sync until it answers (\`suanpan sync\` asks now); if it went through it is approved, and if not it is cancelled.`,
-      });
+      recordingAnswer(captured, 'in_doubt', () =>
+        journal.transition(captured.paymentId, {
+          status: 'unknown',
+          mode: 'online',
+          reason: `${what}: the payment is in doubt, and the customer may already have been charged. Do not take the money another way: the terminal asks the core again at each sync until it answers (\`suanpan sync\` asks now); if it went through it is approved, and if not it is cancelled.`,
+        }),
+      );
       return this.resolve(core, captured.paymentId);
     }
-    // Outside the try: a journal that fails to record the answer is a journal error for the
-    // cashier, not a core that gave no answer.
+    // Outside the try: a journal that fails to record the answer is a journal error, not a core
+    // that gave no answer; and when the core approved, one that says the customer has paid.
     const recorded =
       result.outcome === 'approved'
-        ? journal.transition(captured.paymentId, { status: 'approved', mode: 'online' })
+        ? recordingAnswer(captured, 'approved', () =>
+            journal.transition(captured.paymentId, { status: 'approved', mode: 'online' }),
+          )
         : journal.transition(captured.paymentId, {
             status: 'declined',
             mode: 'online',
@@ -279,7 +284,7 @@ export class Checkout {
         continue;
       }
       if (answer.state === 'pending') continue;
-      const payment = this.recordOrderAnswer(paymentId, answer.state, answer.reason);
+      const payment = this.recordOrderAnswer(captured, answer.state, answer.reason);
       log.info({ paymentId, status: payment.status }, 'QR order answered');
       return { payment, refusals: [] };
     }
@@ -292,15 +297,17 @@ export class Checkout {
       cancelled = await core.cancel(paymentId, facts, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       log.warn({ paymentId, err: (err as Error).message }, 'QR order not cancelled: in doubt');
-      const payment = journal.transition(paymentId, {
-        status: 'unknown',
-        mode: 'online',
-        reason: `${reason}; the order could not be cancelled at the payment core yet, so it is checked and cancelled at the next sync.`,
-      });
+      const payment = recordingAnswer(captured, 'in_doubt', () =>
+        journal.transition(paymentId, {
+          status: 'unknown',
+          mode: 'online',
+          reason: `${reason}; the order could not be cancelled at the payment core yet, so it is checked and cancelled at the next sync.`,
+        }),
+      );
       return { payment, refusals: [] };
     }
     const payment = this.recordOrderAnswer(
-      paymentId,
+      captured,
       cancelled.state,
       cancelled.outcome === 'cancelled' ? reason : cancelled.reason,
     );
@@ -309,9 +316,16 @@ export class Checkout {
   }
 
   /** The core's word on a QR order, recorded: paid is approved, anything else declined. */
-  private recordOrderAnswer(paymentId: string, state: string, reason: string | undefined): PaymentRecord {
+  private recordOrderAnswer(
+    captured: PaymentRecord,
+    state: string,
+    reason: string | undefined,
+  ): PaymentRecord {
+    const { paymentId } = captured;
     return state === 'approved' || state === 'settled'
-      ? this.options.journal.transition(paymentId, { status: 'approved', mode: 'online' })
+      ? recordingAnswer(captured, 'approved', () =>
+          this.options.journal.transition(paymentId, { status: 'approved', mode: 'online' }),
+        )
       : this.options.journal.transition(paymentId, {
           status: 'declined',
           mode: 'online',
@@ -348,12 +362,14 @@ export class Checkout {
     }
     // The order may exist at the core: query, then cancel, as for an authorisation without answer.
     log.warn({ paymentId, err: (err as Error).message }, 'no answer to the QR order: in doubt');
-    journal.transition(paymentId, {
-      status: 'unknown',
-      mode: 'online',
-      reason:
-        'No answer from the payment core in time: the QR order is in doubt. Do not take the money another way: the terminal asks the core again at each sync whether the customer paid (`suanpan sync` asks now); if not, the order is cancelled.',
-    });
+    recordingAnswer(captured, 'in_doubt', () =>
+      journal.transition(paymentId, {
+        status: 'unknown',
+        mode: 'online',
+        reason:
+          'No answer from the payment core in time: the QR order is in doubt. Do not take the money another way: the terminal asks the core again at each sync whether the customer paid (`suanpan sync` asks now); if not, the order is cancelled.',
+      }),
+    );
     return this.resolve(core, paymentId);
   }
 

@@ -2,6 +2,7 @@
  * How every command reports: a result with a JSON form (for --json) and a text form (for people),
  * and one mapping from errors to exit codes: 0 success, 1 refused or failed, 2 bad usage or input.
  */
+
 import { CommanderError } from 'commander';
 import { PrinterError } from '../../drivers/printer/errors.ts';
 import { AddressError } from '../../drivers/transport/uri.ts';
@@ -18,6 +19,7 @@ import { CoreError } from '../../sync/core/errors.ts';
 import { JournalError } from '../../sync/journal/errors.ts';
 import { AmountError } from '../../sync/protocol/money.ts';
 import { ActivationError } from '../activation-record.ts';
+import { AnswerNotRecordedError } from '../checkout/errors.ts';
 import { PaymentCodeError } from '../checkout/payment-code.ts';
 import { SettingsError } from '../config/load-settings.ts';
 import { CoreHostError } from '../core-host.ts';
@@ -74,6 +76,8 @@ export function classifyCliError(err: unknown): ClassifiedError {
     return { exitCode: EXIT_USAGE, code: err.code, message: err.message };
   }
   if (err instanceof PrinterError) return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
+  if (err instanceof AnswerNotRecordedError)
+    return { exitCode: EXIT_REFUSED, code: err.code, message: err.message };
   if (err instanceof CommanderError) return { exitCode: EXIT_USAGE, code: 'BAD_USAGE', message: err.message };
   if (err instanceof ActivationError) {
     return {

@@ -2,7 +2,7 @@ import { parseAmount } from '../../../sync/protocol/money.ts';
 import { classifyPaymentCode } from '../../checkout/payment-code.ts';
 import { loadSettings } from '../../config/load-settings.ts';
 import { queueAndPrint } from '../../printing/printing.ts';
-import { openTerminal } from '../../terminal.ts';
+import { openTerminal, type Terminal } from '../../terminal.ts';
 import { moneyText, statusText } from '../format.ts';
 import { type CliIO, type CommandResult, EXIT_OK, EXIT_REFUSED } from '../output.ts';
 
@@ -21,6 +21,7 @@ export async function pay(options: PayOptions, io: CliIO): Promise<CommandResult
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: true, loaded });
   try {
     const { payment, refusals } = await terminal.checkout.pay({ amount, code: options.code });
+    noteEarlierDoubts(terminal, payment.paymentId, io);
     const ok = payment.status === 'approved' || payment.status === 'accepted_offline';
     // After the commit: whatever the printer does, the payment stands.
     const receipt =
@@ -49,4 +50,21 @@ export async function pay(options: PayOptions, io: CliIO): Promise<CommandResult
   } finally {
     terminal.close();
   }
+}
+
+/**
+ * Earlier payments still in doubt (a `pay` killed while the core had it, a core that never answered):
+ * the customer may have been charged for them, so a sale taken again would be paid twice. Said on
+ * stderr beside the answer; the sync engine resolves them (query, then cancel).
+ */
+function noteEarlierDoubts(terminal: Terminal, paymentId: string, io: CliIO): void {
+  const earlier = terminal.journal.inDoubt().filter((p) => p.paymentId !== paymentId);
+  if (earlier.length === 0) return;
+  const listed = earlier
+    .slice(0, 5)
+    .map((p) => `seq ${p.seq} (${moneyText(p.amount)}, ${p.capturedAt})`)
+    .join(', ');
+  io.stderr(
+    `Note: ${earlier.length === 1 ? '1 earlier payment is' : `${earlier.length} earlier payments are`} in doubt, and the customer may have been charged: ${listed}${earlier.length > 5 ? ', …' : ''}. If this sale was one of them, it may now be paid twice: \`suanpan sync\` asks the core about them now, and \`suanpan payments\` shows how each ended.\n`,
+  );
 }

@@ -99,6 +99,20 @@ describe('the result of a checkout, in words', () => {
     );
     expect(other.lines[0]).toBe('Disk on fire.');
   });
+
+  test('an answer the terminal could not record says the customer may have paid, never "not charged"', () => {
+    const message = 'The payment core APPROVED payment 7 (¥12.50): the customer has paid. …';
+    const view = describeResult(
+      checkout({ phase: 'failed', error: { code: 'ANSWER_NOT_RECORDED', message } }),
+      null,
+      zh,
+    );
+    expect(view.tone).toBe('unknown');
+    expect(view.title).toBe('顾客可能已付款，但本机未能保存');
+    expect(view.lines[0]).toBe('请勿让顾客再次付款');
+    expect(view.lines.join('')).not.toContain('未被扣款');
+    expect(view.recorded).toBe(message);
+  });
 });
 
 describe('offline limits from the room the host reports', () => {

@@ -100,6 +100,17 @@ export function describeResult(
   queueAtStart: OfflineQueue | null,
   t: Translate,
 ): ResultView {
+  if (checkout.phase === 'failed' && checkout.error?.code === 'ANSWER_NOT_RECORDED') {
+    // The core approved it (or gave no answer) and the terminal could not record that: never "not
+    // charged, try again", which would take the money twice.
+    return {
+      tone: 'unknown',
+      title: t('result.notRecorded.title'),
+      lines: [t('result.unknown.doNotPay'), t('result.notRecorded.detail')],
+      recorded: checkout.error.message,
+      pending: false,
+    };
+  }
   if (checkout.phase === 'failed') {
     const code = checkout.error?.code ?? '';
     const key = FAILURES[code];

@@ -250,6 +250,15 @@ export const MESSAGES = {
     'zh-CN': '若一直没有结果，终端会在下次同步时核实。请记下金额和时间。',
     en: 'If no result comes, the terminal settles it at the next sync. Note the amount and the time.',
   },
+  'result.notRecorded.title': {
+    'zh-CN': '顾客可能已付款，但本机未能保存',
+    en: 'The customer may have paid, but this terminal could not save it',
+  },
+  'result.notRecorded.detail': {
+    'zh-CN':
+      '支付平台已确认这笔付款或没有及时回复，但本机无法保存（磁盘已满或记录被占用）。请联系技术人员；本机恢复后，下次同步会补记这笔付款。请记下金额和时间。',
+    en: 'The payment core approved this payment or did not answer, and this terminal could not save that (its disk is full or its journal is busy). Call a technician; once it can save again, the next sync records the payment. Note the amount and the time.',
+  },
   'result.settled.title': { 'zh-CN': '收款成功（已结算）', en: 'Payment approved (settled)' },
   'result.failed.title': { 'zh-CN': '无法收款', en: 'Payment not taken' },
   'result.failed.next': {
