@@ -31,7 +31,13 @@ import {
 } from './entry.ts';
 import { classifyJournalError, JournalError } from './errors.ts';
 import { LATEST_VERSION, migrate } from './migrations/index.ts';
-import { identityOf, type VerifyOptions, type VerifyResult, verifyJournal } from './verify.ts';
+import {
+  identityOf,
+  sqliteProblems,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyJournal,
+} from './verify.ts';
 
 export const JOURNAL_FORMAT = 'suanpan-journal/1';
 
@@ -321,9 +327,7 @@ function checkWholeOnce(db: Database.Database, file: string, identity: string): 
     }
     if (hash === markedHash) return;
   }
-  const problems = (db.pragma('integrity_check(3)') as { integrity_check: string }[])
-    .map((r) => r.integrity_check)
-    .filter((m) => m !== 'ok');
+  const problems = sqliteProblems(db, 'integrity_check');
   if (problems.length > 0) {
     throw new JournalError(
       'CORRUPT',

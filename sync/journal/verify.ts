@@ -257,11 +257,25 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
  * state, the parked payments, free pages) stops payments as surely, and the chain walk never reads it.
  */
 function fileDamage(db: Database.Database): string | null {
-  const problems = (db.pragma('quick_check(3)') as { quick_check: string }[])
-    .map((r) => r.quick_check)
-    .filter((m) => m !== 'ok');
+  const problems = sqliteProblems(db, 'quick_check');
   if (problems.length === 0) return null;
   return `the journal file is damaged (SQLite's check: ${problems.join('; ')}); its entries check out, but other parts of it (the sync state, the payments set aside from sync) may be lost`;
+}
+
+/**
+ * SQLite's own check of the file, its first three problems (none: whole). A page too damaged to
+ * walk stops the check itself (as it can stop integrity_check's reading of rows): one problem.
+ */
+export function sqliteProblems(db: Database.Database, check: 'quick_check' | 'integrity_check'): string[] {
+  try {
+    return (db.pragma(`${check}(3)`) as Record<string, string>[])
+      .map((r) => r[check] as string)
+      .filter((m) => m !== 'ok');
+  } catch (err) {
+    const code = String((err as { code?: string }).code);
+    if (!code.startsWith('SQLITE_CORRUPT') && code !== 'SQLITE_NOTADB') throw err;
+    return [(err as Error).message];
+  }
 }
 
 /** The payments table must say what the entries say. Returns the first disagreement. */

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from './index.ts';
 import { databaseAt } from './testing.ts';
@@ -36,5 +39,59 @@ describe('migration 0009: the payment code in its row', () => {
     t.db.prepare('UPDATE payments SET code = NULL').run();
     t.db.pragma('wal_checkpoint(TRUNCATE)');
     expect(fs.readFileSync(t.file).includes('281234567890123456')).toBe(false);
+  });
+
+  it('is not applied while another process has the journal open (an older Suanpan still running)', async () => {
+    const t = databaseAt(8);
+    cleanup = t.cleanup;
+    // A process holding the file as a running kiosk does: open, idle.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(t.file)}); db.prepare('SELECT 1 FROM payments').all(); console.log('open'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(holder.stdout as NodeJS.ReadableStream, 'data');
+      let refused: unknown;
+      try {
+        migrate(t.db, t.file);
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toMatchObject({ code: 'BUSY', file: t.file });
+      expect((refused as Error).message).toContain(`process ${holder.pid} has it open`);
+      expect((refused as Error).message).toContain('nothing has been changed');
+      expect(t.db.pragma('user_version', { simple: true })).toBe(8);
+    } finally {
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+    }
+    expect(migrate(t.db, t.file)).toBe(9);
+  });
+
+  it('skips a step another process applied since this one read the version', () => {
+    const t = databaseAt(8);
+    cleanup = t.cleanup;
+    const other = new Database(t.file);
+    try {
+      // This connection read version 8; another applies 9 before this one takes the write lock.
+      const read = t.db.pragma;
+      let first = true;
+      t.db.pragma = ((source: string, options?: { simple?: boolean }) => {
+        if (first && source === 'user_version') {
+          first = false;
+          const at = read.call(t.db, source, options);
+          migrate(other, t.file);
+          return at;
+        }
+        return read.call(t.db, source, options);
+      }) as typeof t.db.pragma;
+      expect(migrate(t.db, t.file)).toBe(9);
+    } finally {
+      other.close();
+    }
   });
 });

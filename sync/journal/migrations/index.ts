@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { JournalError } from '../errors.ts';
+import { otherProcessesHolding } from '../holders.ts';
 import { migration as m0001 } from './0001-journal-entries.ts';
 import { migration as m0002 } from './0002-payments-projection.ts';
 import { migration as m0003 } from './0003-payment-code-vault.ts';
@@ -29,7 +30,8 @@ export const LATEST_VERSION = MIGRATIONS.length;
 
 /**
  * Brings the journal to `target` (default: latest), one transaction per migration. A journal newer
- * than this build is refused rather than opened, since we would not know its rules.
+ * than this build is refused rather than opened, since we would not know its rules; one that needs
+ * upgrading while another process has it open (an older Suanpan still running) is refused as BUSY.
  */
 export function migrate(db: Database.Database, file: string, target = LATEST_VERSION): number {
   MIGRATIONS.forEach((m, i) => {
@@ -45,9 +47,21 @@ export function migrate(db: Database.Database, file: string, target = LATEST_VER
       file,
     );
   }
+  if (current > 0 && current < target && file !== ':memory:') {
+    const holders = otherProcessesHolding(file);
+    if (holders.length > 0) {
+      throw new JournalError(
+        'BUSY',
+        `The journal ${file} must be upgraded by this version of Suanpan (schema ${current} to ${target}), but ${holders.length === 1 ? `process ${holders[0]} has` : `processes ${holders.join(', ')} have`} it open: an older Suanpan still running would fail on the upgraded journal, and could lose track of the payments it takes. Stop it (the kiosk, a running suanpan command), then try again; nothing has been changed.`,
+        file,
+      );
+    }
+  }
   for (const m of MIGRATIONS) {
     if (m.version <= current || m.version > target) continue;
     db.transaction(() => {
+      // Read again under the write lock: another process may have applied it since the read above.
+      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
