@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { JournalError } from '../sync/journal/errors.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
 import { silentLogger } from './log.ts';
@@ -18,12 +18,16 @@ const nextCode = () => `28${String(Date.now() % 1e8).padStart(8, '0')}${String(+
 const pay = (t: Terminal, amount = '1.00') =>
   t.checkout.pay({ amount: parseAmount(amount), code: nextCode() });
 
-/** The journal copies in the temporary folder (see journal-copy.ts): each command removes its own. */
-const journalCopies = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('suanpan-journal-copy-'));
+/** The commands' own temporary folder, where read-only commands copy the journal (see
+ * journal-copy.ts): each command removes its copy, so it is empty between commands. */
+const childTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-disk-faults-tmp-'));
+afterAll(() => fs.rmSync(childTmp, { recursive: true, force: true }));
+const childEnv = { ...process.env, TMPDIR: childTmp };
 
 function cli(dataDir: string, ...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/suanpan.js', ...args, '--data-dir', dataDir, '--json'], {
     encoding: 'utf8',
+    env: childEnv,
   });
   return { status: r.status, json: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
 }
@@ -87,12 +91,11 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
       expect(refused.json.error.message).toContain('Free space');
       // What is stored can still be read: from a copy, since reading in WAL mode must create the
       // -shm file on the full disk; stderr says so.
-      const before = journalCopies();
       const queued = cli(dataDir, 'queue');
       expect(queued).toMatchObject({ status: 0, json: { pending: 3 } });
       expect(queued.stderr).toMatch(/disk of .* is full: read from a copy of its journal/);
       expect(cli(dataDir, 'journal', 'verify')).toMatchObject({ status: 0, json: { ok: true, entries: 3 } });
-      expect(journalCopies()).toEqual(before);
+      expect(fs.readdirSync(childTmp)).toEqual([]);
       fs.rmSync(filler);
       expect(cli(dataDir, 'pay', '--amount', '1.00', '--code', nextCode()).status).toBe(0);
       const listed = cli(dataDir, 'payments');
@@ -120,7 +123,6 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
       // The log can't be written either: said once on stderr, not a crash.
       expect(refused.stderr).toContain('cannot write the log file');
       // Read-only commands read a copy of the journal (SQLite can't create its -shm file here).
-      const before = journalCopies();
       const queued = cli(dataDir, 'queue');
       expect(queued).toMatchObject({ status: 0, json: { pending: 3 } });
       expect(queued.stderr).toContain(`The data folder ${dataDir} can't be written: read from a copy`);
@@ -129,10 +131,10 @@ describe.runIf(canMount)(`disk faults (${mountSkipReason})`, () => {
       const exported = spawnSync(
         process.execPath,
         ['bin/suanpan.js', 'journal', 'export', '--format', 'jsonl', '--data-dir', dataDir],
-        { encoding: 'utf8' },
+        { encoding: 'utf8', env: childEnv },
       );
       expect(exported.stdout.trim().split('\n')).toHaveLength(3);
-      expect(journalCopies()).toEqual(before);
+      expect(fs.readdirSync(childTmp)).toEqual([]);
 
       fsys.remount('rw');
       const verified = cli(dataDir, 'journal', 'verify');

@@ -1,7 +1,8 @@
 /**
  * The copy of a journal that read-only commands read where its folder can't be written (the disks
- * themselves: disk-faults.test.ts). Here: the copy holds what is committed in the WAL too, refuses
- * every write naming the journal, and copies left by a killed command are removed.
+ * themselves: disk-faults.test.ts). Here: the copy holds what is committed in the WAL too and none
+ * of the payment codes, refuses every write naming the journal, and copies left by a killed command
+ * are removed.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,30 +11,36 @@ import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { JournalError } from '../sync/journal/errors.ts';
 import { openJournal, payment, test } from '../sync/journal/fixtures.ts';
-import { copyJournalForReading } from './journal-copy.ts';
+import { copyJournalForReading, removeStaleJournalCopies } from './journal-copy.ts';
 
 const cause = new JournalError('READ_ONLY', 'The data folder is on a read-only disk.', 'journal.sqlite');
+const accept = () => ({ status: 'accepted_offline' as const });
 
 describe('copyJournalForReading', () => {
-  test('reads every committed payment, the WAL included, and refuses writes naming the journal', ({
+  test('reads every committed payment, the WAL included, without their codes, and refuses writes', ({
     journal,
     signer,
   }) => {
-    const ids = [1, 2, 3].map(
-      () => journal.capture(payment(), () => ({ status: 'accepted_offline' })).paymentId,
-    );
+    const captured = [1, 2, 3].map(() => payment());
+    const ids = captured.map((p) => journal.capture(p, accept).paymentId);
     // Still open: the payments are in the -wal file, not yet in the main file.
     expect(fs.statSync(`${journal.file}-wal`).size).toBeGreaterThan(0);
     const copy = copyJournalForReading(journal.file, cause);
     try {
       expect(path.dirname(copy.file).startsWith(os.tmpdir())).toBe(true);
       expect(fs.statSync(path.dirname(copy.file)).mode & 0o777).toBe(0o700);
+      // Not a byte of any code in the copy's files, before anything reads it.
+      for (const name of fs.readdirSync(path.dirname(copy.file))) {
+        const bytes = fs.readFileSync(path.join(path.dirname(copy.file), name));
+        for (const p of captured) expect(bytes.includes(p.code)).toBe(false);
+      }
       const read = openJournal(path.dirname(copy.file), signer, { copyOf: journal.file });
       try {
         expect(read.payments({ limit: 10 }).map((p) => p.paymentId)).toEqual([...ids].reverse());
+        expect(read.paymentCode(ids[0] as string)).toBeUndefined();
         let refused: unknown;
         try {
-          read.capture(payment(), () => ({ status: 'accepted_offline' }));
+          read.capture(payment(), accept);
         } catch (err) {
           refused = err;
         }
@@ -47,28 +54,41 @@ describe('copyJournalForReading', () => {
       copy.remove();
     }
     expect(fs.existsSync(path.dirname(copy.file))).toBe(false);
-    // The journal itself is untouched and still takes payments.
-    expect(journal.payments({ limit: 10 })).toHaveLength(3);
-    journal.capture(payment(), () => ({ status: 'accepted_offline' }));
+    // The journal itself is untouched: its codes kept, and it still takes payments.
+    expect(journal.paymentCode(ids[0] as string)).toBe(captured[0]?.code);
+    journal.capture(payment(), accept);
   });
 
-  test('removes the copies of a command that was killed, not those of one still running', ({ journal }) => {
-    journal.capture(payment(), () => ({ status: 'accepted_offline' }));
-    const gone = spawnSync(process.execPath, ['-e', 'process.pid']).pid as number;
-    const stale = fs.mkdtempSync(path.join(os.tmpdir(), `suanpan-journal-copy-${gone}-`));
-    const running = fs.mkdtempSync(path.join(os.tmpdir(), `suanpan-journal-copy-${process.ppid}-`));
+  test('a journal it can not copy: the reason it could not be opened, and why no copy', ({ tmpDir }) => {
+    let error: unknown;
     try {
-      const copy = copyJournalForReading(journal.file, cause);
-      copy.remove();
+      copyJournalForReading(path.join(tmpDir, 'journal.sqlite'), cause);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'READ_ONLY', file: 'journal.sqlite' });
+    expect((error as Error).message).toMatch(
+      /^The data folder is on a read-only disk\. It could not be read from a copy either: .*is gone or empty\.$/,
+    );
+  });
+});
+
+describe('removeStaleJournalCopies', () => {
+  test('removes the copies of a command that was killed or a day old, not those of one running', () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const made = (pid: number) => fs.mkdtempSync(path.join(os.tmpdir(), `suanpan-journal-copy-${pid}-`));
+    const stale = made(gone);
+    const running = made(process.ppid);
+    const old = made(process.ppid);
+    const dayAgo = new Date(Date.now() - 25 * 3600 * 1000);
+    fs.utimesSync(old, dayAgo, dayAgo);
+    try {
+      removeStaleJournalCopies();
       expect(fs.existsSync(stale)).toBe(false);
       expect(fs.existsSync(running)).toBe(true);
+      expect(fs.existsSync(old)).toBe(false);
     } finally {
-      fs.rmSync(stale, { recursive: true, force: true });
-      fs.rmSync(running, { recursive: true, force: true });
+      for (const d of [stale, running, old]) fs.rmSync(d, { recursive: true, force: true });
     }
-  });
-
-  test('throws the reason the journal could not be opened when it can not be copied either', ({ tmpDir }) => {
-    expect(() => copyJournalForReading(path.join(tmpDir, 'journal.sqlite'), cause)).toThrow(cause);
   });
 });

@@ -1,65 +1,132 @@
 /**
  * Reading a journal that can't be opened where it is: its data folder is on a read-only disk (a
- * card that went read-only after errors) or a full one. SQLite's WAL mode must create or grow the
- * journal's `-shm` file even to read, so `queue`, `payments`, `journal verify` and `journal export`
- * read a copy instead: the journal and its `-wal` copied into a private folder under the system's
- * temporary folder, removed when the command ends. Nothing can be recorded on the copy (see
+ * card that went read-only after errors), a full one, or one this user can't write. SQLite's WAL
+ * mode must create or grow the journal's `-shm` file even to read, so `queue`, `payments`,
+ * `journal verify` and `journal export` read a copy instead: the journal and its `-wal` copied into
+ * a private folder under the system's temporary folder. Nothing can be recorded on the copy (see
  * JournalOptions.copyOf).
+ *
+ * The copy holds no payment code for longer than it takes to erase them: none of these commands
+ * needs one, and a code is a credential (see DESIGN.md). They are overwritten with zeros in the copy
+ * (secure_delete) before anything reads it. The copy is removed when the command ends, at exit
+ * too; what a killed command left (its process gone, or older than a day) is removed by the next
+ * command that opens a terminal.
  *
  * A writer still running on a full disk (its WAL is rewritten in place, so it may still commit)
  * could change the files between the two copies: they are copied again until both are unchanged
- * from before to after, so the copy is one moment's journal, not pages of two.
+ * from before to after (size, times and inode), and the copy, a file new here, gets SQLite's
+ * integrity_check when it is opened.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { JournalError } from '../sync/journal/errors.ts';
 import { pidAlive } from './pid-alive.ts';
 
 const PREFIX = 'suanpan-journal-copy-';
 const ATTEMPTS = 5;
+/** A copy this old is left over whatever its pid says (the pid may be another process's now). */
+const STALE_AFTER_MS = 24 * 3600 * 1000;
 
 export interface JournalCopy {
   /** The copied journal file. */
   file: string;
-  /** Removes the copy (its raw payment codes with it). */
+  /** Removes the copy. */
   remove(): void;
 }
 
 /**
- * Copies `file` and its `-wal` into a new private folder. Throws `cause` (the reason the journal
- * couldn't be opened) when there is no room for a copy either, or the journal kept changing.
+ * Copies `file` and its `-wal` into a new private folder and erases the payment codes in the copy.
+ * When no copy can be made, throws `cause` (why the journal couldn't be opened) with the reason.
  */
 export function copyJournalForReading(file: string, cause: JournalError): JournalCopy {
   const tmp = os.tmpdir();
-  removeStaleCopies(tmp);
+  const fail = (why: string, err?: unknown) =>
+    new JournalError(
+      cause.code,
+      `${cause.message} It could not be read from a copy either: ${why}.`,
+      cause.file,
+      {
+        cause: err ?? cause,
+      },
+    );
   let dir: string;
   try {
+    const size = fileSize(file) + fileSize(`${file}-wal`);
+    const { bavail, bsize } = fs.statfsSync(tmp);
+    if (bavail * bsize < size * 1.1 + (1 << 20)) {
+      throw fail(
+        `the temporary folder ${tmp} has ${mib(bavail * bsize)} free, and the copy needs ${mib(size)}`,
+      );
+    }
     dir = fs.mkdtempSync(path.join(tmp, `${PREFIX}${process.pid}-`));
-  } catch {
-    throw cause;
+  } catch (err) {
+    if (err instanceof JournalError) throw err;
+    throw fail(`no folder for it in ${tmp} (${(err as Error).message})`, err);
   }
-  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   const copy = path.join(dir, path.basename(file));
+  const remove = () => {
+    process.off('exit', remove);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', remove);
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const before = versions(file);
       fs.rmSync(`${copy}-wal`, { force: true });
       fs.copyFileSync(file, copy);
       if (before.wal) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
-      if (sameVersions(before, versions(file))) return { file: copy, remove };
+      if (sameVersions(before, versions(file))) {
+        eraseCodes(copy);
+        return { file: copy, remove };
+      }
     }
-  } catch {
+  } catch (err) {
     remove();
-    throw cause;
+    throw fail((err as Error).message, err);
   }
   remove();
-  throw new JournalError(
-    'BUSY',
-    `${cause.message} A copy to read could not be taken either: the journal kept changing while it was copied (another Suanpan is taking payments). Try again.`,
-    file,
-    { cause },
-  );
+  throw fail('the journal kept changing while it was copied (another Suanpan is taking payments); try again');
+}
+
+/** Copies left by a command that was killed: its process is gone, or the copy is a day old. */
+export function removeStaleJournalCopies(): void {
+  const tmp = os.tmpdir();
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp).filter((n) => n.startsWith(PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^suanpan-journal-copy-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    const dir = path.join(tmp, name);
+    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (pidAlive(pid) && age < STALE_AFTER_MS) continue;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Overwrites the copy's payment codes with zeros: in the payment's row (schema 9 on), or in the
+ * code vault of an older journal, which opening the copy then upgrades. The WAL is folded into the
+ * file and emptied, so the zeroed pages are the only ones left.
+ */
+function eraseCodes(copy: string): void {
+  const db = new Database(copy);
+  try {
+    db.pragma('secure_delete = ON');
+    const has = (sql: string) => db.prepare(sql).get() !== undefined;
+    if (has("SELECT 1 FROM pragma_table_info('payments') WHERE name = 'code'"))
+      db.prepare('UPDATE payments SET code = NULL WHERE code IS NOT NULL').run();
+    if (has("SELECT 1 FROM sqlite_schema WHERE name = 'payment_code_vault'"))
+      db.prepare('DELETE FROM payment_code_vault').run();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
 }
 
 interface Versions {
@@ -81,17 +148,10 @@ function sameVersions(a: Versions, b: Versions): boolean {
   return a.db === b.db && a.wal === b.wal;
 }
 
-/** Copies left by a command that was killed (its pid is gone). */
-function removeStaleCopies(tmp: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(/^suanpan-journal-copy-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || pidAlive(pid)) continue;
-    fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
-  }
+function fileSize(file: string): number {
+  return fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -23,7 +23,7 @@ import { type LoadedSettings, loadSettings } from './config/load-settings.ts';
 import { type OfflineLimits, offlineLimits, type Settings } from './config/settings.ts';
 import { type BootClock, CoreClock } from './core-clock.ts';
 import { IdentityError, loadTerminalKey, type TerminalKey } from './identity/terminal-key.ts';
-import { copyJournalForReading, type JournalCopy } from './journal-copy.ts';
+import { copyJournalForReading, type JournalCopy, removeStaleJournalCopies } from './journal-copy.ts';
 import { readJsonFile, writeJsonFileAtomically } from './json-file.ts';
 import { createLogger, LOG_FILE } from './log.ts';
 import { paymentSchemes } from './scanning/schemes.ts';
@@ -81,6 +81,7 @@ interface TerminalRecord {
 
 export function openTerminal(options: OpenTerminalOptions): Terminal {
   const { dataDir } = options;
+  removeStaleJournalCopies();
   const loaded = options.loaded ?? loadSettings(dataDir, options.env ?? process.env);
   const settings = loaded.settings;
   if (!options.create && !fs.existsSync(path.join(dataDir, TERMINAL_FILE))) {
@@ -129,9 +130,34 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
       throw copyErr;
     }
     options.readCopy(
-      `${err.code === 'DISK_FULL' ? `The data disk of ${dataDir} is full` : `The data folder ${dataDir} can't be written`}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${err.code === 'DISK_FULL' ? 'space is freed' : 'the disk is writable again'}.`,
+      `${err.code === 'DISK_FULL' ? `The data disk of ${dataDir} is full` : `The data folder ${dataDir} can't be written`}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${err.code === 'DISK_FULL' ? 'space is freed' : 'the folder can be written again'}.`,
     );
   }
+  try {
+    return withJournal(options, { dataDir, loaded, settings, log, key, journal, record, recordFile, copy });
+  } catch (err) {
+    journal.close();
+    copy?.remove();
+    throw err;
+  }
+}
+
+/** The rest of a terminal, once its journal is open (which is closed again if this fails). */
+function withJournal(
+  options: OpenTerminalOptions,
+  opened: {
+    dataDir: string;
+    loaded: LoadedSettings;
+    settings: Settings;
+    log: Logger;
+    key: TerminalKey;
+    journal: Journal;
+    record: TerminalRecord | undefined;
+    recordFile: string;
+    copy: JournalCopy | undefined;
+  },
+): Terminal {
+  const { dataDir, loaded, settings, log, key, journal, record, recordFile, copy } = opened;
   if (!record && !copy) {
     writeJsonFileAtomically(recordFile, {
       terminalId: key.terminalId,

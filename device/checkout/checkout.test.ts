@@ -10,7 +10,7 @@ import { AmountError, parseAmount } from '../../sync/protocol/money.ts';
 import { classifyCliError } from '../cli/output.ts';
 import { createLogger } from '../log.ts';
 import { openTerminal, type Terminal } from '../terminal.ts';
-import { FakeCore } from '../testing/fake-core.ts';
+import { type FakeBehaviour, FakeCore } from '../testing/fake-core.ts';
 import { AnswerNotRecordedError } from './errors.ts';
 import { PaymentCodeError } from './payment-code.ts';
 
@@ -128,39 +128,58 @@ describe('checkout with a core (online path)', () => {
     expect(t.journal.paymentCode(payment.paymentId)).toBeUndefined();
   });
 
-  it('approved, but the journal can not record it: says the customer has paid, and the next sync records it', async () => {
-    // Another process takes the journal's write lock while the core approves (a second command, a
-    // stuck tool): the answer can't be written within the busy timeout.
+  /**
+   * A core whose call ends (answered or not) while another process holds the journal's write lock
+   * (a second command, a stuck tool): what it said can't be written within the busy timeout.
+   */
+  function coreWithJournalHeld(behaviour: FakeBehaviour) {
     let lock: Database.Database | undefined;
-    class LockingCore extends FakeCore {
+    class HoldingCore extends FakeCore {
       override async authorise(...args: Parameters<FakeCore['authorise']>) {
-        const answer = await super.authorise(...args);
-        lock = new Database(path.join(dataDir, 'journal.sqlite'));
-        lock.exec('BEGIN IMMEDIATE');
-        return answer;
+        try {
+          return await super.authorise(...args);
+        } finally {
+          lock = new Database(path.join(dataDir, 'journal.sqlite'));
+          lock.exec('BEGIN IMMEDIATE');
+        }
       }
     }
-    const core = new LockingCore('approve');
-    const t = open({ core, env: { SUANPAN_JOURNAL_BUSY_TIMEOUT_MS: '50' } });
-    let error: unknown;
+    const core = new HoldingCore(behaviour);
+    const terminal = open({ core, env: { SUANPAN_JOURNAL_BUSY_TIMEOUT_MS: '50' } });
+    const release = () => {
+      lock?.exec('ROLLBACK');
+      lock?.close();
+    };
+    return { core, terminal, release };
+  }
+  async function failure(p: Promise<unknown>): Promise<Error> {
     try {
-      await pay(t, '12.50');
+      await p;
     } catch (err) {
-      error = err;
+      return err as Error;
     }
+    throw new Error('expected a failure');
+  }
+
+  it('approved, but the journal can not record it: says the customer has paid, and the next sync records it', async () => {
+    const { core, terminal: t, release } = coreWithJournalHeld('approve');
+    const error = await failure(pay(t, '12.50'));
     expect(error).toBeInstanceOf(AnswerNotRecordedError);
-    expect(error).toMatchObject({ code: 'ANSWER_NOT_RECORDED', answer: 'approved', cause: { code: 'BUSY' } });
-    expect((error as Error).message).toMatch(
-      /^The payment core APPROVED payment 1 \(¥12\.50\): the customer has paid\. This terminal could not record that \(another program held its journal\)\. Do not take the money again\./,
+    expect(error).toMatchObject({
+      code: 'APPROVED_NOT_RECORDED',
+      answer: 'approved',
+      cause: { code: 'BUSY' },
+    });
+    expect(error.message).toMatch(
+      /^The payment core APPROVED payment 1 \(¥12\.50\): the customer has paid\. This terminal could not record that \(another program held its journal\)\. Do not take the money again\. Stop the other program/,
     );
     // The CLI says it as a refusal (exit 1) with this code, not as its own crash.
     expect(classifyCliError(error)).toEqual({
       exitCode: 1,
-      code: 'ANSWER_NOT_RECORDED',
-      message: (error as Error).message,
+      code: 'APPROVED_NOT_RECORDED',
+      message: error.message,
     });
-    lock?.exec('ROLLBACK');
-    lock?.close();
+    release();
     // Still in the journal, in doubt; asking the core records it as the core has it: approved.
     const [held] = t.journal.inDoubt();
     expect(held).toMatchObject({ seq: 1, status: 'captured' });
@@ -173,20 +192,21 @@ describe('checkout with a core (online path)', () => {
     expect(t.journal.payment(held?.paymentId as string)).toMatchObject({ status: 'approved' });
   });
 
+  it('no answer, and the journal can not record the doubt: says the customer may have paid', async () => {
+    const { terminal: t, release } = coreWithJournalHeld('hang');
+    const error = await failure(pay(t, '3.00'));
+    release();
+    expect(error).toMatchObject({ code: 'IN_DOUBT_NOT_RECORDED', answer: 'in_doubt' });
+    expect(error.message).toMatch(
+      /^No answer from the payment core for payment 1 \(¥3\.00\), so the customer may have been charged, and this terminal could not record that the payment is in doubt \(another program held its journal\)\. Do not take the money again\./,
+    );
+    expect(t.journal.inDoubt()).toMatchObject([{ seq: 1, status: 'captured' }]);
+  });
+
   it('declined, and the journal can not record it: the journal error as it is (nothing was charged)', async () => {
-    let lock: Database.Database | undefined;
-    class LockingCore extends FakeCore {
-      override async authorise(...args: Parameters<FakeCore['authorise']>) {
-        const answer = await super.authorise(...args);
-        lock = new Database(path.join(dataDir, 'journal.sqlite'));
-        lock.exec('BEGIN IMMEDIATE');
-        return answer;
-      }
-    }
-    const t = open({ core: new LockingCore('decline'), env: { SUANPAN_JOURNAL_BUSY_TIMEOUT_MS: '50' } });
+    const { terminal: t, release } = coreWithJournalHeld('decline');
     await expect(pay(t, '5.00')).rejects.toMatchObject({ name: 'JournalError', code: 'BUSY' });
-    lock?.exec('ROLLBACK');
-    lock?.close();
+    release();
   });
 
   it("is declined online with the core's reason", async () => {

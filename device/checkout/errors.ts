@@ -9,7 +9,8 @@ import { formatMoney } from '../../sync/protocol/money.ts';
  * as captured, in doubt, and the next sync that can write records it as the core has it.
  */
 export class AnswerNotRecordedError extends Error {
-  readonly code = 'ANSWER_NOT_RECORDED';
+  /** APPROVED_NOT_RECORDED: the customer has paid; IN_DOUBT_NOT_RECORDED: may have. */
+  readonly code: 'APPROVED_NOT_RECORDED' | 'IN_DOUBT_NOT_RECORDED';
   constructor(
     readonly payment: Pick<PaymentRecord, 'paymentId' | 'seq' | 'amount'>,
     /** What the core said: approved, or no answer (in doubt). */
@@ -25,6 +26,7 @@ export class AnswerNotRecordedError extends Error {
       { cause },
     );
     this.name = 'AnswerNotRecordedError';
+    this.code = answer === 'approved' ? 'APPROVED_NOT_RECORDED' : 'IN_DOUBT_NOT_RECORDED';
   }
 }
 

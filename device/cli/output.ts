@@ -2,7 +2,6 @@
  * How every command reports: a result with a JSON form (for --json) and a text form (for people),
  * and one mapping from errors to exit codes: 0 success, 1 refused or failed, 2 bad usage or input.
  */
-
 import { CommanderError } from 'commander';
 import { PrinterError } from '../../drivers/printer/errors.ts';
 import { AddressError } from '../../drivers/transport/uri.ts';

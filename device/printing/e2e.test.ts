@@ -45,7 +45,7 @@ describe('payment → receipt → printer', () => {
   async function payAndPrint(t: Terminal) {
     const { payment } = await t.checkout.pay({ amount: parseAmount('88.80'), code: '281234567890123456' });
     expect(payment.status).toBe('accepted_offline');
-    const outcome = await queueAndPrint(t, (printing) => printing.queueReceipt(payment));
+    const outcome = await queueAndPrint(t, (printing) => printing.queueReceipt(payment), 'en');
     expect(outcome).toMatchObject({ printed: true });
     const [receipt] = await sim.waitForReceipts(1, 5_000);
     return { payment, receipt };
@@ -96,7 +96,7 @@ describe('payment → receipt → printer', () => {
   it('a printer that is down never affects the payment: it stands, and its receipt waits', async () => {
     const t = terminalWith('tcp://127.0.0.1:1');
     const { payment } = await t.checkout.pay({ amount: parseAmount('5.00'), code: '281234567890123456' });
-    const outcome = await queueAndPrint(t, (printing) => printing.queueReceipt(payment));
+    const outcome = await queueAndPrint(t, (printing) => printing.queueReceipt(payment), 'en');
     expect(outcome).toMatchObject({ printed: false, error: { code: 'OFFLINE' } });
     expect(t.journal.payment(payment.paymentId)?.status).toBe('accepted_offline');
   });

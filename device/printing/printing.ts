@@ -144,20 +144,21 @@ export interface PrintOutcome {
 /**
  * Queues a job on the configured printer and prints what waits, now. For work that is already done
  * and committed (a payment, a closed shift): whatever the printer does, that work stands; a job that
- * can't print waits in the queue. Undefined when no printer is set. The outcome is for the CLI
- * (`pay`, `shift close`), so a printer's error is said in its language, English.
+ * can't print waits in the queue. Undefined when no printer is set. A printer's error is said in
+ * `locale`, the language of whoever reads the outcome (the CLI's, English).
  */
 export async function queueAndPrint(
   terminal: Terminal,
   makeJob: (printing: Printing) => PrintJob,
+  locale: ReceiptContext['locale'],
 ): Promise<PrintOutcome | undefined> {
   if (!terminal.settings.printer.uri) return undefined;
   let printing: Printing | undefined;
   try {
     printing = await openPrinting(terminal);
     const job = makeJob(printing);
-    const flushed = flushReport(await printing.spooler.flush(), 'en');
-    const error = whyNotPrinted(flushed, job.id, 'en');
+    const flushed = flushReport(await printing.spooler.flush(), locale);
+    const error = whyNotPrinted(flushed, job.id, locale);
     return { jobId: job.id, printed: flushed.printed.includes(job.id), ...(error ? { error } : {}) };
   } catch (err) {
     terminal.log.warn({ err: (err as Error).message }, 'nothing printed');

@@ -48,8 +48,8 @@ export async function resolvePayment(
   payment: StoredPayment,
   options: ResolveOptions,
 ): Promise<Resolution> {
+  if (mayBeInFlight(payment, options)) return 'still_unknown';
   const age = options.now().getTime() - Date.parse(payment.capturedAt);
-  if (payment.status === 'captured' && age < inFlightMs(payment, options)) return 'still_unknown';
   const call = () =>
     options.callTimeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.callTimeoutMs) };
   const answer = await client.query(payment.paymentId, call());
@@ -118,6 +118,18 @@ export async function resolvePayment(
  * A merchant-presented QR order waits for the customer as long as the core takes it, and the kiosk
  * that showed it cancels it then: only a kiosk stopped mid-wait leaves one for this resolution.
  */
-function inFlightMs(payment: StoredPayment, options: ResolveOptions): number {
+function inFlightMs(
+  payment: Pick<StoredPayment, 'scheme'>,
+  options: Pick<ResolveOptions, 'inFlightMs'>,
+): number {
   return payment.scheme === ORDER_SCHEME ? ORDER_VALID_S * 1000 + options.inFlightMs : options.inFlightMs;
+}
+
+/** A payment captured so recently that its own call to the core may still be under way. */
+export function mayBeInFlight(
+  payment: Pick<StoredPayment, 'status' | 'scheme' | 'capturedAt'>,
+  options: Pick<ResolveOptions, 'inFlightMs' | 'now'>,
+): boolean {
+  const age = options.now().getTime() - Date.parse(payment.capturedAt);
+  return payment.status === 'captured' && age < inFlightMs(payment, options);
 }

@@ -1330,7 +1330,7 @@ function readOnlyFolder(file: string, err: unknown): JournalError | undefined {
     const why = (probe as NodeJS.ErrnoException).code;
     return new JournalError(
       'READ_ONLY',
-      `The data folder ${dir} is ${why === 'EROFS' ? 'on a read-only disk' : 'not writable by this user'} (${why}), so the journal ${file} can't be opened and no payment can be recorded. Nothing recorded is lost: make the disk writable again (remount it, check the disk for errors). Meanwhile "suanpan queue", "payments" and "journal verify" can still read it.`,
+      `The data folder ${dir} is ${why === 'EROFS' ? 'on a read-only disk' : 'not writable by this user'} (${why}), so the journal ${file} can't be opened and no payment can be recorded. Nothing recorded is lost: ${why === 'EROFS' ? 'make the disk writable again (remount it, check the disk for errors)' : 'run Suanpan as the user who owns the folder'}.`,
       file,
       { cause: err },
     );

@@ -1,10 +1,12 @@
+import { mayBeInFlight } from '../../../sync/client/in-doubt.ts';
+import type { StoredPayment } from '../../../sync/journal/journal.ts';
 import { parseAmount } from '../../../sync/protocol/money.ts';
 import { classifyPaymentCode } from '../../checkout/payment-code.ts';
 import { loadSettings } from '../../config/load-settings.ts';
 import { queueAndPrint } from '../../printing/printing.ts';
 import { openTerminal, type Terminal } from '../../terminal.ts';
 import { moneyText, statusText } from '../format.ts';
-import { type CliIO, type CommandResult, EXIT_OK, EXIT_REFUSED } from '../output.ts';
+import { CLI_LOCALE, type CliIO, type CommandResult, EXIT_OK, EXIT_REFUSED } from '../output.ts';
 
 export interface PayOptions {
   dataDir: string;
@@ -26,7 +28,7 @@ export async function pay(options: PayOptions, io: CliIO): Promise<CommandResult
     // After the commit: whatever the printer does, the payment stands.
     const receipt =
       ok && terminal.settings.printer.receipts
-        ? await queueAndPrint(terminal, (printing) => printing.queueReceipt(payment))
+        ? await queueAndPrint(terminal, (printing) => printing.queueReceipt(payment), CLI_LOCALE)
         : undefined;
     const json = {
       paymentId: payment.paymentId,
@@ -58,7 +60,18 @@ export async function pay(options: PayOptions, io: CliIO): Promise<CommandResult
  * stderr beside the answer; the sync engine resolves them (query, then cancel).
  */
 function noteEarlierDoubts(terminal: Terminal, paymentId: string, io: CliIO): void {
-  const earlier = terminal.journal.inDoubt().filter((p) => p.paymentId !== paymentId);
+  let earlier: StoredPayment[];
+  try {
+    // Not one another process is taking right now (the kiosk's payment, waiting for the core).
+    const inFlight = { inFlightMs: terminal.settings.core.timeoutMs + 5_000, now: () => new Date() };
+    earlier = terminal.journal
+      .inDoubt()
+      .filter((p) => p.paymentId !== paymentId && !mayBeInFlight(p, inFlight));
+  } catch (err) {
+    // A note beside a payment that is recorded: never a failure of the payment.
+    terminal.log.warn({ err: (err as Error).message }, 'could not read the payments in doubt');
+    return;
+  }
   if (earlier.length === 0) return;
   const listed = earlier
     .slice(0, 5)

@@ -2,7 +2,7 @@ import { queueAndPrint } from '../../printing/printing.ts';
 import { shiftReport } from '../../receipts/receipts.ts';
 import { openTerminal } from '../../terminal.ts';
 import { table, totalsText } from '../format.ts';
-import type { CliIO, CommandResult } from '../output.ts';
+import { CLI_LOCALE, type CliIO, type CommandResult } from '../output.ts';
 
 export async function shiftClose(options: { dataDir: string }, io: CliIO): Promise<CommandResult> {
   const terminal = openTerminal({ dataDir: options.dataDir, env: io.env, create: false });
@@ -21,8 +21,11 @@ export async function shiftClose(options: { dataDir: string }, io: CliIO): Promi
       // Refunds and voids paid out of this till for earlier payments, doubts resolved, ...
       text.push('', table(['earlier payments, now', 'count', 'total'], rows(report.earlier)));
     }
-    const printed = await queueAndPrint(terminal, (printing) =>
-      printing.queue.enqueue({ kind: 'shift', document: shiftReport(report, printing.context) }),
+    const printed = await queueAndPrint(
+      terminal,
+      (printing) =>
+        printing.queue.enqueue({ kind: 'shift', document: shiftReport(report, printing.context) }),
+      CLI_LOCALE,
     );
     if (printed?.error)
       text.push('', `Report not printed (it waits in the print queue): ${printed.error.message}`);

@@ -100,18 +100,25 @@ describe('the result of a checkout, in words', () => {
     expect(other.lines[0]).toBe('Disk on fire.');
   });
 
-  test('an answer the terminal could not record says the customer may have paid, never "not charged"', () => {
+  test('an answer the terminal could not record says the customer has paid, or may have; never "not charged"', () => {
     const message = 'The payment core APPROVED payment 7 (¥12.50): the customer has paid. …';
     const view = describeResult(
-      checkout({ phase: 'failed', error: { code: 'ANSWER_NOT_RECORDED', message } }),
+      checkout({ phase: 'failed', error: { code: 'APPROVED_NOT_RECORDED', message } }),
       null,
       zh,
     );
     expect(view.tone).toBe('unknown');
-    expect(view.title).toBe('顾客可能已付款，但本机未能保存');
+    expect(view.title).toBe('收款成功，但本机未能保存');
     expect(view.lines[0]).toBe('请勿让顾客再次付款');
     expect(view.lines.join('')).not.toContain('未被扣款');
     expect(view.recorded).toBe(message);
+    const inDoubt = describeResult(
+      checkout({ phase: 'failed', error: { code: 'IN_DOUBT_NOT_RECORDED', message: 'No answer …' } }),
+      null,
+      en,
+    );
+    expect(inDoubt.title).toBe('The customer may have paid, but this terminal could not save it');
+    expect(inDoubt.lines[0]).toBe('The customer must not pay again');
   });
 });
 

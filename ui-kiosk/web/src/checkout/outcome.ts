@@ -48,6 +48,12 @@ export function coreReason(reason: string | null, t: Translate): string | null {
   return key ? t(key) : null;
 }
 
+/** The core's answer the terminal could not record (device/checkout/errors.ts), by error code. */
+const NOT_RECORDED: Readonly<Record<string, Parameters<Translate>[0]>> = {
+  APPROVED_NOT_RECORDED: 'result.approvedNotRecorded.title',
+  IN_DOUBT_NOT_RECORDED: 'result.inDoubtNotRecorded.title',
+};
+
 /** Failures of checkout, by error code (journal, payment code, amount, host). */
 const FAILURES: Readonly<Record<string, Parameters<Translate>[0]>> = {
   CODE_USED: 'reason.codeReused',
@@ -100,12 +106,13 @@ export function describeResult(
   queueAtStart: OfflineQueue | null,
   t: Translate,
 ): ResultView {
-  if (checkout.phase === 'failed' && checkout.error?.code === 'ANSWER_NOT_RECORDED') {
+  const notRecorded = NOT_RECORDED[checkout.error?.code ?? ''];
+  if (checkout.phase === 'failed' && checkout.error && notRecorded) {
     // The core approved it (or gave no answer) and the terminal could not record that: never "not
     // charged, try again", which would take the money twice.
     return {
       tone: 'unknown',
-      title: t('result.notRecorded.title'),
+      title: t(notRecorded),
       lines: [t('result.unknown.doNotPay'), t('result.notRecorded.detail')],
       recorded: checkout.error.message,
       pending: false,

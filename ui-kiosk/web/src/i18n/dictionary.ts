@@ -250,7 +250,11 @@ export const MESSAGES = {
     'zh-CN': '若一直没有结果，终端会在下次同步时核实。请记下金额和时间。',
     en: 'If no result comes, the terminal settles it at the next sync. Note the amount and the time.',
   },
-  'result.notRecorded.title': {
+  'result.approvedNotRecorded.title': {
+    'zh-CN': '收款成功，但本机未能保存',
+    en: 'Payment approved, but this terminal could not save it',
+  },
+  'result.inDoubtNotRecorded.title': {
     'zh-CN': '顾客可能已付款，但本机未能保存',
     en: 'The customer may have paid, but this terminal could not save it',
   },
