@@ -4,10 +4,12 @@
  * of the payment codes, refuses every write naming the journal, and copies left by a killed command
  * are removed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { JournalError } from '../sync/journal/errors.ts';
 import { openJournal, payment, test } from '../sync/journal/fixtures.ts';
@@ -73,6 +75,66 @@ describe('copyJournalForReading', () => {
   });
 });
 
+describe('copyJournalForReading, the copy removed', () => {
+  test('when the command exits without removing it, and when a signal ends it', async ({ journal }) => {
+    journal.capture(payment(), accept);
+    const child = (ending: string) =>
+      spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '-e',
+          `import { copyJournalForReading } from './device/journal-copy.ts';
+           import { JournalError } from './sync/journal/errors.ts';
+           const copy = copyJournalForReading(${JSON.stringify(journal.file)}, new JournalError('READ_ONLY', 'x'));
+           console.log(copy.file);
+           ${ending}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+    const copied = async (c: ReturnType<typeof child>) =>
+      String((await once(c.stdout as NodeJS.ReadableStream, 'data'))[0]).trim();
+    const exits = child('');
+    const first = await copied(exits);
+    await once(exits, 'exit');
+    expect(fs.existsSync(path.dirname(first))).toBe(false);
+    const waits = child('setInterval(() => {}, 1000);');
+    const second = await copied(waits);
+    expect(fs.existsSync(second)).toBe(true);
+    waits.kill('SIGTERM');
+    const [, signal] = await once(waits, 'exit');
+    expect(signal).toBe('SIGTERM'); // still ended by it, as without the handler
+    expect(fs.existsSync(path.dirname(second))).toBe(false);
+  });
+
+  test('a journal found damaged in the copy is CORRUPT, named as the journal', ({ tmpDir, signer }) => {
+    const j = openJournal(tmpDir, signer);
+    j.capture(payment(), accept);
+    j.close();
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const db = new Database(file, { readonly: true });
+    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payments'").get() as {
+      rootpage: number;
+    };
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, (rootpage - 1) * pageSize);
+    fs.closeSync(fd);
+    let error: unknown;
+    try {
+      copyJournalForReading(file, cause);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'CORRUPT', file });
+    expect((error as Error).message).toMatch(
+      /^The journal .* is damaged \(SQLite: .*\), as a copy of it shows/,
+    );
+  });
+});
+
 describe('removeStaleJournalCopies', () => {
   test('removes the copies of a command that was killed or a day old, not those of one running', () => {
     const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
@@ -82,13 +144,18 @@ describe('removeStaleJournalCopies', () => {
     const old = made(process.ppid);
     const dayAgo = new Date(Date.now() - 25 * 3600 * 1000);
     fs.utimesSync(old, dayAgo, dayAgo);
+    // Another user's (a technician's `sudo suanpan queue` killed): not ours to remove, no error.
+    const othersUser = made(gone);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) fs.chownSync(othersUser, 65534, 65534);
     try {
       removeStaleJournalCopies();
       expect(fs.existsSync(stale)).toBe(false);
       expect(fs.existsSync(running)).toBe(true);
       expect(fs.existsSync(old)).toBe(false);
+      expect(fs.existsSync(othersUser)).toBe(asRoot);
     } finally {
-      for (const d of [stale, running, old]) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of [stale, running, old, othersUser]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 });

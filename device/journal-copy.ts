@@ -25,6 +25,7 @@ import { JournalError } from '../sync/journal/errors.ts';
 import { pidAlive } from './pid-alive.ts';
 
 const PREFIX = 'suanpan-journal-copy-';
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const ATTEMPTS = 5;
 /** A copy this old is left over whatever its pid says (the pid may be another process's now). */
 const STALE_AFTER_MS = 24 * 3600 * 1000;
@@ -66,11 +67,19 @@ export function copyJournalForReading(file: string, cause: JournalError): Journa
     throw fail(`no folder for it in ${tmp} (${(err as Error).message})`, err);
   }
   const copy = path.join(dir, path.basename(file));
+  // Removed when the command ends, also by exit or a signal (whose default, to end the process,
+  // then goes ahead unless someone else listens for it).
+  const onSignal = (signal: NodeJS.Signals) => {
+    remove();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
   const remove = () => {
     process.off('exit', remove);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', remove);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const before = versions(file);
@@ -84,13 +93,25 @@ export function copyJournalForReading(file: string, cause: JournalError): Journa
     }
   } catch (err) {
     remove();
+    const code = String((err as { code?: string }).code);
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+      throw new JournalError(
+        'CORRUPT',
+        `The journal ${file} is damaged (SQLite: ${(err as Error).message}), as a copy of it shows (its data folder can't be written, so it was read from a copy). No payment is taken on it. Keep the file (with its -wal and -shm files) as it is, and contact support.`,
+        file,
+        { cause: err },
+      );
+    }
     throw fail((err as Error).message, err);
   }
   remove();
   throw fail('the journal kept changing while it was copied (another Suanpan is taking payments); try again');
 }
 
-/** Copies left by a command that was killed: its process is gone, or the copy is a day old. */
+/**
+ * Copies this user's commands left when killed: the process is gone, or the copy is a day old.
+ * Best effort: whatever can't be read or removed (another user's) is left, never an error.
+ */
 export function removeStaleJournalCopies(): void {
   const tmp = os.tmpdir();
   let names: string[];
@@ -103,9 +124,14 @@ export function removeStaleJournalCopies(): void {
     const pid = Number(/^suanpan-journal-copy-(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid) continue;
     const dir = path.join(tmp, name);
-    const age = Date.now() - (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-    if (pidAlive(pid) && age < STALE_AFTER_MS) continue;
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      const stat = fs.statSync(dir);
+      if (stat.uid !== process.getuid?.()) continue;
+      if (pidAlive(pid) && Date.now() - stat.mtimeMs < STALE_AFTER_MS) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove.
+    }
   }
 }
 

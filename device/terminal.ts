@@ -79,6 +79,20 @@ interface TerminalRecord {
   journal: string;
 }
 
+/** Why the journal can't be opened in place that a read-only command reads a copy for. */
+const READ_COPY_BECAUSE: Partial<Record<string, { reason: (dataDir: string) => string; until: string }>> = {
+  READ_ONLY: {
+    reason: (dataDir) => `The data folder ${dataDir} can't be written`,
+    until: 'the folder can be written again',
+  },
+  DISK_FULL: { reason: (dataDir) => `The data disk of ${dataDir} is full`, until: 'space is freed' },
+  UPGRADE_BLOCKED: {
+    reason: (dataDir) =>
+      `The journal in ${dataDir} is open in an older Suanpan, so this one can't upgrade it`,
+    until: 'that one is stopped',
+  },
+};
+
 export function openTerminal(options: OpenTerminalOptions): Terminal {
   const { dataDir } = options;
   removeStaleJournalCopies();
@@ -120,17 +134,22 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
   try {
     journal = Journal.open(journalOptions);
   } catch (err) {
-    const unwritable = err instanceof JournalError && (err.code === 'READ_ONLY' || err.code === 'DISK_FULL');
-    if (!options.readCopy || !unwritable || !journalKept) throw err;
-    copy = copyJournalForReading(journalFile, err);
+    const why = err instanceof JournalError ? READ_COPY_BECAUSE[err.code] : undefined;
+    if (!options.readCopy || !why || !journalKept) throw err;
+    copy = copyJournalForReading(journalFile, err as JournalError);
     try {
       journal = Journal.open({ ...journalOptions, file: copy.file, copyOf: journalFile });
     } catch (copyErr) {
       copy.remove();
-      throw copyErr;
+      if (!(copyErr instanceof JournalError)) throw copyErr;
+      // What the copy shows (damage, most likely) is the journal's: named as the journal, not as
+      // the copy that is gone now.
+      throw new JournalError(copyErr.code, copyErr.message.split(copy.file).join(journalFile), journalFile, {
+        cause: copyErr,
+      });
     }
     options.readCopy(
-      `${err.code === 'DISK_FULL' ? `The data disk of ${dataDir} is full` : `The data folder ${dataDir} can't be written`}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${err.code === 'DISK_FULL' ? 'space is freed' : 'the folder can be written again'}.`,
+      `${why.reason(dataDir)}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${why.until}.`,
     );
   }
   try {

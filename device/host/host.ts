@@ -26,6 +26,7 @@ import { PrinterError } from '../../drivers/printer/errors.ts';
 import { renderDocumentPng } from '../../drivers/printer/preview.ts';
 import { profile as profileById } from '../../drivers/printer/profiles.ts';
 import { CoreRejectedError, isTransient } from '../../sync/client/errors.ts';
+import { inFlightWindowMs } from '../../sync/client/in-doubt.ts';
 import { SyncEngine } from '../../sync/client/sync-engine.ts';
 import type { PaymentRecord } from '../../sync/journal/journal.ts';
 import { activate } from '../activation.ts';
@@ -394,7 +395,7 @@ class TerminalHost {
         log: base.child({ module: 'sync' }),
         softwareVersion: SOFTWARE_VERSION,
         // As `suanpan sync`: a payment's own online call may still wait on its answer.
-        inFlightMs: settings.core.timeoutMs + 5_000,
+        inFlightMs: inFlightWindowMs(settings.core.timeoutMs),
       });
       this.engine = engine;
       this.serviceRemovers.push(engine.onStatus(() => this.publishStatus()));

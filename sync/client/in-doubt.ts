@@ -125,6 +125,14 @@ function inFlightMs(
   return payment.scheme === ORDER_SCHEME ? ORDER_VALID_S * 1000 + options.inFlightMs : options.inFlightMs;
 }
 
+/** Past the core call's own timeout, how long its answer may still take to be recorded. */
+const IN_FLIGHT_MARGIN_MS = 5_000;
+
+/** How long after capture a payment's own call to the core (of this timeout) may be under way. */
+export function inFlightWindowMs(coreTimeoutMs: number): number {
+  return coreTimeoutMs + IN_FLIGHT_MARGIN_MS;
+}
+
 /** A payment captured so recently that its own call to the core may still be under way. */
 export function mayBeInFlight(
   payment: Pick<StoredPayment, 'status' | 'scheme' | 'capturedAt'>,

@@ -16,6 +16,8 @@ export type JournalErrorCode =
   | 'NOT_DURABLE'
   /** Another process held the journal's write lock for longer than the busy timeout. */
   | 'BUSY'
+  /** The journal needs upgrading, and an older Suanpan still has it open: nothing was changed. */
+  | 'UPGRADE_BLOCKED'
   /** The terminal has a journal on record but its file is gone. */
   | 'MISSING'
   /** Written by a newer Suanpan whose schema this build does not know. */

@@ -6,6 +6,7 @@ import { describe, expect } from 'vitest';
 import { JournalError } from './errors.ts';
 import { makeSigner, openJournal, payment, test } from './fixtures.ts';
 import { CHECKPOINT_AFTER_COMMITS, Journal, setDurable, uuidv7 } from './journal.ts';
+import { sqliteProblems } from './verify.ts';
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
@@ -617,6 +618,33 @@ describe('journal', () => {
     expect(check.pragma('quick_check', { simple: true })).toBe('ok');
     check.close();
     expect(() => openJournal(tornDir, signer)).toThrow(/is damaged \(SQLite's check: .*missing from index/);
+  });
+
+  test("SQLite's check stopped by a page too damaged to walk reports that as the damage", ({
+    tmpDir,
+    signer,
+  }) => {
+    const journal = openJournal(tmpDir, signer);
+    journal.capture(payment(), accept);
+    journal.close();
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const db = new Database(file);
+    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'sync_state'").get() as {
+      rootpage: number;
+    };
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, (rootpage - 1) * pageSize);
+    fs.closeSync(fd);
+    const damaged = new Database(file);
+    try {
+      expect(() => damaged.pragma('quick_check')).toThrow(/malformed/);
+      expect(sqliteProblems(damaged, 'quick_check')).toEqual(['database disk image is malformed']);
+      expect(sqliteProblems(damaged, 'integrity_check')).toEqual(['database disk image is malformed']);
+    } finally {
+      damaged.close();
+    }
   });
 
   test('verify reports a damaged page outside the chain (the parked payments), which the chain walk never reads', async ({

@@ -30,6 +30,7 @@ import {
   TRANSITIONS,
 } from './entry.ts';
 import { classifyJournalError, JournalError } from './errors.ts';
+import { openMarkFile } from './holders.ts';
 import { LATEST_VERSION, migrate } from './migrations/index.ts';
 import {
   identityOf,
@@ -338,6 +339,18 @@ function checkWholeOnce(db: Database.Database, file: string, identity: string): 
   markWhole(db, file, identity);
 }
 
+/**
+ * Opens this build's mark beside the journal (see holders.ts) and keeps it open; undefined where
+ * it can't be had (a read-only folder, where no upgrade can be written either).
+ */
+function holdOpenMark(file: string): number | undefined {
+  try {
+    return fs.openSync(openMarkFile(file, LATEST_VERSION), 'a', 0o600);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Records `file` as found whole with its current head (see checkWholeOnce); best effort. */
 function markWhole(db: Database.Database, file: string, identity: string): void {
   try {
@@ -374,6 +387,8 @@ export class Journal {
     private readonly fileIdentity: string | undefined,
     /** The journal `file` is a copy of, for reading only (see JournalOptions.copyOf). */
     readonly copyOf: string | undefined,
+    /** The descriptor of this build's open mark (see holdOpenMark), closed with the journal. */
+    private readonly mark: number | undefined,
   ) {}
 
   /**
@@ -401,6 +416,7 @@ export class Journal {
       }
     }
     let db: Database.Database | undefined;
+    let mark: number | undefined;
     try {
       if (!inMemory) ownerOnly(file);
       db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
@@ -423,6 +439,8 @@ export class Journal {
       db.pragma('foreign_keys = ON');
       // Freed space (erased payment codes, in their rows) is overwritten with zeros.
       db.pragma('secure_delete = ON');
+      // Held while the journal is open: an upgrade by a later build tells this one from an older.
+      if (!inMemory) mark = holdOpenMark(file);
       migrate(db, file);
       const createdAt = checkIdentity(db, file, options.terminalId, signer, now);
       const stmt = Object.fromEntries(
@@ -440,9 +458,11 @@ export class Journal {
         createdAt,
         fileIdentity,
         options.copyOf,
+        mark,
       );
     } catch (err) {
       db?.close();
+      if (mark !== undefined) fs.closeSync(mark);
       throw readOnlyFolder(file, err) ?? classifyJournalError(err, file, 'opening the journal');
     }
   }
@@ -1013,6 +1033,7 @@ export class Journal {
     // The head it closes at: a file put back in its place (a restored backup) no longer holds it.
     if (this.fileIdentity) markWhole(this.db, this.file, this.fileIdentity);
     this.db.close();
+    if (this.mark !== undefined) fs.closeSync(this.mark);
   }
 
   // -- internals --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { mayBeInFlight } from '../../../sync/client/in-doubt.ts';
+import { inFlightWindowMs, mayBeInFlight } from '../../../sync/client/in-doubt.ts';
 import type { StoredPayment } from '../../../sync/journal/journal.ts';
 import { parseAmount } from '../../../sync/protocol/money.ts';
 import { classifyPaymentCode } from '../../checkout/payment-code.ts';
@@ -63,7 +63,10 @@ function noteEarlierDoubts(terminal: Terminal, paymentId: string, io: CliIO): vo
   let earlier: StoredPayment[];
   try {
     // Not one another process is taking right now (the kiosk's payment, waiting for the core).
-    const inFlight = { inFlightMs: terminal.settings.core.timeoutMs + 5_000, now: () => new Date() };
+    const inFlight = {
+      inFlightMs: inFlightWindowMs(terminal.settings.core.timeoutMs),
+      now: () => new Date(),
+    };
     earlier = terminal.journal
       .inDoubt()
       .filter((p) => p.paymentId !== paymentId && !mayBeInFlight(p, inFlight));

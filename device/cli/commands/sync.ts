@@ -1,3 +1,4 @@
+import { inFlightWindowMs } from '../../../sync/client/in-doubt.ts';
 import { SyncEngine, SyncError } from '../../../sync/client/sync-engine.ts';
 import { openTerminal } from '../../terminal.ts';
 import { SOFTWARE_VERSION } from '../../version.ts';
@@ -28,7 +29,7 @@ export async function syncCommand(
       softwareVersion: SOFTWARE_VERSION,
       // A payment's own online call (in a checkout process) may still be waiting on its answer:
       // leave it to that call until its timeout has surely passed.
-      inFlightMs: terminal.settings.core.timeoutMs + 5_000,
+      inFlightMs: inFlightWindowMs(terminal.settings.core.timeoutMs),
     });
     const draw = io.interactive && !options.json;
     const bar = draw

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrate } from './index.ts';
+import { openMarkFile } from '../holders.ts';
+import { LATEST_VERSION, migrate } from './index.ts';
 import { databaseAt } from './testing.ts';
 
 describe('migration 0009: the payment code in its row', () => {
@@ -41,35 +42,54 @@ describe('migration 0009: the payment code in its row', () => {
     expect(fs.readFileSync(t.file).includes('281234567890123456')).toBe(false);
   });
 
-  it('is not applied while another process has the journal open (an older Suanpan still running)', async () => {
+  it('is not applied while an older Suanpan has the journal open; a process of this build is no bar', async () => {
     const t = databaseAt(8);
     cleanup = t.cleanup;
-    // A process holding the file as a running kiosk does: open, idle.
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(t.file)}); db.prepare('SELECT 1 FROM payments').all(); console.log('open'); setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    // A process holding the file as a running kiosk does: open, idle. With `mark`, it also holds
+    // this build's open mark, as every process of this build does (Journal.open).
+    const holding = async (mark: boolean) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const fs = require('node:fs'); const D = require('better-sqlite3');
+           const db = new D(${JSON.stringify(t.file)}); db.prepare('SELECT 1 FROM payments').all();
+           if (${mark}) fs.openSync(${JSON.stringify(openMarkFile(t.file, LATEST_VERSION))}, 'a');
+           console.log('open'); setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await once(child.stdout as NodeJS.ReadableStream, 'data');
+      return {
+        pid: child.pid as number,
+        stop: async () => {
+          child.kill('SIGKILL');
+          await once(child, 'exit');
+        },
+      };
+    };
+    const older = await holding(false);
     try {
-      await once(holder.stdout as NodeJS.ReadableStream, 'data');
       let refused: unknown;
       try {
         migrate(t.db, t.file);
       } catch (err) {
         refused = err;
       }
-      expect(refused).toMatchObject({ code: 'BUSY', file: t.file });
-      expect((refused as Error).message).toContain(`process ${holder.pid} has it open`);
+      expect(refused).toMatchObject({ code: 'UPGRADE_BLOCKED', file: t.file });
+      expect((refused as Error).message).toContain(`schema 8 to 9), but process ${older.pid} (`);
+      expect((refused as Error).message).toContain('of an older version has it open');
       expect((refused as Error).message).toContain('nothing has been changed');
       expect(t.db.pragma('user_version', { simple: true })).toBe(8);
     } finally {
-      holder.kill('SIGKILL');
-      await once(holder, 'exit');
+      await older.stop();
     }
-    expect(migrate(t.db, t.file)).toBe(9);
+    const same = await holding(true);
+    try {
+      expect(migrate(t.db, t.file)).toBe(9);
+    } finally {
+      await same.stop();
+    }
   });
 
   it('skips a step another process applied since this one read the version', () => {

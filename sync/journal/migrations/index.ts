@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { JournalError } from '../errors.ts';
-import { otherProcessesHolding } from '../holders.ts';
+import { openMarkFile, otherProcessesHolding } from '../holders.ts';
 import { migration as m0001 } from './0001-journal-entries.ts';
 import { migration as m0002 } from './0002-payments-projection.ts';
 import { migration as m0003 } from './0003-payment-code-vault.ts';
@@ -31,7 +31,7 @@ export const LATEST_VERSION = MIGRATIONS.length;
 /**
  * Brings the journal to `target` (default: latest), one transaction per migration. A journal newer
  * than this build is refused rather than opened, since we would not know its rules; one that needs
- * upgrading while another process has it open (an older Suanpan still running) is refused as BUSY.
+ * upgrading while an older Suanpan still has it open is refused as UPGRADE_BLOCKED.
  */
 export function migrate(db: Database.Database, file: string, target = LATEST_VERSION): number {
   MIGRATIONS.forEach((m, i) => {
@@ -47,24 +47,34 @@ export function migrate(db: Database.Database, file: string, target = LATEST_VER
       file,
     );
   }
-  if (current > 0 && current < target && file !== ':memory:') {
-    const holders = otherProcessesHolding(file);
-    if (holders.length > 0) {
-      throw new JournalError(
-        'BUSY',
-        `The journal ${file} must be upgraded by this version of Suanpan (schema ${current} to ${target}), but ${holders.length === 1 ? `process ${holders[0]} has` : `processes ${holders.join(', ')} have`} it open: an older Suanpan still running would fail on the upgraded journal, and could lose track of the payments it takes. Stop it (the kiosk, a running suanpan command), then try again; nothing has been changed.`,
-        file,
-      );
-    }
-  }
+  let checked = false;
   for (const m of MIGRATIONS) {
     if (m.version <= current || m.version > target) continue;
     db.transaction(() => {
       // Read again under the write lock: another process may have applied it since the read above.
-      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
+      const now = db.pragma('user_version', { simple: true }) as number;
+      if (now >= m.version) return;
+      // Under the write lock too, so no older Suanpan opens the journal unseen in between.
+      if (!checked && now > 0 && file !== ':memory:') assertNoOlderHolder(file, now, target);
+      checked = true;
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }
   return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Refuses to upgrade an existing journal that another process holds without this build's mark
+ * (see holders.ts): an older Suanpan still running on it.
+ */
+function assertNoOlderHolder(file: string, current: number, target: number): void {
+  const holders = otherProcessesHolding(file, openMarkFile(file, LATEST_VERSION));
+  if (holders.length === 0) return;
+  const named = holders.map((h) => `${h.pid} (${h.command})`).join(', ');
+  throw new JournalError(
+    'UPGRADE_BLOCKED',
+    `The journal ${file} must be upgraded by this version of Suanpan (schema ${current} to ${target}), but ${holders.length === 1 ? 'process' : 'processes'} ${named} of an older version ${holders.length === 1 ? 'has' : 'have'} it open, and would fail on the upgraded journal. Stop it (the kiosk, a running suanpan command), then try again; nothing has been changed.`,
+    file,
+  );
 }

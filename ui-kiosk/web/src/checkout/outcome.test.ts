@@ -119,6 +119,8 @@ describe('the result of a checkout, in words', () => {
     );
     expect(inDoubt.title).toBe('The customer may have paid, but this terminal could not save it');
     expect(inDoubt.lines[0]).toBe('The customer must not pay again');
+    expect(inDoubt.lines[1]).toMatch(/^The payment core did not answer in time/);
+    expect(view.lines[1]).toMatch(/^支付平台已确认这笔付款，顾客已付款/);
   });
 });
 

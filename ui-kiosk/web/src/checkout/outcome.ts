@@ -49,9 +49,17 @@ export function coreReason(reason: string | null, t: Translate): string | null {
 }
 
 /** The core's answer the terminal could not record (device/checkout/errors.ts), by error code. */
-const NOT_RECORDED: Readonly<Record<string, Parameters<Translate>[0]>> = {
-  APPROVED_NOT_RECORDED: 'result.approvedNotRecorded.title',
-  IN_DOUBT_NOT_RECORDED: 'result.inDoubtNotRecorded.title',
+const NOT_RECORDED: Readonly<
+  Record<string, { title: Parameters<Translate>[0]; detail: Parameters<Translate>[0] }>
+> = {
+  APPROVED_NOT_RECORDED: {
+    title: 'result.approvedNotRecorded.title',
+    detail: 'result.approvedNotRecorded.detail',
+  },
+  IN_DOUBT_NOT_RECORDED: {
+    title: 'result.inDoubtNotRecorded.title',
+    detail: 'result.inDoubtNotRecorded.detail',
+  },
 };
 
 /** Failures of checkout, by error code (journal, payment code, amount, host). */
@@ -112,8 +120,8 @@ export function describeResult(
     // charged, try again", which would take the money twice.
     return {
       tone: 'unknown',
-      title: t(notRecorded),
-      lines: [t('result.unknown.doNotPay'), t('result.notRecorded.detail')],
+      title: t(notRecorded.title),
+      lines: [t('result.unknown.doNotPay'), t(notRecorded.detail)],
       recorded: checkout.error.message,
       pending: false,
     };

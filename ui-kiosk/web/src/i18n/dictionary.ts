@@ -258,10 +258,15 @@ export const MESSAGES = {
     'zh-CN': '顾客可能已付款，但本机未能保存',
     en: 'The customer may have paid, but this terminal could not save it',
   },
-  'result.notRecorded.detail': {
+  'result.approvedNotRecorded.detail': {
     'zh-CN':
-      '支付平台已确认这笔付款或没有及时回复，但本机无法保存（磁盘已满或记录被占用）。请联系技术人员；本机恢复后，下次同步会补记这笔付款。请记下金额和时间。',
-    en: 'The payment core approved this payment or did not answer, and this terminal could not save that (its disk is full or its journal is busy). Call a technician; once it can save again, the next sync records the payment. Note the amount and the time.',
+      '支付平台已确认这笔付款，顾客已付款，但本机无法保存（磁盘已满或记录被占用）。请联系技术人员；本机恢复后，下次同步会补记这笔付款。请记下金额和时间。',
+    en: 'The payment core approved this payment: the customer has paid. This terminal could not save that (its disk is full or its journal is busy). Call a technician; once it can save again, the next sync records the payment. Note the amount and the time.',
+  },
+  'result.inDoubtNotRecorded.detail': {
+    'zh-CN':
+      '支付平台没有及时回复，顾客可能已被扣款，而本机无法保存（磁盘已满或记录被占用）。请联系技术人员；本机恢复后，下次同步会向支付平台核实这笔付款。请记下金额和时间。',
+    en: 'The payment core did not answer in time, so the customer may have been charged, and this terminal could not save that (its disk is full or its journal is busy). Call a technician; once it can save again, the next sync asks the core about the payment. Note the amount and the time.',
   },
   'result.settled.title': { 'zh-CN': '收款成功（已结算）', en: 'Payment approved (settled)' },
   'result.failed.title': { 'zh-CN': '无法收款', en: 'Payment not taken' },
