@@ -9,8 +9,8 @@
  * The copy holds no payment code for longer than it takes to erase them: none of these commands
  * needs one, and a code is a credential (see DESIGN.md). They are overwritten with zeros in the copy
  * (secure_delete) before anything reads it. The copy is removed when the command ends, at exit
- * too; what a killed command left (its process gone, or older than a day) is removed by the next
- * command that opens a terminal.
+ * and on SIGINT, SIGTERM or SIGHUP too; what a SIGKILL left (its process gone, or older than a day)
+ * is removed by the next command that opens a terminal.
  *
  * A writer still running on a full disk (its WAL is rewritten in place, so it may still commit)
  * could change the files between the two copies: they are copied again until both are unchanged
@@ -26,6 +26,32 @@ import { pidAlive } from './pid-alive.ts';
 
 const PREFIX = 'suanpan-journal-copy-';
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** This process's copies not removed yet. */
+const live = new Set<string>();
+let removingAtExit = false;
+
+/**
+ * Copies are removed when the command ends, also at exit or on a signal. The handlers stay for the
+ * life of the process (a short command): a signal that comes during synchronous work is handled
+ * only after it, when the copy may be gone already, and removing the last listener then would not
+ * bring the signal's default back in every case (with tsx's loader thread it did not). A signal no
+ * one else listens for ends the process as it would have: exit code 128 + its number.
+ */
+function removeAtExit(): void {
+  if (removingAtExit) return;
+  removingAtExit = true;
+  const removeAll = () => {
+    for (const dir of live) fs.rmSync(dir, { recursive: true, force: true });
+    live.clear();
+  };
+  process.on('exit', removeAll);
+  for (const signal of SIGNALS) {
+    process.on(signal, () => {
+      removeAll();
+      if (process.listenerCount(signal) === 1) process.exit(128 + os.constants.signals[signal]);
+    });
+  }
+}
 const ATTEMPTS = 5;
 /** A copy this old is left over whatever its pid says (the pid may be another process's now). */
 const STALE_AFTER_MS = 24 * 3600 * 1000;
@@ -67,19 +93,12 @@ export function copyJournalForReading(file: string, cause: JournalError): Journa
     throw fail(`no folder for it in ${tmp} (${(err as Error).message})`, err);
   }
   const copy = path.join(dir, path.basename(file));
-  // Removed when the command ends, also by exit or a signal (whose default, to end the process,
-  // then goes ahead unless someone else listens for it).
-  const onSignal = (signal: NodeJS.Signals) => {
-    remove();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
   const remove = () => {
-    process.off('exit', remove);
-    for (const signal of SIGNALS) process.off(signal, onSignal);
+    live.delete(dir);
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  process.on('exit', remove);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  live.add(dir);
+  removeAtExit();
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const before = versions(file);
@@ -97,7 +116,7 @@ export function copyJournalForReading(file: string, cause: JournalError): Journa
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
       throw new JournalError(
         'CORRUPT',
-        `The journal ${file} is damaged (SQLite: ${(err as Error).message}), as a copy of it shows (its data folder can't be written, so it was read from a copy). No payment is taken on it. Keep the file (with its -wal and -shm files) as it is, and contact support.`,
+        `The journal ${file} is damaged (SQLite: ${(err as Error).message}), as a copy of it shows (it could not be opened in place, so it was read from a copy). No payment is taken on it. Keep the file (with its -wal and -shm files) as it is, and contact support.`,
         file,
         { cause: err },
       );

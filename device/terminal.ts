@@ -131,6 +131,7 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
   };
   let journal: Journal;
   let copy: JournalCopy | undefined;
+  let notice: string | undefined;
   try {
     journal = Journal.open(journalOptions);
   } catch (err) {
@@ -148,11 +149,10 @@ export function openTerminal(options: OpenTerminalOptions): Terminal {
         cause: copyErr,
       });
     }
-    options.readCopy(
-      `${why.reason(dataDir)}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${why.until}.`,
-    );
+    notice = `${why.reason(dataDir)}: read from a copy of its journal, made at ${new Date().toISOString()}. Nothing can be recorded until ${why.until}.`;
   }
   try {
+    if (notice) options.readCopy?.(notice);
     return withJournal(options, { dataDir, loaded, settings, log, key, journal, record, recordFile, copy });
   } catch (err) {
     journal.close();

@@ -351,6 +351,17 @@ function holdOpenMark(file: string): number | undefined {
   }
 }
 
+/** After an upgrade (no older Suanpan had the journal open): the marks of earlier builds. */
+function dropOlderMarks(file: string): void {
+  for (let version = 1; version < LATEST_VERSION; version++) {
+    try {
+      fs.rmSync(openMarkFile(file, version), { force: true });
+    } catch {
+      // Not ours to remove: harmless, an empty file.
+    }
+  }
+}
+
 /** Records `file` as found whole with its current head (see checkWholeOnce); best effort. */
 function markWhole(db: Database.Database, file: string, identity: string): void {
   try {
@@ -419,6 +430,9 @@ export class Journal {
     let mark: number | undefined;
     try {
       if (!inMemory) ownerOnly(file);
+      // Held while the journal is open, from before SQLite opens it: an upgrade by another process
+      // of this build tells this one from an older Suanpan (see holders.ts).
+      if (!inMemory) mark = holdOpenMark(file);
       db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
       const fileIdentity = inMemory ? undefined : identityOf(file);
       // Reading the schema forces SQLite to read page 1, so "not a database" surfaces here.
@@ -439,9 +453,9 @@ export class Journal {
       db.pragma('foreign_keys = ON');
       // Freed space (erased payment codes, in their rows) is overwritten with zeros.
       db.pragma('secure_delete = ON');
-      // Held while the journal is open: an upgrade by a later build tells this one from an older.
-      if (!inMemory) mark = holdOpenMark(file);
+      const before = db.pragma('user_version', { simple: true }) as number;
       migrate(db, file);
+      if (!inMemory && before > 0 && before < LATEST_VERSION) dropOlderMarks(file);
       const createdAt = checkIdentity(db, file, options.terminalId, signer, now);
       const stmt = Object.fromEntries(
         Object.entries(SQL).map(([name, sql]) => [name, (db as Database.Database).prepare(sql)]),
@@ -1053,7 +1067,7 @@ export class Journal {
     if (this.copyOf !== undefined) {
       throw new JournalError(
         'READ_ONLY',
-        `Nothing can be recorded while ${what}: the journal ${this.copyOf} could only be read, from a copy, because its data folder can't be written. Make the disk writable (or free space on it), then try again.`,
+        `Nothing can be recorded while ${what}: the journal ${this.copyOf} could only be read, from a copy, because it can't be opened in place (a read-only or full disk, or an older Suanpan keeping it from being upgraded). Deal with that, then try again.`,
         this.copyOf,
       );
     }

@@ -78,7 +78,9 @@ describe('migration 0009: the payment code in its row', () => {
       }
       expect(refused).toMatchObject({ code: 'UPGRADE_BLOCKED', file: t.file });
       expect((refused as Error).message).toContain(`schema 8 to 9), but process ${older.pid} (`);
-      expect((refused as Error).message).toContain('of an older version has it open');
+      expect((refused as Error).message).toContain(
+        "has it open without this version's mark: an older Suanpan",
+      );
       expect((refused as Error).message).toContain('nothing has been changed');
       expect(t.db.pragma('user_version', { simple: true })).toBe(8);
     } finally {

@@ -74,7 +74,7 @@ function assertNoOlderHolder(file: string, current: number, target: number): voi
   const named = holders.map((h) => `${h.pid} (${h.command})`).join(', ');
   throw new JournalError(
     'UPGRADE_BLOCKED',
-    `The journal ${file} must be upgraded by this version of Suanpan (schema ${current} to ${target}), but ${holders.length === 1 ? 'process' : 'processes'} ${named} of an older version ${holders.length === 1 ? 'has' : 'have'} it open, and would fail on the upgraded journal. Stop it (the kiosk, a running suanpan command), then try again; nothing has been changed.`,
+    `The journal ${file} must be upgraded by this version of Suanpan (schema ${current} to ${target}), but ${holders.length === 1 ? 'process' : 'processes'} ${named} ${holders.length === 1 ? 'has' : 'have'} it open without this version's mark: an older Suanpan (which would fail on the upgraded journal) or another program. Stop ${holders.length === 1 ? 'it' : 'them'}, then try again; nothing has been changed.`,
     file,
   );
 }
