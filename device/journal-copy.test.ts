@@ -9,10 +9,9 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { JournalError } from '../sync/journal/errors.ts';
-import { openJournal, payment, test } from '../sync/journal/fixtures.ts';
+import { damageRootPage, openJournal, payment, test } from '../sync/journal/fixtures.ts';
 import { copyJournalForReading, removeStaleJournalCopies } from './journal-copy.ts';
 
 const cause = new JournalError('READ_ONLY', 'The data folder is on a read-only disk.', 'journal.sqlite');
@@ -122,15 +121,7 @@ describe('copyJournalForReading, the copy removed', () => {
     j.capture(payment(), accept);
     j.close();
     const file = path.join(tmpDir, 'journal.sqlite');
-    const db = new Database(file, { readonly: true });
-    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'payments'").get() as {
-      rootpage: number;
-    };
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, (rootpage - 1) * pageSize);
-    fs.closeSync(fd);
+    damageRootPage(file, 'payments', 0, 8);
     let error: unknown;
     try {
       copyJournalForReading(file, cause);

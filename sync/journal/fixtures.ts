@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { test as base } from 'vitest';
 import { parseAmount } from '../protocol/money.ts';
 import { type CaptureInput, type EntrySigner, Journal, type JournalOptions } from './journal.ts';
@@ -39,6 +40,22 @@ export function payment(over: { amount?: string; code?: string; scheme?: string 
     codeHash: crypto.createHash('sha256').update(code).digest(),
     codeMasked: `${code.slice(0, 2)}************${code.slice(-4)}`,
   };
+}
+
+/**
+ * Damages a closed journal file: overwrites `length` bytes with 0xff at `offset` in the root page
+ * of the table or index `name` (offset 0: the page header; 8: a leaf's cell pointers).
+ */
+export function damageRootPage(file: string, name: string, offset: number, length: number): void {
+  const db = new Database(file, { readonly: true });
+  const { rootpage } = db.prepare('SELECT rootpage FROM sqlite_schema WHERE name = ?').get(name) as {
+    rootpage: number;
+  };
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(length, 0xff), 0, length, (rootpage - 1) * pageSize + offset);
+  fs.closeSync(fd);
 }
 
 export function openJournal(dir: string, signer: EntrySigner, over: Partial<JournalOptions> = {}): Journal {

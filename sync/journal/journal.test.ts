@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { JournalError } from './errors.ts';
-import { makeSigner, openJournal, payment, test } from './fixtures.ts';
+import { damageRootPage, makeSigner, openJournal, payment, test } from './fixtures.ts';
 import { CHECKPOINT_AFTER_COMMITS, Journal, setDurable, uuidv7 } from './journal.ts';
 import { sqliteProblems } from './verify.ts';
 
@@ -14,19 +14,7 @@ const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as 
  * Damages the page of the parked payments (a table that opening, capturing and the chain walk never
  * read; park one first) of a closed journal: its cell pointers point past the page's end.
  */
-function damageParkedPage(file: string): void {
-  const db = new Database(file, { readonly: true });
-  const page = (
-    db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'sync_parked'").get() as {
-      rootpage: number;
-    }
-  ).rootpage;
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  db.close();
-  const fd = fs.openSync(file, 'r+');
-  fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (page - 1) * pageSize + 8);
-  fs.closeSync(fd);
-}
+const damageParkedPage = (file: string) => damageRootPage(file, 'sync_parked', 8, 16);
 
 describe('journal', () => {
   test('runs with WAL and synchronous=FULL on every open', ({ journal, tmpDir }) => {
@@ -628,15 +616,7 @@ describe('journal', () => {
     journal.capture(payment(), accept);
     journal.close();
     const file = path.join(tmpDir, 'journal.sqlite');
-    const db = new Database(file);
-    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'sync_state'").get() as {
-      rootpage: number;
-    };
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, (rootpage - 1) * pageSize);
-    fs.closeSync(fd);
+    damageRootPage(file, 'sync_state', 0, 8);
     const damaged = new Database(file);
     try {
       expect(() => damaged.pragma('quick_check')).toThrow(/malformed/);
