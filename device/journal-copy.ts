@@ -25,6 +25,9 @@ import { JournalError } from '../sync/journal/errors.ts';
 import { pidAlive } from './pid-alive.ts';
 
 const PREFIX = 'suanpan-journal-copy-';
+const ATTEMPTS = 5;
+/** A copy this old is left over whatever its pid says (the pid may be another process's now). */
+const STALE_AFTER_MS = 24 * 3600 * 1000;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** This process's copies not removed yet. */
 const live = new Set<string>();
@@ -52,9 +55,6 @@ function removeAtExit(): void {
     });
   }
 }
-const ATTEMPTS = 5;
-/** A copy this old is left over whatever its pid says (the pid may be another process's now). */
-const STALE_AFTER_MS = 24 * 3600 * 1000;
 
 export interface JournalCopy {
   /** The copied journal file. */

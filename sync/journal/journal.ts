@@ -83,7 +83,8 @@ export interface JournalOptions {
   mustExist?: boolean;
   /**
    * `file` is a copy of this journal, made to read it where it can't be opened (its folder on a
-   * read-only or full disk): every write is refused as `READ_ONLY`, naming the journal itself.
+   * read-only or full disk, or an older Suanpan keeping it from being upgraded): every write is
+   * refused as `READ_ONLY`, naming the journal itself.
    */
   copyOf?: string;
 }
