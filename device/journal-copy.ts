@@ -10,7 +10,7 @@
  * needs one, and a code is a credential (see DESIGN.md). They are overwritten with zeros in the copy
  * (secure_delete) before anything reads it. The copy is removed when the command ends, at exit
  * and on SIGINT, SIGTERM or SIGHUP too; what a SIGKILL left (its process gone, or older than a day)
- * is removed by the next command that opens a terminal.
+ * is removed by the next of these commands.
  *
  * A writer still running on a full disk (its WAL is rewritten in place, so it may still commit)
  * could change the files between the two copies: they are copied again until both are unchanged

@@ -95,7 +95,8 @@ const READ_COPY_BECAUSE: Partial<Record<string, { reason: (dataDir: string) => s
 
 export function openTerminal(options: OpenTerminalOptions): Terminal {
   const { dataDir } = options;
-  removeStaleJournalCopies();
+  // What a killed read-only command left: looked for by the next one, not by every start.
+  if (options.readCopy) removeStaleJournalCopies();
   const loaded = options.loaded ?? loadSettings(dataDir, options.env ?? process.env);
   const settings = loaded.settings;
   if (!options.create && !fs.existsSync(path.join(dataDir, TERMINAL_FILE))) {
