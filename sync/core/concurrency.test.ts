@@ -1,8 +1,8 @@
 /**
  * Two uploads of the same batch at the same moment (two core processes, or a terminal's retry that
  * overtakes its first try), made to collide deterministically on PostgreSQL: both wait for the
- * terminal's row lock, so the second reads the terminal's payments from a snapshot taken before the
- * first committed. Each must answer what the core holds; nothing is applied twice.
+ * terminal's row lock, and the second, once it holds the lock, must see what the first committed.
+ * Each must answer what the core holds; nothing is applied twice.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -49,6 +49,21 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       softwareVersion: 't',
     };
 
+    // Transactions that failed to be retried (40001): the second upload reads the payments after it
+    // has the lock, so it finds the first's, rather than colliding with them on insert.
+    let retried = 0;
+    const transaction = t.db.transaction.bind(t.db);
+    vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
+      transaction(async (tx) => {
+        try {
+          return await fn(tx);
+        } catch (err) {
+          if ((err as { code?: string }).code === '40001') retried += 1;
+          throw err;
+        }
+      }),
+    );
+
     // A lock that lets each request be admitted (its nonce, last-seen time) but holds both uploads
     // at the terminal's row lock (FOR UPDATE), until both are waiting there.
     const blocker = new pg.Client({ connectionString: t.url });
@@ -83,6 +98,7 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       }
       // One of them applied the batch, the other found it applied.
       expect(answers.map((a) => a.results.every((r) => r.duplicate)).sort()).toEqual([false, true]);
+      expect(retried).toBe(0);
       expect((await core.service.wallet(walletId)).balance).toEqual(cny(5_000));
       expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
     } finally {

@@ -713,10 +713,10 @@ export class CoreService {
         });
         return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
       }
-      // `mine` was read before this transaction held the terminal's lock (one statement, one
-      // snapshot): another cancel, a refund or a wallet paying the order may have changed it since.
-      // Each change below is made under the row's lock and only from the state judged; when it
-      // finds another state, the payment is read again as it now stands.
+      // `mine` was read under the terminal's lock but not the payment row's: a wallet paying the
+      // order locks only that row, so it may have changed it since. Each change below is made under
+      // the row's lock and only from the state judged; when it finds another state, the payment is
+      // read again as it now stands.
       let held: { state: HeldPaymentState; reason: string | null } = mine;
       if (held.state === 'pending') {
         const reason = 'cancelled before the customer paid';
@@ -1173,13 +1173,6 @@ function result(
 // --- statements ----------------------------------------------------------------------------------
 
 /**
- * Locks the terminal's row (every write for a terminal's payments takes it first) and, in the same
- * statement, reads the payments it already has under these ids or seqs. Under READ COMMITTED those
- * rows come from the snapshot taken before the lock was granted: a writer that committed meanwhile
- * is not seen. Inserting paths are safe anyway (the unique keys refuse the row and the transaction
- * is retried); a path that changes an existing payment must re-check it in its UPDATE (see cancel).
- */
-/**
  * Locks the terminal and reads the payment `facts` name: returned when the core holds it with the
  * same facts (a retry), 409 when with other facts; undefined when it is new and its seq is free, 409
  * when another payment holds that seq.
@@ -1258,42 +1251,52 @@ function reactivationRefused(known: KnownTerminal, merchantId: string): CoreErro
   return undefined;
 }
 
+/**
+ * Locks the terminal's row (every write for a terminal's payments takes it first), then reads the
+ * payments it already has under these ids or seqs. Two statements, the second planned and run once
+ * the lock is held: under READ COMMITTED it sees every payment committed by the lock's previous
+ * holder (in one statement, the rows came from the snapshot taken before the lock was granted), and
+ * PostgreSQL plans it against the table as it is then. Planned before a wait for the lock, while a
+ * new core's table was still empty, the probe by id went through the (terminal_id, seq) index and
+ * filtered every payment of the terminal, a thousand times a batch: the two keys looked alike to
+ * the planner on an empty table. Inserting paths are safe anyway (the unique keys refuse the row and
+ * the transaction is retried); a path that changes an existing payment re-checks it in its UPDATE
+ * (see cancel).
+ */
 async function lockTerminal(
   tx: Queryable,
   terminalId: string,
   ids: string[] = [],
   seqs: number[] = [],
 ): Promise<{ terminal: TerminalRow & { highest_contiguous_seq: number }; existing: PaymentRow[] }> {
-  type Joined = TerminalRow & { highest_contiguous_seq: number } & JoinedPayment;
+  const t = await tx.query<TerminalRow & { highest_contiguous_seq: number }>(
+    `SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
+     FROM terminals WHERE terminal_id = $1 FOR UPDATE`,
+    [terminalId],
+  );
+  const terminal = t.rows[0];
+  if (!terminal)
+    throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
+  if (ids.length === 0 && seqs.length === 0) return { terminal, existing: [] };
   // One index probe per id and per seq (LATERAL ... LIMIT 1: both keys are unique, and the LIMIT
   // keeps the planner from flattening the probes into a join): as `payment_id = ANY(...) OR
-  // seq = ANY(...)`, it scanned every payment the terminal ever made and filtered them.
-  const r = await tx.query<Joined>(
-    `WITH t AS (
-       SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
-       FROM terminals WHERE terminal_id = $1 FOR UPDATE)
-     SELECT t.*, ${JOINED_PAYMENT_COLUMNS}
-     FROM t LEFT JOIN (
-         SELECT x.* FROM unnest($2::uuid[]) AS i(id)
-           CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND payment_id = i.id LIMIT 1) x
-         UNION
-         SELECT x.* FROM unnest($3::bigint[]) AS s(seq)
-           CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND seq = s.seq LIMIT 1) x) p ON true`,
-    [terminalId, ids, seqs],
+  // seq = ANY(...)`, it scanned every payment the terminal ever made and filtered them. The ids and
+  // seqs travel as JSON text, which PostgreSQL splits in C: as arrays, node-postgres escaped every
+  // element in JavaScript.
+  const r = await tx.query<PaymentRow>(
+    `SELECT ${HELD_COLUMNS} FROM json_array_elements_text($2::json) AS i(id)
+       CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND payment_id = i.id::uuid LIMIT 1) p
+     UNION
+     SELECT ${HELD_COLUMNS} FROM json_array_elements_text($3::json) AS s(seq)
+       CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND seq = s.seq::bigint LIMIT 1) p`,
+    [terminalId, JSON.stringify(ids), JSON.stringify(seqs)],
   );
-  const first = r.rows[0];
-  if (!first)
-    throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
-  const terminal = {
-    terminal_id: first.terminal_id,
-    merchant_id: first.merchant_id,
-    public_key: first.public_key,
-    status: first.status,
-    clock_offset_ms: first.clock_offset_ms,
-    highest_contiguous_seq: first.highest_contiguous_seq,
-  };
-  return { terminal, existing: heldPayments(r.rows) };
+  return { terminal, existing: r.rows };
 }
+
+/** A held payment's columns (PaymentRow), of `p`. */
+const HELD_COLUMNS = `p.payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_hash, p.captured_at,
+  p.state, p.reason, p.mode, p.received_at, p.expires_at, p.wallet_code`;
 
 /** A held payment's columns, as joined to another row (its id as p_payment_id; null: none). */
 type JoinedPayment = { p_payment_id: string | null } & Omit<PaymentRow, 'payment_id'>;
@@ -1328,9 +1331,9 @@ function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
  * by the update that records it seen, before the wallet (the LATERAL join on `t` orders them: the
  * locking order of the whole core). The payment is two probes of unique keys (as one condition
  * with OR, the planner scanned all the terminal's payments). What it reads of payments and codes
- * comes from the snapshot taken before the terminal's lock was granted, as in lockTerminal: a
- * payment or a use of the code committed meanwhile makes the insert collide, and the transaction
- * is retried. The UPDATE's lock (FOR NO KEY UPDATE) excludes lockTerminal's FOR UPDATE and another
+ * comes from the snapshot taken before the terminal's lock was granted (unlike lockTerminal's,
+ * a second statement: one round trip matters to a payment at the counter): a payment or a use of
+ * the code committed meanwhile makes the insert collide, and the transaction is retried. The UPDATE's lock (FOR NO KEY UPDATE) excludes lockTerminal's FOR UPDATE and another
  * payment's UPDATE alike, so a terminal's payments are still written one at a time.
  */
 const ADMIT_AND_LOCK_FOR_AUTHORISE = prepared(
@@ -1411,8 +1414,10 @@ async function admitAndLockForAuthorise(
  * statement, wallets in id order. A code's single use is kept by the unique payments.wallet_code,
  * not by a lock: two cores using one code at once collide on that index and the loser retries.
  * "Used" is one probe of that index per code (LATERAL ... LIMIT 1): as an EXISTS, the planner
- * hashed every payment in the table to answer a batch of codes. The issue time comes back as a
- * number of ms, not a timestamp for the driver to parse into a Date per row.
+ * hashed every payment in the table to answer a batch of codes. The codes go in and the rows come
+ * back as JSON text, which both sides parse in C: as an array parameter and a row per code,
+ * node-postgres escaped and parsed every one of them in JavaScript. The issue time comes back as a
+ * number of ms, not a timestamp to parse into a Date.
  */
 async function lockCodesAndWallets(
   tx: Queryable,
@@ -1421,21 +1426,31 @@ async function lockCodesAndWallets(
   const codeMap = new Map<string, CodeRow>();
   const walletMap = new Map<string, WalletRow>();
   if (codes.length === 0) return { codes: codeMap, wallets: walletMap };
-  const r = await tx.query<CodeRow & WalletRow>(
-    `SELECT c.code, c.wallet_id, floor(extract(epoch FROM c.issued_at) * 1000)::float8 AS issued_at_ms,
-            u.used IS NOT NULL AS used, w.currency, w.balance_minor
-     FROM wallet_codes c JOIN wallets w ON w.wallet_id = c.wallet_id
-       LEFT JOIN LATERAL (SELECT true AS used FROM payments p WHERE p.wallet_code = c.code LIMIT 1) u ON true
-     WHERE c.code = ANY($1::text[]) ORDER BY w.wallet_id FOR UPDATE OF w`,
-    [[...new Set(codes)]],
+  const r = await tx.query<{ found: string | null }>(
+    `WITH found AS (
+       SELECT c.code, c.wallet_id, floor(extract(epoch FROM c.issued_at) * 1000)::float8 AS issued_at_ms,
+              u.used IS NOT NULL AS used, w.currency, w.balance_minor
+       FROM wallet_codes c JOIN wallets w ON w.wallet_id = c.wallet_id
+         LEFT JOIN LATERAL (SELECT true AS used FROM payments p WHERE p.wallet_code = c.code LIMIT 1) u ON true
+       WHERE c.code = ANY(ARRAY(SELECT json_array_elements_text($1::json)))
+       ORDER BY w.wallet_id FOR UPDATE OF w)
+     SELECT json_agg(json_build_array(code, wallet_id, issued_at_ms, used, currency, balance_minor))::text AS found
+     FROM found`,
+    [JSON.stringify([...new Set(codes)])],
   );
-  for (const x of r.rows) {
-    codeMap.set(x.code, { code: x.code, wallet_id: x.wallet_id, issued_at_ms: x.issued_at_ms, used: x.used });
-    walletMap.set(x.wallet_id, {
-      wallet_id: x.wallet_id,
-      currency: x.currency,
-      balance_minor: x.balance_minor,
-    });
+  type Found = [
+    code: string,
+    walletId: string,
+    issuedAtMs: number,
+    used: boolean,
+    currency: string,
+    balance: number,
+  ];
+  for (const [code, walletId, issuedAtMs, used, currency, balance] of JSON.parse(
+    r.rows[0]?.found ?? '[]',
+  ) as Found[]) {
+    codeMap.set(code, { code, wallet_id: walletId, issued_at_ms: issuedAtMs, used });
+    walletMap.set(walletId, { wallet_id: walletId, currency, balance_minor: balance });
   }
   return { codes: codeMap, wallets: walletMap };
 }
