@@ -71,7 +71,7 @@ describe.each(BACKENDS)('core migration 0002 on %s', (backend: Backend) => {
         insertPayment(db, { terminalId: 'sp-0000000000000001', seq: 2, state: 'pending' }),
       ).rejects.toThrow(/payments_state_check/);
 
-      expect(await migrateCore(db)).toBe(2);
+      expect(await migrateCore(db, { to: 2 })).toBe(2);
       const versions = await db.query<{ version: number }>('SELECT version FROM core_migrations ORDER BY 1');
       expect(versions.rows.map((r) => r.version)).toEqual([1, 2]);
       const seeded = await db.query<{ state: string; expires_at: Date | null }>(
@@ -126,7 +126,7 @@ describe.each(BACKENDS)('core migration 0002 on %s', (backend: Backend) => {
       ).rejects.toThrow(/ledger_entries_kind_check/);
 
       // Migrating again applies nothing.
-      expect(await migrateCore(db)).toBe(2);
+      expect(await migrateCore(db, { to: 2 })).toBe(2);
     });
 
     it('finds an order by its paymentId alone through the order index', async () => {
