@@ -262,9 +262,12 @@ const SQL = {
       mode, status, reason, captured_at, updated_at, last_entry_seq, clock_offset_ms, code)
     VALUES (@paymentId, @seq, @amountMinor, @currency, @scheme, @codeHash, @codeMasked, @mode, @status, @reason,
       @at, @at, @entrySeq, @clockOffsetMs, @code)`,
-  /** The last parameter is whether the payment keeps its raw code (see keepsPaymentCode). */
+  /**
+   * The payment found by its seq, the rowid (no walk down the payment_id index); the parameter
+   * before it is whether the payment keeps its raw code (see keepsPaymentCode).
+   */
   updatePayment: `UPDATE payments SET status = ?, mode = coalesce(?, mode), reason = ?, updated_at = ?,
-      last_entry_seq = ?, code = iif(?, code, NULL) WHERE payment_id = ?`,
+      last_entry_seq = ?, code = iif(?, code, NULL) WHERE seq = ?`,
   payment: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?`,
   /** Payments by id, the ids as a JSON array: a batch of results is read in one statement. */
   paymentsByIds: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id IN (SELECT value FROM json_each(?))`,
@@ -1189,7 +1192,7 @@ export class Journal {
       at,
       entrySeq,
       keepsPaymentCode(decision.status) ? 1 : 0,
-      paymentId,
+      payment.seq,
     );
     return {
       ...payment,
