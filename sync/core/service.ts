@@ -714,9 +714,9 @@ export class CoreService {
         return { paymentId, outcome: 'cancelled', state: 'cancelled', reason };
       }
       // `mine` was read under the terminal's lock but not the payment row's: a wallet paying the
-      // order locks only that row, so it may have changed it since. Each change below is made under
-      // the row's lock and only from the state judged; when it finds another state, the payment is
-      // read again as it now stands.
+      // order, or a refund, locks only that row, so it may have changed it since. Each change
+      // below is made under the row's lock and only from the state judged; when it finds another
+      // state, the payment is read again as it now stands.
       let held: { state: HeldPaymentState; reason: string | null } = mine;
       if (held.state === 'pending') {
         const reason = 'cancelled before the customer paid';
@@ -995,8 +995,8 @@ export class CoreService {
   }
 
   /**
-   * One round trip per step, whatever the batch's size: lock the terminal and read what it holds
-   * under these ids and seqs; check the anchors; read and lock the codes and wallets; judge in seq
+   * One round trip per step, whatever the batch's size: lock the terminal, then read what it holds
+   * under these ids and seqs (see lockTerminal); check the anchors; read and lock the codes and wallets; judge in seq
    * order here; then write payments, ledger, balances and the new anchor in one statement; then move
    * the contiguous seq. (Per-payment statements made the batch cost grow with its size.)
    */
@@ -1331,10 +1331,11 @@ function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
  * by the update that records it seen, before the wallet (the LATERAL join on `t` orders them: the
  * locking order of the whole core). The payment is two probes of unique keys (as one condition
  * with OR, the planner scanned all the terminal's payments). What it reads of payments and codes
- * comes from the snapshot taken before the terminal's lock was granted (unlike lockTerminal's,
- * a second statement: one round trip matters to a payment at the counter): a payment or a use of
- * the code committed meanwhile makes the insert collide, and the transaction is retried. The UPDATE's lock (FOR NO KEY UPDATE) excludes lockTerminal's FOR UPDATE and another
- * payment's UPDATE alike, so a terminal's payments are still written one at a time.
+ * comes from the snapshot taken before the terminal's lock was granted (lockTerminal reads in a
+ * second statement; here one round trip matters to a payment at the counter): a payment or a use
+ * of the code committed meanwhile makes the insert collide, and the transaction is retried. The
+ * UPDATE's lock (FOR NO KEY UPDATE) excludes lockTerminal's FOR UPDATE and another payment's UPDATE
+ * alike, so a terminal's payments are still written one at a time.
  */
 const ADMIT_AND_LOCK_FOR_AUTHORISE = prepared(
   'authorise-admit-lock',

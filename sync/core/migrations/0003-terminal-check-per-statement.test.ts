@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CoreDb } from '../db.ts';
+import type { Queryable } from '../db.ts';
 import { migrateCore } from '../migrate.ts';
 import { BACKENDS, type Backend, openTestDb, POSTGRES_SKIP_REASON, postgresAvailable } from '../testing.ts';
 
@@ -15,13 +15,21 @@ const MERCHANT = crypto.randomUUID();
 const T1 = 'sp-0000000000000001';
 const T2 = 'sp-0000000000000002';
 
-/** Payments as the core writes a batch: one INSERT of several rows, here one per terminal named. */
-function insertPayments(db: CoreDb, rows: { terminalId: string; seq: number }[]) {
+/**
+ * Payments as the core writes a batch: one INSERT of several rows (here one per terminal named),
+ * in a WITH with ON CONFLICT DO NOTHING, as writeBatch does; the table named with its schema, so
+ * that it can be run under an empty search_path, as a restore does.
+ */
+function insertPayments(db: Queryable, rows: { terminalId: string; seq: number }[]) {
   return db.query(
-    `INSERT INTO payments (terminal_id, payment_id, seq, merchant_id, amount_minor, currency, scheme, code_hash,
-                           captured_at, mode, state)
-     SELECT r.terminal_id, gen_random_uuid(), r.seq, $3, 1250, 'CNY', 'alipay', '\\x00', now(), 'offline', 'settled'
-     FROM unnest($1::text[], $2::bigint[]) AS r(terminal_id, seq)`,
+    `WITH ins AS (
+       INSERT INTO public.payments (terminal_id, payment_id, seq, merchant_id, amount_minor, currency, scheme,
+                                    code_hash, captured_at, mode, state)
+       SELECT r.terminal_id, gen_random_uuid(), r.seq, $3, 1250, 'CNY', 'alipay', '\\x00', now(), 'offline',
+              'settled'
+       FROM unnest($1::text[], $2::bigint[]) AS r(terminal_id, seq)
+       ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT count(*)::int AS n FROM ins`,
     [rows.map((r) => r.terminalId), rows.map((r) => r.seq), MERCHANT],
   );
 }
@@ -35,7 +43,7 @@ describe.each(BACKENDS)('core migration 0003 on %s', (backend: Backend) => {
   });
 
   describe.skipIf(skip)(`(${skip ? POSTGRES_SKIP_REASON : 'running'})`, () => {
-    it("checks a payment's terminal once per statement, and keeps terminals from going away", async () => {
+    it('refuses a payment of an unknown terminal, and keeps terminals from going away', async () => {
       const t = await openTestDb(backend, { migrateTo: null });
       cleanup = t.cleanup;
       const { db } = t;
@@ -72,12 +80,22 @@ describe.each(BACKENDS)('core migration 0003 on %s', (backend: Backend) => {
           { terminalId: unknown, seq: 2 },
         ]),
       ).rejects.toMatchObject({ code: '23503' });
+      // Under an empty search_path (as pg_restore runs), the check still finds the terminals.
+      const underEmptyPath = (rows: { terminalId: string; seq: number }[]) =>
+        db.transaction(async (tx) => {
+          await tx.query("SET LOCAL search_path = ''");
+          return insertPayments(tx, rows);
+        });
+      await underEmptyPath([{ terminalId: T2, seq: 2 }]);
+      await expect(underEmptyPath([{ terminalId: unknown, seq: 3 }])).rejects.toMatchObject({
+        code: '23503',
+      });
       const held = await db.query<{ terminal_id: string; n: number }>(
         'SELECT terminal_id, count(*)::int AS n FROM payments GROUP BY 1 ORDER BY 1',
       );
       expect(held.rows).toEqual([
         { terminal_id: T1, n: 3 },
-        { terminal_id: T2, n: 1 },
+        { terminal_id: T2, n: 2 },
       ]);
 
       // What the key kept from happening: a terminal deleted (or truncated away) under its payments,
