@@ -996,9 +996,10 @@ export class CoreService {
 
   /**
    * One round trip per step, whatever the batch's size: lock the terminal, then read what it holds
-   * under these ids and seqs (see lockTerminal); check the anchors; read and lock the codes and wallets; judge in seq
-   * order here; then write payments, ledger, balances and the new anchor in one statement; then move
-   * the contiguous seq. (Per-payment statements made the batch cost grow with its size.)
+   * under these ids and seqs (see lockTerminal); check the anchors; read and lock the codes and
+   * wallets; judge in seq order here; then write payments, ledger, balances and the new anchor in one
+   * statement; then move the contiguous seq. (Per-payment statements made the batch cost grow with
+   * its size.)
    */
   private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
