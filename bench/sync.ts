@@ -13,8 +13,10 @@
  * and of its wall time how much went to journal reads and to recording results), by the core's
  * process and by the PostgreSQL backends serving the bench's database (Linux /proc). On a machine
  * of two cores shared by all three, the drain is bound by their sum as much as by any one of them:
- * the line after the ceiling says how fast that CPU would allow at best (the sum spread over every
- * core, as if the three overlapped perfectly), beside the ceiling.
+ * the last line after the ceiling says how fast that CPU would allow at best (the sum spread over
+ * every core, as if the three overlapped perfectly), beside the ceiling. The line before it splits
+ * the drain's time: the wait for the first answer (a core just started), the pace from the second
+ * answer to the last (the pipeline full), and the recording and anchoring after the last answer.
  *
  * On its own: `node --import tsx bench/sync.ts`; BENCH_CORE_NODE_ARGS passes options to the core's
  * node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
@@ -181,12 +183,12 @@ export async function benchSync(): Promise<void> {
     }
 
     // 1. Drain, timing each upload so the re-send can be compared batch for batch.
-    const sent: { request: UploadRequest; ms: number }[] = [];
+    const sent: { request: UploadRequest; ms: number; answeredAt: number }[] = [];
     const upload = t.client.upload.bind(t.client);
     t.client.upload = async (request, options) => {
       const start = nowMs();
       const response = await upload(request, options);
-      sent.push({ request, ms: nowMs() - start });
+      sent.push({ request, ms: nowMs() - start, answeredAt: nowMs() });
       return response;
     };
     const engine = new SyncEngine({
@@ -296,6 +298,20 @@ export async function benchSync(): Promise<void> {
     console.log(
       `  raw unnest insert ceiling   ${(rawMs / 1000).toFixed(2)} s = ${Math.round(rawRate).toLocaleString('en')} rows/s; drain is ${((drainRate / rawRate) * 100).toFixed(1)} % of it   (target ≥ 40 %)  ${drainRate >= 0.4 * rawRate ? 'met' : 'NOT MET'}`,
     );
+    // Where the drain's time went along the way: the first answer (a core just started: nothing of
+    // its code compiled yet, and nothing of the terminal's to overlap with it), then the pace
+    // between answers once the pipeline is full (from the second answer to the last).
+    const answers = sent
+      .filter((x) => x.request.payments.length > 0)
+      .map((x) => ({ at: x.answeredAt - d0, n: x.request.payments.length }));
+    const [, second] = answers;
+    const last = answers.at(-1);
+    if (second && last && last !== second) {
+      const steady = answers.slice(2).reduce((a, x) => a + x.n, 0) / (last.at - second.at);
+      console.log(
+        `    first answer after ${answers[0]?.at.toFixed(0)} ms; from the second answer to the last, ${Math.round(steady * 1000).toLocaleString('en')} payments/s (${((steady * 1000 * 100) / rawRate).toFixed(1)} % of the ceiling); after the last, ${(drainMs - last.at).toFixed(0)} ms`,
+      );
+    }
     if (cpuTotalMs) {
       // The three share this machine's cores: however well they overlapped, the drain could not
       // finish before their CPU time spread over every core.
