@@ -4,12 +4,10 @@
  * way to a check per statement, and what the key guarded stays guarded.
  */
 import crypto from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Queryable } from '../db.ts';
 import { migrateCore } from '../migrate.ts';
-import { BACKENDS, type Backend, openTestDb, POSTGRES_SKIP_REASON, postgresAvailable } from '../testing.ts';
-
-const pgOk = await postgresAvailable();
+import { describeOnBackends } from './testing.ts';
 
 const MERCHANT = crypto.randomUUID();
 const T1 = 'sp-0000000000000001';
@@ -34,90 +32,79 @@ function insertPayments(db: Queryable, rows: { terminalId: string; seq: number }
   );
 }
 
-describe.each(BACKENDS)('core migration 0003 on %s', (backend: Backend) => {
-  const skip = backend === 'postgres' && !pgOk;
-  let cleanup = async () => {};
-  afterEach(async () => {
-    await cleanup();
-    cleanup = async () => {};
-  });
-
-  describe.skipIf(skip)(`(${skip ? POSTGRES_SKIP_REASON : 'running'})`, () => {
-    it('refuses a payment of an unknown terminal, and keeps terminals from going away', async () => {
-      const t = await openTestDb(backend, { migrateTo: null });
-      cleanup = t.cleanup;
-      const { db } = t;
-      expect(await migrateCore(db, { to: 2 })).toBe(2);
-      await db.query("INSERT INTO merchants (merchant_id, name) VALUES ($1, 'Shop')", [MERCHANT]);
-      for (const id of [T1, T2]) {
-        await db.query(
-          `INSERT INTO terminals (terminal_id, merchant_id, public_key, status, activated_at)
-           VALUES ($1, $2, $3, 'active', now())`,
-          [id, MERCHANT, crypto.randomBytes(44)],
-        );
-      }
-      await insertPayments(db, [{ terminalId: T1, seq: 1 }]);
-
-      expect(await migrateCore(db)).toBe(3);
-      const fk = await db.query("SELECT 1 FROM pg_constraint WHERE conname = 'payments_terminal_id_fkey'");
-      expect(fk.rows).toEqual([]);
-
-      // Known terminals: a batch of payments goes in, for one terminal or several.
-      await insertPayments(db, [
-        { terminalId: T1, seq: 2 },
-        { terminalId: T1, seq: 3 },
-        { terminalId: T2, seq: 1 },
-      ]);
-      // An unknown one, alone or among known ones: the whole statement is refused, as by the key.
-      const unknown = 'sp-00000000000000ff';
-      await expect(insertPayments(db, [{ terminalId: unknown, seq: 1 }])).rejects.toMatchObject({
-        code: '23503',
-        message: expect.stringContaining(`terminal ${unknown}, which is not among the terminals`),
-      });
-      await expect(
-        insertPayments(db, [
-          { terminalId: T1, seq: 4 },
-          { terminalId: unknown, seq: 2 },
-        ]),
-      ).rejects.toMatchObject({ code: '23503' });
-      // Under an empty search_path (as pg_restore runs), the check still finds the terminals.
-      const underEmptyPath = (rows: { terminalId: string; seq: number }[]) =>
-        db.transaction(async (tx) => {
-          await tx.query("SET LOCAL search_path = ''");
-          return insertPayments(tx, rows);
-        });
-      await underEmptyPath([{ terminalId: T2, seq: 2 }]);
-      await expect(underEmptyPath([{ terminalId: unknown, seq: 3 }])).rejects.toMatchObject({
-        code: '23503',
-      });
-      const held = await db.query<{ terminal_id: string; n: number }>(
-        'SELECT terminal_id, count(*)::int AS n FROM payments GROUP BY 1 ORDER BY 1',
+await describeOnBackends('core migration 0003', (openDb) => {
+  it('refuses a payment of an unknown terminal, and keeps terminals from going away', async () => {
+    const db = await openDb({ migrateTo: null });
+    expect(await migrateCore(db, { to: 2 })).toBe(2);
+    await db.query("INSERT INTO merchants (merchant_id, name) VALUES ($1, 'Shop')", [MERCHANT]);
+    for (const id of [T1, T2]) {
+      await db.query(
+        `INSERT INTO terminals (terminal_id, merchant_id, public_key, status, activated_at)
+       VALUES ($1, $2, $3, 'active', now())`,
+        [id, MERCHANT, crypto.randomBytes(44)],
       );
-      expect(held.rows).toEqual([
-        { terminal_id: T1, n: 3 },
-        { terminal_id: T2, n: 2 },
-      ]);
+    }
+    await insertPayments(db, [{ terminalId: T1, seq: 1 }]);
 
-      // What the key kept from happening: a terminal deleted (or truncated away) under its payments,
-      // a terminal's id changed, a payment moved to another terminal.
-      await expect(db.query('DELETE FROM terminals WHERE terminal_id = $1', [T1])).rejects.toThrow(
-        /revoked, never deleted/,
-      );
-      await expect(db.query('TRUNCATE terminals CASCADE')).rejects.toThrow(/revoked, never deleted/);
-      await expect(
-        db.query("UPDATE terminals SET terminal_id = 'sp-00000000000000ee' WHERE terminal_id = $1", [T2]),
-      ).rejects.toThrow(/id never changes/);
-      await expect(
-        db.query('UPDATE payments SET terminal_id = $1 WHERE terminal_id = $2', [T2, T1]),
-      ).rejects.toThrow(/terminal never changes/);
-      // Updates that leave the ids as they are go through.
-      await db.query('UPDATE terminals SET terminal_id = terminal_id, last_seen_at = now()');
-      await db.query("UPDATE payments SET terminal_id = terminal_id, state = 'voided' WHERE seq = 1");
-      const terminals = await db.query('SELECT terminal_id FROM terminals ORDER BY 1');
-      expect(terminals.rows).toEqual([{ terminal_id: T1 }, { terminal_id: T2 }]);
+    expect(await migrateCore(db)).toBe(3);
+    const fk = await db.query("SELECT 1 FROM pg_constraint WHERE conname = 'payments_terminal_id_fkey'");
+    expect(fk.rows).toEqual([]);
 
-      // Migrating again applies nothing.
-      expect(await migrateCore(db)).toBe(3);
+    // Known terminals: a batch of payments goes in, for one terminal or several.
+    await insertPayments(db, [
+      { terminalId: T1, seq: 2 },
+      { terminalId: T1, seq: 3 },
+      { terminalId: T2, seq: 1 },
+    ]);
+    // An unknown one, alone or among known ones: the whole statement is refused, as by the key.
+    const unknown = 'sp-00000000000000ff';
+    await expect(insertPayments(db, [{ terminalId: unknown, seq: 1 }])).rejects.toMatchObject({
+      code: '23503',
+      message: expect.stringContaining(`terminal ${unknown}, which is not among the terminals`),
     });
+    await expect(
+      insertPayments(db, [
+        { terminalId: T1, seq: 4 },
+        { terminalId: unknown, seq: 2 },
+      ]),
+    ).rejects.toMatchObject({ code: '23503' });
+    // Under an empty search_path (as pg_restore runs), the check still finds the terminals.
+    const underEmptyPath = (rows: { terminalId: string; seq: number }[]) =>
+      db.transaction(async (tx) => {
+        await tx.query("SET LOCAL search_path = ''");
+        return insertPayments(tx, rows);
+      });
+    await underEmptyPath([{ terminalId: T2, seq: 2 }]);
+    await expect(underEmptyPath([{ terminalId: unknown, seq: 3 }])).rejects.toMatchObject({
+      code: '23503',
+    });
+    const held = await db.query<{ terminal_id: string; n: number }>(
+      'SELECT terminal_id, count(*)::int AS n FROM payments GROUP BY 1 ORDER BY 1',
+    );
+    expect(held.rows).toEqual([
+      { terminal_id: T1, n: 3 },
+      { terminal_id: T2, n: 2 },
+    ]);
+
+    // What the key kept from happening: a terminal deleted (or truncated away) under its payments,
+    // a terminal's id changed, a payment moved to another terminal.
+    await expect(db.query('DELETE FROM terminals WHERE terminal_id = $1', [T1])).rejects.toThrow(
+      /revoked, never deleted/,
+    );
+    await expect(db.query('TRUNCATE terminals CASCADE')).rejects.toThrow(/revoked, never deleted/);
+    await expect(
+      db.query("UPDATE terminals SET terminal_id = 'sp-00000000000000ee' WHERE terminal_id = $1", [T2]),
+    ).rejects.toThrow(/id never changes/);
+    await expect(
+      db.query('UPDATE payments SET terminal_id = $1 WHERE terminal_id = $2', [T2, T1]),
+    ).rejects.toThrow(/terminal never changes/);
+    // Updates that leave the ids as they are go through.
+    await db.query('UPDATE terminals SET terminal_id = terminal_id, last_seen_at = now()');
+    await db.query("UPDATE payments SET terminal_id = terminal_id, state = 'voided' WHERE seq = 1");
+    const terminals = await db.query('SELECT terminal_id FROM terminals ORDER BY 1');
+    expect(terminals.rows).toEqual([{ terminal_id: T1 }, { terminal_id: T2 }]);
+
+    // Migrating again applies nothing.
+    expect(await migrateCore(db)).toBe(3);
   });
 });
