@@ -4,7 +4,8 @@ import type { Migration } from './migration.ts';
  * The hash-chained, signed entries (the history) and the journal's identity. Triggers refuse UPDATE
  * and DELETE on entries so no code path of ours can rewrite history; corrections are new entries.
  * `sig` is the Ed25519 signature of the last entry of each transaction (NULL on the others, which
- * it covers through the chain); `mac` is every entry's keyed MAC, for pinpointing a change.
+ * it covers through the chain; since migration 0010 it may be put on later, see there); `mac` is
+ * every entry's keyed MAC, for pinpointing a change.
  */
 export const migration: Migration = {
   version: 1,

@@ -72,7 +72,7 @@ describe('migration 0009: the payment code in its row', () => {
     try {
       let refused: unknown;
       try {
-        migrate(t.db, t.file);
+        migrate(t.db, t.file, 9);
       } catch (err) {
         refused = err;
       }
@@ -88,7 +88,7 @@ describe('migration 0009: the payment code in its row', () => {
     }
     const same = await holding(true);
     try {
-      expect(migrate(t.db, t.file)).toBe(9);
+      expect(migrate(t.db, t.file, 9)).toBe(9);
     } finally {
       await same.stop();
     }
@@ -106,12 +106,12 @@ describe('migration 0009: the payment code in its row', () => {
         if (first && source === 'user_version') {
           first = false;
           const at = read.call(t.db, source, options);
-          migrate(other, t.file);
+          migrate(other, t.file, 9);
           return at;
         }
         return read.call(t.db, source, options);
       }) as typeof t.db.pragma;
-      expect(migrate(t.db, t.file)).toBe(9);
+      expect(migrate(t.db, t.file, 9)).toBe(9);
     } finally {
       other.close();
     }

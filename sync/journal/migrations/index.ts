@@ -10,6 +10,7 @@ import { migration as m0006 } from './0006-sync-upload-mark.ts';
 import { migration as m0007 } from './0007-sync-blocked.ts';
 import { migration as m0008 } from './0008-capture-clock-offset.ts';
 import { migration as m0009 } from './0009-payment-code-in-row.ts';
+import { migration as m0010 } from './0010-head-signed-later.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0007,
   m0008,
   m0009,
+  m0010,
 ];
 export const LATEST_VERSION = MIGRATIONS.length;
 
