@@ -2,11 +2,11 @@
  * Journal entries: what is hashed and signed, and how.
  *
  * An entry's hash is SHA-256 over the previous entry's hash and the entry's stored columns, in a
- * fixed text layout (see {@link hashInput}). The last entry of every transaction is signed (Ed25519
- * over its 32-byte hash); a valid signature on entry N vouches for the whole chain up to N, so every
- * committed entry is under the terminal's signature from the moment it is committed. Every entry also
- * carries a MAC of its hash under a key derived from the terminal's private key: with it, the
- * terminal's own `journal verify` names exactly which entry of a transaction was changed. The body is canonical JSON written
+ * fixed text layout (see {@link hashInput}). Every entry carries a MAC of its hash under a key
+ * derived from the terminal's private key: with it, the terminal's own `journal verify` names exactly
+ * which entry was changed. The head is signed (Ed25519 over its 32-byte hash) within a quarter second
+ * of being written (DEFAULT_SIGN_WITHIN_MS in journal.ts); a valid signature on entry N vouches for the
+ * whole chain up to N, to anyone with the public key. The body is canonical JSON written
  * once by {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
  */
 import crypto from 'node:crypto';

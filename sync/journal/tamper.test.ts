@@ -15,9 +15,15 @@ import { identityOf, type VerifyOptions, verifyJournal } from './verify.ts';
 
 // 3000 entries, past two signature checkpoints (1024, 2048): 1500 payments captured offline, each
 // one entry in its own transaction (1–1500), then settled two to a transaction (1501–3000), as a
-// sync records its results: the MACs must name the entry within such a transaction.
+// sync records its results: the MACs must name the entry within such a transaction. Written twice:
+// with every transaction signed (`every`), and as a rush of payments at the counter is (`deferred`):
+// one signature for all the captures of a signing window (here the first capture's), each batch of
+// results signed.
 const PAYMENTS = 1500;
 const SETTLE_TXN = 2;
+const SIGNING = { every: 0, deferred: 3_600_000 } as const;
+type Signing = keyof typeof SIGNING;
+const templates = {} as Record<Signing, string>;
 let template: string;
 let signer: TestSigner;
 let work: string;
@@ -25,7 +31,13 @@ let work: string;
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'suanpan-tamper-'));
   signer = makeSigner();
-  const journal = openJournal(work, signer);
+  for (const signing of Object.keys(SIGNING) as Signing[]) templates[signing] = writeTemplate(signing);
+  template = templates.every;
+});
+
+function writeTemplate(signing: Signing): string {
+  const dir = fs.mkdtempSync(path.join(work, `${signing}-`));
+  const journal = openJournal(dir, signer, { signWithinMs: SIGNING[signing] });
   const captured = Array.from({ length: PAYMENTS }, (_, i) =>
     journal.capture(payment({ amount: `${1 + (i % 150)}.00` }), () => ({
       status: 'accepted_offline',
@@ -40,8 +52,8 @@ beforeAll(() => {
     );
   }
   journal.close();
-  template = path.join(work, 'journal.sqlite');
-});
+  return path.join(dir, 'journal.sqlite');
+}
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -54,13 +66,15 @@ type Row = {
   sig: Buffer;
 };
 
-/** A copy of the template journal, opened raw, with our append-only triggers dropped. */
-function tamperable(): { db: Database.Database; file: string } {
+/** A copy of a template journal, opened raw, with our append-only triggers dropped. */
+function tamperable(signing: Signing = 'every'): { db: Database.Database; file: string } {
   const dir = fs.mkdtempSync(path.join(work, 'case-'));
   const file = path.join(dir, 'journal.sqlite');
-  fs.copyFileSync(template, file);
+  fs.copyFileSync(templates[signing], file);
   const db = new Database(file);
-  db.exec('DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;');
+  db.exec(
+    'DROP TRIGGER entries_no_update; DROP TRIGGER entries_signed_once; DROP TRIGGER entries_no_delete;',
+  );
   return { db, file };
 }
 
@@ -150,8 +164,21 @@ function changeTime(db: Database.Database, seq: number): void {
 }
 
 const LAST = PAYMENTS * 2;
-/** The first entry of the transaction that wrote entry `seq`. */
-const txnStart = (seq: number) => (seq <= PAYMENTS ? seq : seq - ((seq - PAYMENTS - 1) % SETTLE_TXN));
+/**
+ * The entry after the last signed one before `seq` in a template: as far as the public key alone
+ * can locate a change at `seq` (with every transaction signed, the first entry of its transaction).
+ */
+function afterSignatureBefore(signing: Signing, seq: number): number {
+  const db = new Database(templates[signing], { readonly: true });
+  try {
+    return db
+      .prepare('SELECT coalesce(max(entry_seq), 0) + 1 FROM entries WHERE sig IS NOT NULL AND entry_seq < ?')
+      .pluck()
+      .get(seq) as number;
+  } finally {
+    db.close();
+  }
+}
 const cases: { name: string; first: number; tamper: (db: Database.Database) => void }[] = [];
 for (const recompute of [false, true]) {
   const suffix = recompute ? ', hashes recomputed' : '';
@@ -167,7 +194,7 @@ for (const recompute of [false, true]) {
     });
   }
   for (const at of [1, 777, 2048, LAST]) {
-    if (at === LAST && !recompute) continue; // see the truncation test below
+    if (at === LAST) continue; // the end cut off: see the truncation test below
     cases.push({
       name: `delete entry ${at}, renumbering the rest${suffix}`,
       first: at,
@@ -244,36 +271,52 @@ function verifyWith(db: Database.Database, parallelFrom: number, options: Partia
   });
 }
 
+describe.each(
+  MODES.flatMap((m) => (Object.keys(SIGNING) as Signing[]).map((signing) => ({ ...m, signing }))),
+)(
+  'journal verify against a tamperer without the key, $mode, signatures $signing',
+  ({ parallelFrom, signing }) => {
+    const verify = (db: Database.Database, options: Partial<VerifyOptions> = {}) =>
+      verifyWith(db, parallelFrom, options);
+
+    it('passes on the untouched journal', async () => {
+      const { db } = tamperable(signing);
+      // Signed: every transaction, or the first capture of the window and each batch of results.
+      expect(db.prepare('SELECT count(*) FROM entries WHERE sig IS NOT NULL').pluck().get()).toBe(
+        signing === 'every' ? PAYMENTS + PAYMENTS / SETTLE_TXN : 1 + PAYMENTS / SETTLE_TXN,
+      );
+      expect(await verify(db)).toMatchObject({ ok: true, entries: LAST });
+      db.close();
+    });
+
+    it.each(cases)('detects: $name', async ({ tamper, first }) => {
+      const { db } = tamperable(signing);
+      tamper(db);
+      const result = await verify(db);
+      db.close();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: first });
+    });
+
+    it.each(cases)(
+      'detects with the public key alone, located to the entries its signature covers: $name',
+      async ({ tamper, first }) => {
+        const { db } = tamperable(signing);
+        tamper(db);
+        const result = await verify(db, { mac: undefined });
+        db.close();
+        expect(result.ok).toBe(false);
+        expect((result as { firstBadSeq: number }).firstBadSeq).toBeGreaterThanOrEqual(
+          afterSignatureBefore(signing, first),
+        );
+        expect((result as { firstBadSeq: number }).firstBadSeq).toBeLessThanOrEqual(first);
+      },
+    );
+  },
+);
+
 describe.each(MODES)('journal verify against a tamperer without the key, $mode', ({ parallelFrom }) => {
   const verify = (db: Database.Database, options: Partial<VerifyOptions> = {}) =>
     verifyWith(db, parallelFrom, options);
-
-  it('passes on the untouched journal', async () => {
-    const { db } = tamperable();
-    expect(await verify(db)).toMatchObject({ ok: true, entries: LAST });
-    db.close();
-  });
-
-  it.each(cases)('detects: $name', async ({ tamper, first }) => {
-    const { db } = tamperable();
-    tamper(db);
-    const result = await verify(db);
-    db.close();
-    expect(result).toMatchObject({ ok: false, firstBadSeq: first });
-  });
-
-  it.each(cases)(
-    'detects with the public key alone, located to its transaction: $name',
-    async ({ tamper, first }) => {
-      const { db } = tamperable();
-      tamper(db);
-      const result = await verify(db, { mac: undefined });
-      db.close();
-      expect(result.ok).toBe(false);
-      expect((result as { firstBadSeq: number }).firstBadSeq).toBeGreaterThanOrEqual(txnStart(first));
-      expect((result as { firstBadSeq: number }).firstBadSeq).toBeLessThanOrEqual(first);
-    },
-  );
 
   it("detects a change to the payments table alone, pointing at the payment's entry", async () => {
     const { db } = tamperable();
@@ -355,6 +398,20 @@ describe.each(MODES)('journal verify against a tamperer without the key, $mode',
       PAYMENTS - SETTLE_TXN,
     );
     expect(await verify(db)).toMatchObject({ ok: true, entries: LAST - SETTLE_TXN });
+    db.close();
+  });
+
+  it('cannot see the end of the last transaction cut off either: what is left carries MACs', async () => {
+    // The signature is on the transaction's last entry; the one before carries its MAC. (A terminal
+    // stopped before signing leaves its last entries the same way.)
+    const { db } = tamperable();
+    db.prepare('DELETE FROM entries WHERE entry_seq = ?').run(LAST);
+    db.prepare("UPDATE payments SET status = 'accepted_offline', last_entry_seq = seq WHERE seq = ?").run(
+      PAYMENTS,
+    );
+    expect(await verify(db)).toMatchObject({ ok: true, entries: LAST - 1 });
+    // The public key alone can't vouch for entry LAST - 1, as nothing signed covers it.
+    expect(await verify(db, { mac: undefined })).toMatchObject({ ok: false, firstBadSeq: LAST - 1 });
     db.close();
   });
 });

@@ -5,16 +5,19 @@
  *    numbers, each entry links to its predecessor's hash, each hash matches the entry's stored
  *    columns. On a large journal, in two halves at once (the second in a worker thread).
  * 2. Signatures at checkpoints (the first signed entry at or after every
- *    {@link DEFAULT_CHECKPOINT_EVERY}th) and on the head, which must be signed: the last entry of
- *    every transaction is signed and its signature covers the whole chain before it, so with step 1 a
- *    valid head signature proves every entry. When something fails, signatures are checked back to
- *    the last good checkpoint by binary search, then entry MACs (when the terminal's key is at hand)
- *    name the first entry touched, even if the tamperer recomputed every later hash: a changed entry
- *    can't carry a valid signature or MAC without the key.
+ *    {@link DEFAULT_CHECKPOINT_EVERY}th) and on the last signed entry: a signature covers the whole
+ *    chain before it, so with step 1 a valid one proves every entry up to it. The head is signed
+ *    within a short window of being written (DEFAULT_SIGN_WITHIN_MS in journal.ts); entries after the
+ *    last signature (a terminal stopped within that window) are checked by their MACs, which needs
+ *    the terminal's key. When something fails, signatures are checked back to the last good
+ *    checkpoint by binary search, then entry MACs (when the terminal's key is at hand) name the first
+ *    entry touched, even if the tamperer recomputed every later hash: a changed entry can't carry a
+ *    valid signature or MAC without the key.
  * 3. The payments table and its totals (the current-state read model) against the entries.
  *
- * What no local check can see: whole transactions cut off the end (the older head's signature is
- * genuine). The core anchors the head at every sync for that.
+ * What no local check can see: entries cut off the end (whole transactions, or entries still
+ * waiting for their signature; what is left is genuine). The core anchors the head at every sync
+ * for that.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -106,6 +109,12 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
     'SELECT entry_seq, hash, sig FROM entries WHERE entry_seq >= ? AND entry_seq <= ? AND sig IS NOT NULL ORDER BY entry_seq LIMIT 1',
   );
   const macOf = db.prepare('SELECT hash, mac FROM entries WHERE entry_seq = ?');
+  const macsIn = db.prepare(
+    'SELECT entry_seq, hash, mac FROM entries WHERE entry_seq >= ? AND entry_seq <= ? ORDER BY entry_seq',
+  );
+  const lastSignedIn = db.prepare(
+    'SELECT entry_seq, hash, sig FROM entries WHERE entry_seq >= ? AND entry_seq <= ? AND sig IS NOT NULL ORDER BY entry_seq DESC LIMIT 1',
+  );
 
   /**
    * Given that entries up to `lastGood` are proven and something is wrong at or before `upTo`,
@@ -136,10 +145,7 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
     if (mac) {
       for (let seq = lo; seq < candidateEnd; seq++) {
         const row = macOf.get(seq) as { hash: Buffer; mac: Buffer } | undefined;
-        if (
-          !row ||
-          !crypto.timingSafeEqual(mac(row.hash), row.mac.length === 32 ? row.mac : Buffer.alloc(32))
-        ) {
+        if (!row || !macMatches(mac, row)) {
           return fail(
             seq,
             `entry ${seq} does not carry the terminal's MAC: it was changed, inserted or moved`,
@@ -231,17 +237,39 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
   const headSigned = walk.headSigned;
   const prevHex = walk.lastHash;
   if (count > lastGood) {
-    if (!headSigned) {
+    // The last signed entry: the head, or the one before the entries still waiting for their
+    // signature (written within the signing window by a terminal that stopped before signing them:
+    // see DEFAULT_SIGN_WITHIN_MS in journal.ts).
+    const signed = headSigned
+      ? (signedFrom.get(count, count) as SignedRow)
+      : (lastSignedIn.get(lastGood + 1, count) as SignedRow | undefined);
+    if (signed && !validSignature(signed))
       return locate(
         lastGood,
-        count,
-        count + 1,
-        `the last entry (${count}) is not signed: the end of its transaction was cut off`,
+        signed.entry_seq,
+        signed.entry_seq,
+        `entry ${signed.entry_seq} has an invalid signature`,
       );
+    const provenTo = signed?.entry_seq ?? lastGood;
+    if (provenTo < count) {
+      if (!mac) {
+        return fail(
+          provenTo + 1,
+          `entries ${provenTo + 1} to ${count} are not signed yet (the terminal stopped before signing them, or the end of a transaction was cut off): only the terminal's own key can check them; run journal verify on the terminal`,
+        );
+      }
+      for (const row of macsIn.iterate(provenTo + 1, count) as IterableIterator<{
+        entry_seq: number;
+        hash: Buffer;
+        mac: Buffer;
+      }>) {
+        if (!macMatches(mac, row))
+          return fail(
+            row.entry_seq,
+            `entry ${row.entry_seq} does not carry the terminal's MAC: it was changed, inserted or moved`,
+          );
+      }
     }
-    const head = signedFrom.get(count, count) as SignedRow;
-    if (!validSignature(head))
-      return locate(lastGood, count, count, `entry ${count} has an invalid signature`);
   }
   options.onProgress?.(count, total);
 
@@ -250,6 +278,11 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
   const damage = fileDamage(db);
   if (damage) return fail(0, damage);
   return { ok: true, entries: count, head: prevHex };
+}
+
+/** Whether an entry's stored MAC is the terminal's over its stored hash. */
+function macMatches(mac: (hash: Buffer) => Buffer, row: { hash: Buffer; mac: Buffer }): boolean {
+  return crypto.timingSafeEqual(mac(row.hash), row.mac.length === 32 ? row.mac : Buffer.alloc(32));
 }
 
 /**
