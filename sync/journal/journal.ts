@@ -1104,9 +1104,9 @@ export class Journal {
 
   close(): void {
     if (!this.db.open) return;
+    if (this.signaturePending) this.signHeadIfGenuine();
     clearTimeout(this.signTimer);
     this.signTimer = undefined;
-    if (this.signaturePending) this.signHeadIfGenuine();
     // The head it closes at: a file put back in its place (a restored backup) no longer holds it.
     if (this.fileIdentity) markWhole(this.db, this.file, this.fileIdentity);
     this.db.close();
@@ -1224,14 +1224,28 @@ export class Journal {
     });
   }
 
-  /** {@link signHead} as housekeeping (a timer, opening, closing): whatever stops it waits for later. */
+  /**
+   * {@link signHead} as housekeeping (a timer, opening, closing, verifying): it takes the write lock
+   * only for a head that needs it, never waits for another process's (a timer tries again at the
+   * end of another window), and whatever stops it leaves the head for later.
+   */
   signHeadIfGenuine(): void {
-    if (!this.db.open || this.copyOf !== undefined) return;
+    if (!this.db.open || this.copyOf !== undefined || this.durabilityProblem) return;
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     try {
+      const head = this.stmt.signedHead.get() as { sig: Buffer | null } | undefined;
+      if (!head || head.sig) {
+        this.signaturePending = false;
+        return;
+      }
+      this.db.pragma('busy_timeout = 0');
       this.signHead();
-    } catch {
+    } catch (err) {
       // Busy, a full disk, or entries changed without the key: the head stays as it is, its entries
-      // keep their MACs, and the next write, close or sync tries again (a sync says why it can't).
+      // keep their MACs, and the next write, close, open or sync tries again (a sync says why not).
+      if (err instanceof JournalError && err.code === 'BUSY' && this.db.open) this.signSoon();
+    } finally {
+      if (this.db.open) this.db.pragma(`busy_timeout = ${timeout}`);
     }
   }
 

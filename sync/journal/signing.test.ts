@@ -82,6 +82,28 @@ describe('signing the journal head', () => {
     stopped.close();
   });
 
+  test("housekeeping never fails on another process's write lock: the head waits for the next chance", async ({
+    tmpDir,
+    signer,
+  }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const journal = openJournal(tmpDir, signer, { signWithinMs: HOUR });
+    journal.capture(payment(), accept);
+    journal.capture(payment(), accept);
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    // Verify would sign the head first; the lock is held, so it checks entry 2 by its MAC instead.
+    expect(await journal.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: true,
+      entries: 2,
+    });
+    expect(signedSeqs(file)).toEqual([1]);
+    other.exec('ROLLBACK');
+    other.close();
+    journal.close();
+    expect(signedSeqs(file)).toEqual([1, 2]);
+  });
+
   test('entries written by another process of the terminal are signed over once their MACs check out', async ({
     tmpDir,
     signer,
