@@ -2,8 +2,11 @@
  * The sync engine's own decisions, against a scripted core: what it sends, what it records and what
  * it sets aside. The whole path against a real core is in device/sync.test.ts.
  */
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, vi } from 'vitest';
-import { payment, test } from '../journal/fixtures.ts';
+import { entryHash } from '../journal/entry.ts';
+import { openJournal, payment, test } from '../journal/fixtures.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { PaymentResult, UploadRequest, UploadResponse } from '../protocol/wire.ts';
 import type { CoreClient } from './core-client.ts';
@@ -83,6 +86,53 @@ function engine(
 }
 
 describe('sync engine', () => {
+  test('a head the terminal will not sign (changed without its key) is refused for good, saying why', async ({
+    tmpDir,
+    signer,
+  }) => {
+    const journal = openJournal(tmpDir, signer, { signWithinMs: 3_600_000 });
+    storeOffline(journal, 2);
+    // Entry 2, unsigned within the window, changed and rehashed by someone without the key.
+    const raw = new Database(path.join(tmpDir, 'journal.sqlite'));
+    raw.exec('DROP TRIGGER entries_no_update');
+    const r = raw.prepare('SELECT * FROM entries WHERE entry_seq = 2').get() as {
+      kind: string;
+      payment_id: string;
+      at: string;
+      body: string;
+      prev_hash: Buffer;
+    };
+    const body = r.body.replace('"minor":100', '"minor":1');
+    raw
+      .prepare('UPDATE entries SET body = ?, hash = ? WHERE entry_seq = 2')
+      .run(body, entryHash(r.prev_hash, 2, r.kind, r.payment_id, r.at, body));
+    raw.close();
+    const heads: (string | null)[] = [];
+    const { client } = scriptedCore({
+      // As the core answers an unsigned head it has no other fault to find with.
+      upload: (req) => {
+        heads.push(req.head.signature);
+        return req.head.signature === null
+          ? Promise.reject(
+              new CoreRejectedError(
+                400,
+                'BAD_REQUEST',
+                'head: the journal head must be signed',
+                'head.signature',
+              ),
+            )
+          : undefined;
+      },
+    });
+    await expect(engine(journal, client).syncNow()).rejects.toMatchObject({
+      code: 'CORRUPT',
+      permanent: true,
+      message: expect.stringContaining('journal verify'),
+    });
+    expect(heads[0]).toBeNull();
+    journal.close();
+  });
+
   test("a core older than the capture's clock offset refuses it as unknown: sent again without it, nothing parked", async ({
     journal,
   }) => {

@@ -398,6 +398,10 @@ export class SyncEngine {
           this.sendsClockOffset = false;
           continue;
         }
+        // The head went unsigned because this terminal won't sign it (changed without its key),
+        // and the core found nothing else amiss: that is the answer, for good.
+        const unsigned = request.head.signature === null ? journal.unsignedHeadProblem() : null;
+        if (unsigned && err instanceof CoreRejectedError && err.field === 'head.signature') throw unsigned;
         // A field the core can't accept, in one payment: park that one, send the rest.
         const index =
           err instanceof CoreRejectedError && err.status === 400

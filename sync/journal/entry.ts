@@ -2,9 +2,9 @@
  * Journal entries: what is hashed and signed, and how.
  *
  * An entry's hash is SHA-256 over the previous entry's hash and the entry's stored columns, in a
- * fixed text layout (see {@link hashInput}). Every entry carries a MAC of its hash under a key
- * derived from the terminal's private key: with it, the terminal's own `journal verify` names exactly
- * which entry was changed. The head is signed (Ed25519 over its 32-byte hash) within a quarter second
+ * fixed text layout (see {@link hashInput}). Every entry carries a MAC of its hash (marked when it
+ * ends its transaction, see {@link macInput}) under a key derived from the terminal's private key:
+ * with it, the terminal's own `journal verify` names exactly which entry was changed. The head is signed (Ed25519 over its 32-byte hash) within a quarter second
  * of being written (DEFAULT_SIGN_WITHIN_MS in journal.ts); a valid signature on entry N vouches for the
  * whole chain up to N, to anyone with the public key. The body is canonical JSON written
  * once by {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
@@ -14,6 +14,17 @@ import crypto from 'node:crypto';
 /** Format tag mixed into every hash so a Suanpan entry hash can't be confused with any other. */
 export const HASH_DOMAIN = 'suanpan-journal/1\n';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
+
+/**
+ * What an entry's MAC is over: its hash, followed by this byte when the entry is the last of its
+ * transaction. A head whose MAC lacks it had the rest of its transaction cut off: the terminal never
+ * signs it, and `journal verify` says so. (Entries written before migration 0010 have the plain form
+ * throughout; their transactions' last entries are all signed.)
+ */
+export const TRANSACTION_END: Buffer = Buffer.from([1]);
+export function macInput(hash: Buffer, endsTransaction: boolean): Buffer {
+  return endsTransaction ? Buffer.concat([hash, TRANSACTION_END]) : hash;
+}
 
 export const PAYMENT_STATES = [
   'approved',

@@ -26,6 +26,7 @@ import {
   entryHash,
   GENESIS_HASH,
   keepsPaymentCode,
+  macInput,
   type PaymentState,
   type StoredEntry,
   TRANSITIONS,
@@ -82,7 +83,10 @@ export interface EntrySigner {
   readonly publicKey: crypto.KeyObject;
   /** Ed25519 signature (64 bytes) over a 32-byte entry hash. */
   sign(hash: Buffer): Buffer;
-  /** Keyed MAC (HMAC-SHA256, key derived from the private key) over a 32-byte entry hash. */
+  /**
+   * Keyed MAC (HMAC-SHA256, key derived from the private key) over a 32-byte entry hash, followed by
+   * a marker byte when the entry ends its transaction (see macInput in entry.ts).
+   */
   mac(hash: Buffer): Buffer;
 }
 
@@ -279,7 +283,7 @@ const SQL = {
   signedHead: 'SELECT entry_seq, hash, sig FROM entries ORDER BY entry_seq DESC LIMIT 1',
   /** From an entry back (see genuineThrough): each one's hash and MAC, and whether it is signed. */
   entriesBack:
-    'SELECT entry_seq, hash, mac, sig IS NOT NULL AS signed FROM entries WHERE entry_seq <= ? ORDER BY entry_seq DESC',
+    'SELECT entry_seq, prev_hash, hash, mac, sig FROM entries WHERE entry_seq <= ? ORDER BY entry_seq DESC',
   /** A signature put on an entry made unsigned: the one change migration 0010 lets through. */
   signEntry: 'UPDATE entries SET sig = ? WHERE entry_seq = ? AND sig IS NULL',
   insertEntry:
@@ -412,6 +416,8 @@ function markWhole(db: Database.Database, file: string, identity: string): void 
 export class Journal {
   /** The chain head as appended within the current write transaction (read once per transaction). */
   private txHead: { entry_seq: number; hash: Buffer } | undefined;
+  /** The head the current write transaction started on, and whether it is {@link trusted}. */
+  private txBase: { entrySeq: number; hash: Buffer; trusted: boolean } | undefined;
   private commitsSinceCheckpoint = 0;
   private checkpointPending = false;
   /** performance.now() of this process's last signature (see DEFAULT_SIGN_WITHIN_MS). */
@@ -425,8 +431,8 @@ export class Journal {
    * it counts only while the file holds that same hash at that seq.
    */
   private trusted: { entrySeq: number; hash: Buffer } | null = null;
-  /** An entry found without the terminal's MAC: nothing is signed over it (see genuineThrough). */
-  private foreignAt: number | null = null;
+  /** A change found by genuineThrough: nothing is signed over it again by this process. */
+  private foreign: { at: number; reason: string } | null = null;
 
   private constructor(
     readonly file: string,
@@ -523,7 +529,7 @@ export class Journal {
       );
       // A head left unsigned by a process that stopped within its window (a crash, a power cut):
       // signed now, if its entries carry the terminal's MACs.
-      if (!options.copyOf && !durabilityProblem) journal.signHeadIfGenuine();
+      if (!options.copyOf) journal.signHeadIfGenuine();
       return journal;
     } catch (err) {
       db?.close();
@@ -960,14 +966,22 @@ export class Journal {
 
   /**
    * The head with its signature, for anchoring at the core: signed first if it waits for its
-   * signature (see signHead, which throws `CORRUPT` when it can't be).
+   * signature. One this terminal won't sign (changed without its key, see signHead) goes unsigned,
+   * and {@link unsignedHeadProblem} says why: the core flags a journal parted from the head it
+   * anchored, and refuses an unsigned head.
    */
   signedHead(): { entrySeq: number; hash: string; signature: string | null } {
     const read = () =>
       this.stmt.signedHead.get() as { entry_seq: number; hash: Buffer; sig: Buffer | null } | undefined;
-    if (this.copyOf === undefined && !this.durabilityProblem) {
+    if (this.copyOf === undefined) {
       const head = this.read('reading the journal head', read);
-      if (head && !head.sig) this.signHead();
+      if (head && !head.sig) {
+        try {
+          this.signHead();
+        } catch (err) {
+          if (!(err instanceof JournalError) || err.code !== 'CORRUPT') throw err;
+        }
+      }
     }
     return this.read('reading the journal head', () => {
       const row = read();
@@ -1142,11 +1156,15 @@ export class Journal {
     } catch (err) {
       // Whatever was appended in the failed (part of the) transaction is gone: forget its head.
       this.txHead = undefined;
+      this.txBase = undefined;
       this.trusted = trusted;
       this.signaturePending = signaturePending;
       throw classifyJournalError(err, this.file, what);
     } finally {
-      if (outermost) this.txHead = undefined;
+      if (outermost) {
+        this.txHead = undefined;
+        this.txBase = undefined;
+      }
     }
     if (outermost) {
       this.afterCommit();
@@ -1156,34 +1174,64 @@ export class Journal {
   }
 
   /**
-   * Whether the entry `entrySeq` (hash `hash`) and those before it back to a signed one carry the
-   * terminal's MACs, i.e. were written by a holder of its key. A signature is put only on such a
-   * chain: someone without the key who changed an entry not yet signed (and recomputed the hashes
-   * after it) must not have the change signed over. Checked back from the head once, then kept up
-   * by the entries this process appends ({@link trusted}); a change found is kept in mind and
-   * nothing is signed over it again in this process (`journal verify` names the entry).
+   * Whether the chain through entry `entrySeq` (hash `hash`), a transaction's last, is the
+   * terminal's: walked back, each entry linked to the one before (seq and hash), carrying the
+   * terminal's MAC, back to an entry whose signature is valid, to one this process knows
+   * ({@link trusted}), or to the start. A signature is put only on such a chain: someone without the
+   * key who changed, moved or cut entries not yet signed must not have that signed over. A change
+   * found is kept in {@link foreign}, and nothing is signed over it again by this process
+   * (`journal verify` names the entry). Walked once, then kept up by the entries this process appends.
    */
   private genuineThrough(entrySeq: number, hash: Buffer): boolean {
-    if (this.foreignAt !== null) return false;
-    if (entrySeq === 0) return true;
+    if (this.foreign) return false;
     const known = this.trusted;
-    if (known?.entrySeq === entrySeq && known.hash.equals(hash)) return true;
-    let expected: Buffer | null = hash;
+    const isKnown = (seq: number, h: Buffer) => known?.entrySeq === seq && known.hash.equals(h);
+    if (isKnown(entrySeq, hash) || (entrySeq === 0 && hash.equals(GENESIS_HASH))) return true;
+    const fail = (at: number, reason: string) => {
+      this.foreign = { at, reason };
+      return false;
+    };
+    if (known && known.entrySeq > entrySeq)
+      return fail(entrySeq + 1, `entries from ${entrySeq + 1} that this terminal wrote are gone`);
+    const macIs = (row: { hash: Buffer; mac: Buffer }, end: boolean) =>
+      row.mac.length === 32 && crypto.timingSafeEqual(this.signer.mac(macInput(row.hash, end)), row.mac);
+    let expectedSeq = entrySeq;
+    let expected = hash;
+    let reached = false;
     for (const row of this.stmt.entriesBack.iterate(entrySeq) as IterableIterator<{
       entry_seq: number;
+      prev_hash: Buffer;
       hash: Buffer;
       mac: Buffer;
-      signed: number;
+      sig: Buffer | null;
     }>) {
-      if (known?.entrySeq === row.entry_seq && known.hash.equals(row.hash)) break;
-      const macOk = row.mac.length === 32 && crypto.timingSafeEqual(this.signer.mac(row.hash), row.mac);
-      if (!macOk || (expected !== null && !row.hash.equals(expected))) {
-        this.foreignAt = row.entry_seq;
-        return false;
+      if (row.entry_seq !== expectedSeq || !row.hash.equals(expected))
+        return fail(expectedSeq, `entry ${expectedSeq} is not the one entry ${expectedSeq + 1} follows`);
+      reached = isKnown(row.entry_seq, row.hash);
+      if (reached) break;
+      const signed =
+        row.sig !== null &&
+        row.sig.length === 64 &&
+        crypto.verify(null, row.hash, this.signer.publicKey, row.sig);
+      const ends = macIs(row, true);
+      if (!ends && !macIs(row, false))
+        return fail(row.entry_seq, `entry ${row.entry_seq} does not carry this terminal's MAC`);
+      if (row.entry_seq === entrySeq && !ends && !signed)
+        return fail(
+          entrySeq + 1,
+          `entry ${entrySeq} is not the last of its transaction: the rest was cut off`,
+        );
+      reached = signed;
+      if (reached) break;
+      expected = row.prev_hash;
+      expectedSeq -= 1;
+      if (expectedSeq === 0) {
+        if (!expected.equals(GENESIS_HASH)) return fail(1, 'entry 1 does not start the chain');
+        reached = true;
+        break;
       }
-      expected = null;
-      if (row.signed) break;
     }
+    if (!reached) return fail(expectedSeq, `entry ${expectedSeq} is missing`);
     this.trusted = { entrySeq, hash };
     return true;
   }
@@ -1212,16 +1260,21 @@ export class Journal {
         | undefined;
       this.signaturePending = false;
       if (!head || head.sig) return;
-      if (!this.genuineThrough(head.entry_seq, head.hash)) {
-        throw new JournalError(
-          'CORRUPT',
-          `The journal ${this.file} was changed: entry ${this.foreignAt} does not carry this terminal's MAC (changed, inserted or moved by someone without its key). Nothing was signed over it. Run \`suanpan journal verify\` and keep the file for investigation.`,
-          this.file,
-        );
-      }
+      if (!this.genuineThrough(head.entry_seq, head.hash)) throw this.unsignedHeadProblem();
       this.stmt.signEntry.run(this.signer.sign(head.hash), head.entry_seq);
       this.lastSignedAt = performance.now();
     });
+  }
+
+  /** Why the head is not signed, when this terminal refused to sign it (see genuineThrough). */
+  unsignedHeadProblem(): JournalError | null {
+    return this.foreign
+      ? new JournalError(
+          'CORRUPT',
+          `The journal ${this.file} was changed by someone without this terminal's key (${this.foreign.reason}), so its head is not signed and the core can't anchor it. Run \`suanpan journal verify\`, which names the first entry changed, and keep the file for investigation.`,
+          this.file,
+        )
+      : null;
   }
 
   /**
@@ -1230,7 +1283,7 @@ export class Journal {
    * end of another window), and whatever stops it leaves the head for later.
    */
   signHeadIfGenuine(): void {
-    if (!this.db.open || this.copyOf !== undefined || this.durabilityProblem) return;
+    if (!this.db.open || this.copyOf !== undefined) return;
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     try {
       const head = this.stmt.signedHead.get() as { sig: Buffer | null } | undefined;
@@ -1369,8 +1422,9 @@ export class Journal {
 
   /**
    * Appends one entry after the current head; must run inside a write transaction. The last entry of
-   * a transaction is signed `now` or when `due` (see DEFAULT_SIGN_WITHIN_MS), and only on a chain
-   * whose entries carry the terminal's MACs (see genuineThrough).
+   * a transaction (`signing` not `no`) is signed `now` or when `due` (see DEFAULT_SIGN_WITHIN_MS),
+   * only on a chain that is the terminal's (see genuineThrough), and its MAC marks it as the end of
+   * its transaction (see macInput).
    */
   private append(
     kind: EntryKind,
@@ -1379,21 +1433,30 @@ export class Journal {
     body: Record<string, unknown>,
     signing: Signing,
   ): number {
+    const fromFile = this.txHead === undefined;
     const head = this.txHead ?? (this.stmt.head.get() as { entry_seq: number; hash: Buffer } | undefined);
     const prevSeq = head?.entry_seq ?? 0;
     const entrySeq = prevSeq + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
+    if (fromFile) {
+      const known = this.trusted;
+      this.txBase = {
+        entrySeq: prevSeq,
+        hash: prevHash,
+        trusted: prevSeq === 0 || (known?.entrySeq === prevSeq && known.hash.equals(prevHash)),
+      };
+    }
+    const base = this.txBase as NonNullable<typeof this.txBase>;
     const text = encodeBody(body);
     const hash = entryHash(prevHash, entrySeq, kind, paymentId, at, text);
     const wanted =
       signing === 'now' || (signing === 'due' && performance.now() - this.lastSignedAt >= this.signWithinMs);
-    const sig = wanted && this.genuineThrough(prevSeq, prevHash) ? this.signer.sign(hash) : null;
+    // The transaction's own entries are this process's: the chain is the terminal's if its base is.
+    if (wanted && !base.trusted) base.trusted = this.genuineThrough(base.entrySeq, base.hash);
+    const sig = wanted && base.trusted ? this.signer.sign(hash) : null;
     if (sig) this.lastSignedAt = performance.now();
     if (signing !== 'no') this.signaturePending = sig === null;
-    // Built on an entry known to be the terminal's, this one is too.
-    const onTrusted =
-      prevSeq === 0 || (this.trusted?.entrySeq === prevSeq && this.trusted.hash.equals(prevHash));
-    if (onTrusted) this.trusted = { entrySeq, hash };
+    if (base.trusted) this.trusted = { entrySeq, hash };
     this.txHead = { entry_seq: entrySeq, hash };
     this.stmt.insertEntry.run(
       entrySeq,
@@ -1404,7 +1467,7 @@ export class Journal {
       prevHash,
       hash,
       sig,
-      this.signer.mac(hash),
+      this.signer.mac(macInput(hash, signing !== 'no')),
     );
     return entrySeq;
   }

@@ -151,8 +151,11 @@ describe('signing the journal head', () => {
     raw.prepare('UPDATE payments SET amount_minor = 1 WHERE seq = 2').run();
     raw.close();
 
-    // Anchoring it at the core would need a signature over the change: refused, naming what to do.
-    expect(() => journal.signedHead()).toThrow(/does not carry this terminal's MAC.*journal verify/);
+    // Anchoring it at the core would need a signature over the change: it goes unsigned, and why is told.
+    expect(journal.signedHead()).toMatchObject({ entrySeq: 3, signature: null });
+    expect(journal.unsignedHeadProblem()?.message).toMatch(
+      /does not carry this terminal's MAC.*journal verify/,
+    );
     journal.close();
     // A later process, signing every payment at once, appends but signs nothing over the change.
     const later = openJournal(tmpDir, signer, { signWithinMs: 0 });
@@ -163,5 +166,119 @@ describe('signing the journal head', () => {
       firstBadSeq: 2,
     });
     later.close();
+  });
+
+  /** A connection to the file with the append-only triggers dropped, as someone without the key has. */
+  function tamperer(file: string) {
+    const db = new Database(file);
+    db.exec('DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete');
+    return {
+      db,
+      /** Lowers the amount in `seq` (a capture of 100.00) and recomputes its hash; its MAC stays. */
+      lower(seq: number) {
+        const r = db.prepare('SELECT * FROM entries WHERE entry_seq = ?').get(seq) as {
+          kind: string;
+          payment_id: string;
+          at: string;
+          body: string;
+          prev_hash: Buffer;
+        };
+        const body = r.body.replace('"minor":10000', '"minor":1');
+        const hash = entryHash(r.prev_hash, seq, r.kind, r.payment_id, r.at, body);
+        db.prepare('UPDATE entries SET body = ?, hash = ? WHERE entry_seq = ?').run(body, hash, seq);
+        db.prepare('UPDATE payments SET amount_minor = 1 WHERE payment_id = ?').run(r.payment_id);
+      },
+      signed: () => signedSeqs(file),
+    };
+  }
+
+  test('is not fooled by a made-up signature ending its walk back', async ({ tmpDir, signer }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const kiosk = openJournal(tmpDir, signer, { signWithinMs: HOUR });
+    kiosk.capture(payment({ amount: '100.00' }), accept);
+    kiosk.capture(payment({ amount: '100.00' }), accept);
+    const t = tamperer(file);
+    t.lower(2);
+    // The next payment, within the window, is built on the changed entry (and carries a true MAC).
+    kiosk.capture(payment(), accept);
+    t.db.prepare('UPDATE entries SET sig = randomblob(64) WHERE entry_seq = 3').run();
+    // Another process signing at once walks back from entry 3: its signature is not the terminal's.
+    const cli = openJournal(tmpDir, signer, { signWithinMs: 0 });
+    cli.capture(payment(), accept);
+    t.db.prepare('UPDATE entries SET sig = NULL WHERE entry_seq = 3').run();
+    expect(t.signed()).toEqual([1]);
+    expect(await cli.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: false,
+      firstBadSeq: 2,
+    });
+    t.db.close();
+    cli.close();
+    kiosk.close();
+  });
+
+  test('is not fooled by a changed entry moved out of the way while it walks back', async ({
+    tmpDir,
+    signer,
+  }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const kiosk = openJournal(tmpDir, signer, { signWithinMs: HOUR });
+    kiosk.capture(payment({ amount: '100.00' }), accept);
+    kiosk.capture(payment({ amount: '100.00' }), accept);
+    const t = tamperer(file);
+    t.lower(2);
+    kiosk.capture(payment(), accept);
+    t.db.prepare('UPDATE entries SET entry_seq = -2 WHERE entry_seq = 2').run();
+    // Opening signs a head left unsigned, only on a chain that links up.
+    openJournal(tmpDir, signer).close();
+    t.db.prepare('UPDATE entries SET entry_seq = 2 WHERE entry_seq = -2').run();
+    expect(t.signed()).toEqual([1]);
+    t.db.close();
+    kiosk.close();
+    expect(signedSeqs(file)).toEqual([1]);
+    const after = openJournal(tmpDir, signer);
+    expect(await after.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: false,
+      firstBadSeq: 2,
+    });
+    after.close();
+  });
+
+  test('does not sign what is left of a batch cut short, and verify finds the cut', async ({
+    tmpDir,
+    signer,
+  }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const journal = openJournal(tmpDir, signer, { signWithinMs: 0 });
+    const paid = [1, 2, 3].map(() => journal.capture(payment(), accept));
+    journal.transitionMany(paid.map((p) => ({ paymentId: p.paymentId, decision: { status: 'settled' } })));
+    journal.close();
+    expect(signedSeqs(file)).toEqual([1, 2, 3, 6]);
+    const t = tamperer(file);
+    t.db.prepare('DELETE FROM entries WHERE entry_seq = 6').run();
+    t.db.prepare("UPDATE payments SET status = 'accepted_offline', last_entry_seq = seq WHERE seq = 3").run();
+    t.db.close();
+    const reopened = openJournal(tmpDir, signer);
+    expect(signedSeqs(file)).toEqual([1, 2, 3]);
+    expect(await reopened.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: false,
+      firstBadSeq: 6,
+      reason: expect.stringContaining('not the end of its transaction'),
+    });
+    reopened.close();
+  });
+
+  test('notices its own entries cut off while it runs, and signs nothing after', ({ tmpDir, signer }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const journal = openJournal(tmpDir, signer, { signWithinMs: HOUR });
+    for (let i = 0; i < 3; i++) journal.capture(payment(), accept);
+    const t = tamperer(file);
+    t.db.prepare('DELETE FROM entries WHERE entry_seq = 3').run();
+    t.db.close();
+    expect(journal.signedHead()).toMatchObject({ entrySeq: 2, signature: null });
+    expect(journal.unsignedHeadProblem()?.message).toMatch(
+      /entries from 3 that this terminal wrote are gone/,
+    );
+    journal.close();
+    expect(signedSeqs(file)).toEqual([1]);
   });
 });

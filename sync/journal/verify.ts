@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, stateAfterSql } from './entry.ts';
+import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, macInput, stateAfterSql } from './entry.ts';
 
 /** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 1 µs)
  * while a located failure needs at most ~10 extra checks. */
@@ -46,7 +46,9 @@ export interface VerifyOptions {
   publicKey: crypto.KeyObject;
   /**
    * The terminal's entry MAC (from its private key). Without it (an auditor with the public key
-   * only), a change is still detected, but located to its transaction rather than to the entry.
+   * only), a change is still detected, but located only to the entries after the signature before
+   * it (a transaction, or a signing window's payments), and entries after the last signature can't
+   * be vouched for.
    */
   mac?: (hash: Buffer) => Buffer;
   /** Check every signature, not only checkpoints and the head. */
@@ -252,6 +254,15 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
       );
     const provenTo = signed?.entry_seq ?? lastGood;
     if (provenTo < count) {
+      // A head that ends its transaction says so in its MAC (see macInput): without that mark, the
+      // rest of its transaction was cut off.
+      if (mac && !macMatches(mac, macsIn.get(count, count) as { hash: Buffer; mac: Buffer }, 'end'))
+        return locate(
+          lastGood,
+          count,
+          count + 1,
+          `the last entry (${count}) is not the end of its transaction: the rest of it was cut off`,
+        );
       if (!mac) {
         return fail(
           provenTo + 1,
@@ -280,9 +291,18 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
   return { ok: true, entries: count, head: prevHex };
 }
 
-/** Whether an entry's stored MAC is the terminal's over its stored hash. */
-function macMatches(mac: (hash: Buffer) => Buffer, row: { hash: Buffer; mac: Buffer }): boolean {
-  return crypto.timingSafeEqual(mac(row.hash), row.mac.length === 32 ? row.mac : Buffer.alloc(32));
+/**
+ * Whether an entry's stored MAC is the terminal's over its stored hash, in either form (see
+ * macInput: marked as the end of its transaction or not), or only in the `end` form.
+ */
+function macMatches(
+  mac: (hash: Buffer) => Buffer,
+  row: { hash: Buffer; mac: Buffer },
+  form: 'any' | 'end' = 'any',
+): boolean {
+  const stored = row.mac.length === 32 ? row.mac : Buffer.alloc(32);
+  if (crypto.timingSafeEqual(mac(macInput(row.hash, true)), stored)) return true;
+  return form === 'any' && crypto.timingSafeEqual(mac(row.hash), stored);
 }
 
 /**
