@@ -2,9 +2,9 @@
  * Journal entries: what is hashed and signed, and how.
  *
  * An entry's hash is SHA-256 over the previous entry's hash and the entry's stored columns, in a
- * fixed text layout (see {@link hashInput}). Every entry carries a MAC of its hash (marked when it
- * ends its transaction, see {@link macInput}) under a key derived from the terminal's private key:
- * with it, the terminal's own `journal verify` names exactly which entry was changed. The head is signed (Ed25519 over its 32-byte hash) within a quarter second
+ * fixed text layout (see {@link hashInput}). Every entry carries a MAC of its hash and of where it
+ * stands in its transaction (see {@link macInput}) under a key derived from the terminal's private
+ * key: with it, the terminal's own `journal verify` names exactly which entry was changed. The head is signed (Ed25519 over its 32-byte hash) within a quarter second
  * of being written (DEFAULT_SIGN_WITHIN_MS in journal.ts); a valid signature on entry N vouches for the
  * whole chain up to N, to anyone with the public key. The body is canonical JSON written
  * once by {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
@@ -16,14 +16,44 @@ export const HASH_DOMAIN = 'suanpan-journal/1\n';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 /**
- * What an entry's MAC is over: its hash, followed by this byte when the entry is the last of its
- * transaction. A head whose MAC lacks it had the rest of its transaction cut off: the terminal never
- * signs it, and `journal verify` says so. (Entries written before migration 0010 have the plain form
- * throughout; their transactions' last entries are all signed.)
+ * Where an entry stands in its write transaction: the first of it, the last, both (a payment
+ * captured alone) or neither (the middle of a batch of sync results).
  */
-export const TRANSACTION_END: Buffer = Buffer.from([1]);
-export function macInput(hash: Buffer, endsTransaction: boolean): Buffer {
-  return endsTransaction ? Buffer.concat([hash, TRANSACTION_END]) : hash;
+export interface EntryMark {
+  starts: boolean;
+  ends: boolean;
+}
+
+/**
+ * What an entry's MAC is over: its hash, followed by a byte marking where it stands in its
+ * transaction (1: the last, 2: the first). So the terminal's key vouches for the transactions'
+ * bounds too: a head that doesn't end its transaction, or an entry starting one after an entry that
+ * didn't end one, shows that the rest of a transaction was cut off, even under entries appended
+ * since. Entries written before migration 0010 have their MAC over the hash alone (`legacy`); each
+ * of their transactions' last entries is signed.
+ */
+export function macInput(hash: Buffer, mark: EntryMark): Buffer {
+  return Buffer.concat([hash, Buffer.from([(mark.ends ? 1 : 0) | (mark.starts ? 2 : 0)])]);
+}
+
+const MARKS: readonly EntryMark[] = [
+  { starts: true, ends: true },
+  { starts: false, ends: false },
+  { starts: true, ends: false },
+  { starts: false, ends: true },
+];
+
+/**
+ * The mark an entry's stored MAC carries, `legacy` for a MAC over the hash alone, or null when the
+ * MAC is not the terminal's (the entry was changed, inserted or moved without its key).
+ */
+export function macMark(
+  mac: (input: Buffer) => Buffer,
+  row: { hash: Buffer; mac: Buffer },
+): EntryMark | 'legacy' | null {
+  if (row.mac.length !== 32) return null;
+  for (const mark of MARKS) if (crypto.timingSafeEqual(mac(macInput(row.hash, mark)), row.mac)) return mark;
+  return crypto.timingSafeEqual(mac(row.hash), row.mac) ? 'legacy' : null;
 }
 
 export const PAYMENT_STATES = [

@@ -22,11 +22,13 @@ import Database from 'better-sqlite3';
 import type { Money } from '../protocol/money.ts';
 import {
   type EntryKind,
+  type EntryMark,
   encodeBody,
   entryHash,
   GENESIS_HASH,
   keepsPaymentCode,
   macInput,
+  macMark,
   type PaymentState,
   type StoredEntry,
   TRANSITIONS,
@@ -84,8 +86,8 @@ export interface EntrySigner {
   /** Ed25519 signature (64 bytes) over a 32-byte entry hash. */
   sign(hash: Buffer): Buffer;
   /**
-   * Keyed MAC (HMAC-SHA256, key derived from the private key) over a 32-byte entry hash, followed by
-   * a marker byte when the entry ends its transaction (see macInput in entry.ts).
+   * Keyed MAC (HMAC-SHA256, key derived from the private key) over a 32-byte entry hash followed by
+   * a byte marking where the entry stands in its transaction (see macInput in entry.ts).
    */
   mac(hash: Buffer): Buffer;
 }
@@ -418,6 +420,8 @@ export class Journal {
   private txHead: { entry_seq: number; hash: Buffer } | undefined;
   /** The head the current write transaction started on, and whether it is {@link trusted}. */
   private txBase: { entrySeq: number; hash: Buffer; trusted: boolean } | undefined;
+  /** The entry appended last in the current write transaction ended a (nested) transaction. */
+  private txPrevEnded = false;
   private commitsSinceCheckpoint = 0;
   private checkpointPending = false;
   /** performance.now() of this process's last signature (see DEFAULT_SIGN_WITHIN_MS). */
@@ -1176,28 +1180,29 @@ export class Journal {
   /**
    * Whether the chain through entry `entrySeq` (hash `hash`), a transaction's last, is the
    * terminal's: walked back, each entry linked to the one before (seq and hash), carrying the
-   * terminal's MAC, back to an entry whose signature is valid, to one this process knows
-   * ({@link trusted}), or to the start. A signature is put only on such a chain: someone without the
-   * key who changed, moved or cut entries not yet signed must not have that signed over. A change
-   * found is kept in {@link foreign}, and nothing is signed over it again by this process
-   * (`journal verify` names the entry). Walked once, then kept up by the entries this process appends.
+   * terminal's MAC, each transaction whole (an entry starts one exactly when the one before ended
+   * one, by their MACs' marks, see macInput), back to an entry whose signature is valid, to one this
+   * process knows ({@link trusted}), or to the start. A signature is put only on such a chain:
+   * someone without the key who changed, moved or cut entries not yet signed must not have that
+   * signed over. A change found is kept in {@link foreign}, and nothing is signed over it again by
+   * this process (another finds it again by the same walk; `journal verify` names the entry). Walked
+   * once, then kept up by the entries this process appends.
    */
   private genuineThrough(entrySeq: number, hash: Buffer): boolean {
     if (this.foreign) return false;
     const known = this.trusted;
-    const isKnown = (seq: number, h: Buffer) => known?.entrySeq === seq && known.hash.equals(h);
-    if (isKnown(entrySeq, hash) || (entrySeq === 0 && hash.equals(GENESIS_HASH))) return true;
     const fail = (at: number, reason: string) => {
       this.foreign = { at, reason };
       return false;
     };
     if (known && known.entrySeq > entrySeq)
       return fail(entrySeq + 1, `entries from ${entrySeq + 1} that this terminal wrote are gone`);
-    const macIs = (row: { hash: Buffer; mac: Buffer }, end: boolean) =>
-      row.mac.length === 32 && crypto.timingSafeEqual(this.signer.mac(macInput(row.hash, end)), row.mac);
+    if (known?.entrySeq === entrySeq && known.hash.equals(hash)) return true;
+    if (entrySeq === 0) return known ? fail(1, 'entries this terminal wrote are gone') : true;
     let expectedSeq = entrySeq;
     let expected = hash;
-    let reached = false;
+    // Whether the entry above the one being looked at starts a transaction (the top one ends one).
+    let aboveStarts: boolean | null = null;
     for (const row of this.stmt.entriesBack.iterate(entrySeq) as IterableIterator<{
       entry_seq: number;
       prev_hash: Buffer;
@@ -1207,31 +1212,34 @@ export class Journal {
     }>) {
       if (row.entry_seq !== expectedSeq || !row.hash.equals(expected))
         return fail(expectedSeq, `entry ${expectedSeq} is not the one entry ${expectedSeq + 1} follows`);
-      reached = isKnown(row.entry_seq, row.hash);
-      if (reached) break;
+      const isKnown = known?.entrySeq === row.entry_seq;
+      if (isKnown && !known.hash.equals(row.hash))
+        return fail(row.entry_seq, `entry ${row.entry_seq} that this terminal wrote was replaced`);
+      const mark = macMark(this.signer.mac, row);
+      if (mark === null)
+        return fail(row.entry_seq, `entry ${row.entry_seq} does not carry this terminal's MAC`);
       const signed =
         row.sig !== null &&
         row.sig.length === 64 &&
         crypto.verify(null, row.hash, this.signer.publicKey, row.sig);
-      const ends = macIs(row, true);
-      if (!ends && !macIs(row, false))
-        return fail(row.entry_seq, `entry ${row.entry_seq} does not carry this terminal's MAC`);
-      if (row.entry_seq === entrySeq && !ends && !signed)
+      // Entries of older builds (legacy MACs) end a transaction exactly when they are signed.
+      const ends = mark === 'legacy' ? signed : mark.ends;
+      if (aboveStarts === null ? !ends : aboveStarts !== ends)
         return fail(
-          entrySeq + 1,
-          `entry ${entrySeq} is not the last of its transaction: the rest was cut off`,
+          row.entry_seq + 1,
+          `the rest of the transaction of entry ${row.entry_seq} was cut off (before entry ${row.entry_seq + 1})`,
         );
-      reached = signed;
-      if (reached) break;
+      if (isKnown || signed) {
+        this.trusted = { entrySeq, hash };
+        return true;
+      }
+      aboveStarts = mark === 'legacy' ? false : mark.starts;
       expected = row.prev_hash;
       expectedSeq -= 1;
-      if (expectedSeq === 0) {
-        if (!expected.equals(GENESIS_HASH)) return fail(1, 'entry 1 does not start the chain');
-        reached = true;
-        break;
-      }
     }
-    if (!reached) return fail(expectedSeq, `entry ${expectedSeq} is missing`);
+    if (expectedSeq > 0) return fail(expectedSeq, `entry ${expectedSeq} is missing`);
+    if (!expected.equals(GENESIS_HASH)) return fail(1, 'entry 1 does not start the chain');
+    if (aboveStarts === false) return fail(1, 'entry 1 does not start a transaction');
     this.trusted = { entrySeq, hash };
     return true;
   }
@@ -1443,9 +1451,12 @@ export class Journal {
       this.txBase = {
         entrySeq: prevSeq,
         hash: prevHash,
-        trusted: prevSeq === 0 || (known?.entrySeq === prevSeq && known.hash.equals(prevHash)),
+        // An empty journal is the start only to a process that wrote none of it.
+        trusted: prevSeq === 0 ? known === null : known?.entrySeq === prevSeq && known.hash.equals(prevHash),
       };
     }
+    const mark: EntryMark = { starts: fromFile || this.txPrevEnded, ends: signing !== 'no' };
+    this.txPrevEnded = mark.ends;
     const base = this.txBase as NonNullable<typeof this.txBase>;
     const text = encodeBody(body);
     const hash = entryHash(prevHash, entrySeq, kind, paymentId, at, text);
@@ -1467,7 +1478,7 @@ export class Journal {
       prevHash,
       hash,
       sig,
-      this.signer.mac(macInput(hash, signing !== 'no')),
+      this.signer.mac(macInput(hash, mark)),
     );
     return entrySeq;
   }

@@ -154,7 +154,7 @@ describe('signing the journal head', () => {
     // Anchoring it at the core would need a signature over the change: it goes unsigned, and why is told.
     expect(journal.signedHead()).toMatchObject({ entrySeq: 3, signature: null });
     expect(journal.unsignedHeadProblem()?.message).toMatch(
-      /does not carry this terminal's MAC.*journal verify/,
+      /entry 3 that this terminal wrote was replaced.*journal verify/,
     );
     journal.close();
     // A later process, signing every payment at once, appends but signs nothing over the change.
@@ -267,18 +267,65 @@ describe('signing the journal head', () => {
     reopened.close();
   });
 
-  test('notices its own entries cut off while it runs, and signs nothing after', ({ tmpDir, signer }) => {
+  test('notices its own entries cut off while it runs, even grown back or all gone, and signs nothing after', ({
+    tmpDir,
+    signer,
+  }) => {
     const file = path.join(tmpDir, 'journal.sqlite');
     const journal = openJournal(tmpDir, signer, { signWithinMs: HOUR });
     for (let i = 0; i < 3; i++) journal.capture(payment(), accept);
     const t = tamperer(file);
     t.db.prepare('DELETE FROM entries WHERE entry_seq = 3').run();
-    t.db.close();
     expect(journal.signedHead()).toMatchObject({ entrySeq: 2, signature: null });
     expect(journal.unsignedHeadProblem()?.message).toMatch(
       /entries from 3 that this terminal wrote are gone/,
     );
     journal.close();
     expect(signedSeqs(file)).toEqual([1]);
+
+    // Grown back: another entry 3 where this process's was.
+    const again = openJournal(tmpDir, signer, { signWithinMs: HOUR });
+    for (let i = 0; i < 2; i++) again.capture(payment(), accept);
+    t.db.prepare('DELETE FROM entries WHERE entry_seq = 4').run();
+    again.capture(payment(), accept);
+    again.close();
+    // Entry 2 was signed when this process opened the file (it checked out); the new 4 never is.
+    expect(signedSeqs(file)).toEqual([1, 2]);
+
+    // All gone: an empty journal is the start only to a process that wrote none of it.
+    const third = openJournal(tmpDir, signer, { signWithinMs: 0 });
+    third.capture(payment(), accept);
+    t.db.exec('DELETE FROM entries; DELETE FROM payments');
+    third.capture(payment(), accept);
+    third.close();
+    expect(signedSeqs(file)).toEqual([]);
+    t.db.close();
+  });
+
+  test('does not sign over a batch cut short under entries appended since, and verify finds the cut', async ({
+    tmpDir,
+    signer,
+  }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const kiosk = openJournal(tmpDir, signer, { signWithinMs: 0 });
+    const paid = [1, 2, 3].map(() => kiosk.capture(payment(), accept));
+    kiosk.transitionMany(paid.map((p) => ({ paymentId: p.paymentId, decision: { status: 'settled' } })));
+    const t = tamperer(file);
+    t.db.prepare('DELETE FROM entries WHERE entry_seq = 6').run();
+    t.db.prepare("UPDATE payments SET status = 'accepted_offline', last_entry_seq = seq WHERE seq = 3").run();
+    t.db.close();
+    // The same process appends on the cut batch, then another one opens the file and appends too.
+    kiosk.capture(payment(), accept);
+    kiosk.close();
+    const next = openJournal(tmpDir, signer, { signWithinMs: 0 });
+    next.capture(payment(), accept);
+    expect(signedSeqs(file)).toEqual([1, 2, 3]);
+    expect(next.unsignedHeadProblem()?.message).toMatch(/transaction of entry 5 was cut off/);
+    expect(await next.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: false,
+      firstBadSeq: 6,
+      reason: expect.stringContaining('does not follow on from entry 5'),
+    });
+    next.close();
   });
 });

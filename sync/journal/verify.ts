@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, macInput, stateAfterSql } from './entry.ts';
+import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, macMark, stateAfterSql } from './entry.ts';
 
 /** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 1 µs)
  * while a located failure needs at most ~10 extra checks. */
@@ -147,7 +147,7 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
     if (mac) {
       for (let seq = lo; seq < candidateEnd; seq++) {
         const row = macOf.get(seq) as { hash: Buffer; mac: Buffer } | undefined;
-        if (!row || !macMatches(mac, row)) {
+        if (!row || macMark(mac, row) === null) {
           return fail(
             seq,
             `entry ${seq} does not carry the terminal's MAC: it was changed, inserted or moved`,
@@ -254,32 +254,41 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
       );
     const provenTo = signed?.entry_seq ?? lastGood;
     if (provenTo < count) {
-      // A head that ends its transaction says so in its MAC (see macInput): without that mark, the
-      // rest of its transaction was cut off.
-      if (mac && !macMatches(mac, macsIn.get(count, count) as { hash: Buffer; mac: Buffer }, 'end'))
-        return locate(
-          lastGood,
-          count,
-          count + 1,
-          `the last entry (${count}) is not the end of its transaction: the rest of it was cut off`,
-        );
       if (!mac) {
         return fail(
           provenTo + 1,
           `entries ${provenTo + 1} to ${count} are not signed yet (the terminal stopped before signing them, or the end of a transaction was cut off): only the terminal's own key can check them; run journal verify on the terminal`,
         );
       }
-      for (const row of macsIn.iterate(provenTo + 1, count) as IterableIterator<{
-        entry_seq: number;
-        hash: Buffer;
-        mac: Buffer;
-      }>) {
-        if (!macMatches(mac, row))
+      // Each entry after the last signature carries the terminal's MAC, and the transactions are
+      // whole: by the MACs' marks (see macInput), an entry starts a transaction exactly when the one
+      // before ended one, and the head ends one. (Entries of older builds, with a MAC over the hash
+      // alone, end a transaction exactly when signed: never here.)
+      const before = provenTo > 0 ? (macsIn.get(provenTo, provenTo) as MacRow) : null;
+      const beforeMark = before ? macMark(mac, before) : null;
+      let prevEnds = before === null || beforeMark === 'legacy' || beforeMark?.ends === true;
+      let prevLegacy = beforeMark === 'legacy';
+      for (const row of macsIn.iterate(provenTo + 1, count) as IterableIterator<MacRow>) {
+        const mark = macMark(mac, row);
+        if (mark === null)
           return fail(
             row.entry_seq,
             `entry ${row.entry_seq} does not carry the terminal's MAC: it was changed, inserted or moved`,
           );
+        const follows = mark === 'legacy' ? prevLegacy && !prevEnds : mark.starts === prevEnds;
+        if (!follows)
+          return fail(
+            row.entry_seq,
+            `entry ${row.entry_seq} does not follow on from entry ${row.entry_seq - 1}: the rest of the transaction of entry ${row.entry_seq - 1} was cut off`,
+          );
+        prevEnds = mark !== 'legacy' && mark.ends;
+        prevLegacy = mark === 'legacy';
       }
+      if (!prevEnds)
+        return fail(
+          count + 1,
+          `the last entry (${count}) is not the end of its transaction: the rest of it was cut off`,
+        );
     }
   }
   options.onProgress?.(count, total);
@@ -291,19 +300,7 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
   return { ok: true, entries: count, head: prevHex };
 }
 
-/**
- * Whether an entry's stored MAC is the terminal's over its stored hash, in either form (see
- * macInput: marked as the end of its transaction or not), or only in the `end` form.
- */
-function macMatches(
-  mac: (hash: Buffer) => Buffer,
-  row: { hash: Buffer; mac: Buffer },
-  form: 'any' | 'end' = 'any',
-): boolean {
-  const stored = row.mac.length === 32 ? row.mac : Buffer.alloc(32);
-  if (crypto.timingSafeEqual(mac(macInput(row.hash, true)), stored)) return true;
-  return form === 'any' && crypto.timingSafeEqual(mac(row.hash), stored);
-}
+type MacRow = { entry_seq: number; hash: Buffer; mac: Buffer };
 
 /**
  * SQLite's own check of the file's pages: damage outside the chain and the payments (the sync

@@ -53,5 +53,16 @@ describe('migration 0010: a head signed after it was written', () => {
       );
     expect(t.db.prepare('SELECT sig FROM entries WHERE entry_seq = 2').pluck().get()).toBeNull();
     expect(() => t.db.prepare('DELETE FROM entries WHERE entry_seq = 2').run()).toThrow(/append-only/);
+    // Nor replaced whole, which deletes the old row without the delete trigger.
+    for (const verb of ['INSERT OR REPLACE', 'REPLACE'])
+      expect(() =>
+        t.db
+          .prepare(
+            `${verb} INTO entries (entry_seq, kind, payment_id, at, body, prev_hash, hash, sig, mac)
+             SELECT entry_seq, kind, payment_id, at, '{}', prev_hash, hash, NULL, mac FROM entries WHERE entry_seq = 1`,
+          )
+          .run(),
+      ).toThrow(/append-only/);
+    expect(t.db.prepare('SELECT sig FROM entries WHERE entry_seq = 1').pluck().get()).toEqual(sig(1));
   });
 });
