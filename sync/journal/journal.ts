@@ -1002,7 +1002,9 @@ export class Journal {
   /**
    * Runs `fn` in one write transaction: every capture or transition inside it commits together, with
    * one fsync. For bulk work (imports, seeding a benchmark), never for payments at the counter, where
-   * each payment must be committed on its own before it is acknowledged.
+   * each payment must be committed on its own before it is acknowledged. Each capture inside is
+   * marked as a transaction of its own (see macInput), so a cut between two of them reads as whole
+   * transactions cut off, which only the core's anchor shows.
    */
   bulk<T>(fn: () => T): T {
     this.assertDurable();

@@ -328,4 +328,26 @@ describe('signing the journal head', () => {
     });
     next.close();
   });
+
+  test('verify names a signed entry whose MAC was changed, not the one after it', async ({
+    tmpDir,
+    signer,
+  }) => {
+    const file = path.join(tmpDir, 'journal.sqlite');
+    const journal = openJournal(tmpDir, signer, { signWithinMs: HOUR });
+    journal.capture(payment(), accept);
+    journal.capture(payment(), accept);
+    const t = tamperer(file);
+    t.db.prepare('UPDATE entries SET mac = randomblob(32) WHERE entry_seq = 1').run();
+    t.db.close();
+    const raw = new Database(file, { readonly: true });
+    const { verifyJournal } = await import('./verify.ts');
+    expect(await verifyJournal(raw, { publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      reason: expect.stringContaining("does not carry the terminal's MAC"),
+    });
+    raw.close();
+    journal.close();
+  });
 });

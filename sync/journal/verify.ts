@@ -266,6 +266,11 @@ export async function verifyJournal(db: Database.Database, options: VerifyOption
       // alone, end a transaction exactly when signed: never here.)
       const before = provenTo > 0 ? (macsIn.get(provenTo, provenTo) as MacRow) : null;
       const beforeMark = before ? macMark(mac, before) : null;
+      if (before && beforeMark === null)
+        return fail(
+          provenTo,
+          `entry ${provenTo} does not carry the terminal's MAC: it was changed, inserted or moved`,
+        );
       let prevEnds = before === null || beforeMark === 'legacy' || beforeMark?.ends === true;
       let prevLegacy = beforeMark === 'legacy';
       for (const row of macsIn.iterate(provenTo + 1, count) as IterableIterator<MacRow>) {
