@@ -4,10 +4,11 @@
  * An entry's hash is SHA-256 over the previous entry's hash and the entry's stored columns, in a
  * fixed text layout (see {@link hashInput}). Every entry carries a MAC of its hash and of where it
  * stands in its transaction (see {@link macInput}) under a key derived from the terminal's private
- * key: with it, the terminal's own `journal verify` names exactly which entry was changed. The head is signed (Ed25519 over its 32-byte hash) within a quarter second
- * of being written (DEFAULT_SIGN_WITHIN_MS in journal.ts); a valid signature on entry N vouches for the
- * whole chain up to N, to anyone with the public key. The body is canonical JSON written
- * once by {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
+ * key: with it, the terminal's own `journal verify` names exactly which entry was changed. The head
+ * is signed (Ed25519 over its 32-byte hash) within a quarter second of being written
+ * (DEFAULT_SIGN_WITHIN_MS in journal.ts); a valid signature on entry N vouches for the whole chain up
+ * to N, to anyone with the public key. The body is canonical JSON written once by
+ * {@link encodeBody} and hashed as stored, so verification never re-serialises anything.
  */
 import crypto from 'node:crypto';
 

@@ -15,9 +15,9 @@
  *    valid signature or MAC without the key.
  * 3. The payments table and its totals (the current-state read model) against the entries.
  *
- * What no local check can see: entries cut off the end (whole transactions, or entries still
- * waiting for their signature; what is left is genuine). The core anchors the head at every sync
- * for that.
+ * What no local check can see: whole transactions cut off the end, signed or still waiting for their
+ * signature (what is left is genuine; a transaction cut short shows, by the MACs' marks). The core
+ * anchors the head at every sync for that.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
