@@ -1260,8 +1260,8 @@ export class Journal {
    * Signs the head if it isn't: the last entry, written unsigned within the window (see
    * DEFAULT_SIGN_WITHIN_MS), gets its signature in place. Migration 0010 lets that one change
    * through the entries' append-only triggers; the signature is not part of any hash. Throws
-   * `CORRUPT` when the entries not yet signed don't carry the terminal's MACs: they were changed by
-   * someone without the key, and are not signed over.
+   * `CORRUPT` when the chain is not the terminal's (see genuineThrough): entries not yet signed were
+   * changed, moved or cut by someone without the key, and are not signed over.
    */
   signHead(): void {
     this.write('signing the journal head', () => {
