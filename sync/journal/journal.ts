@@ -1294,13 +1294,14 @@ export class Journal {
    */
   signHeadIfGenuine(): void {
     if (!this.db.open || this.copyOf !== undefined) return;
-    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    let timeout: number | undefined;
     try {
       const head = this.stmt.signedHead.get() as { sig: Buffer | null } | undefined;
       if (!head || head.sig) {
         this.signaturePending = false;
         return;
       }
+      timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
       this.db.pragma('busy_timeout = 0');
       this.signHead();
     } catch (err) {
@@ -1308,7 +1309,7 @@ export class Journal {
       // keep their MACs, and the next write, close, open or sync tries again (a sync says why not).
       if (err instanceof JournalError && err.code === 'BUSY' && this.db.open) this.signSoon();
     } finally {
-      if (this.db.open) this.db.pragma(`busy_timeout = ${timeout}`);
+      if (timeout !== undefined && this.db.open) this.db.pragma(`busy_timeout = ${timeout}`);
     }
   }
 
