@@ -341,6 +341,10 @@ describe.skipIf(SKIP_BROWSER)('receipts, void, shift close and the technician sc
   test('technician: a session the host has ended brings the PIN pad back, saying so', async () => {
     const { page } = await openKiosk();
     await signInTechnician(page);
+    // The desk's first load must be answered before the route below goes in: a desk that gets the
+    // 401 on that load goes straight back to the PIN pad, with no refresh button to press.
+    const refresh = page.getByRole('button', { name: zh('tech.refresh') });
+    await refresh.waitFor();
     // As the host answers once the session has gone 15 minutes unused.
     await page.route('**/api/technician/overview', (route) =>
       route.fulfill({
@@ -349,7 +353,7 @@ describe.skipIf(SKIP_BROWSER)('receipts, void, shift close and the technician sc
         body: JSON.stringify({ error: { code: 'TECHNICIAN_SESSION', message: 'ended' } }),
       }),
     );
-    await page.getByRole('button', { name: zh('tech.refresh') }).click();
+    await refresh.click();
     await page.getByRole('heading', { name: zh('tech.pinTitle') }).waitFor();
     expect(await text(page.locator('.form-note'))).toBe(zh('tech.expired'));
     await page.context().close();
