@@ -19,10 +19,12 @@
  * answer to the last (the pipeline full), and the recording and anchoring after the last answer.
  *
  * On its own: `node --import tsx bench/sync.ts`; BENCH_CORE_NODE_ARGS passes options to the core's
- * node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+ * node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it); BENCH_PROFILE_DIR=DIR writes a
+ * CPU profile of the terminal during the drain alone to DIR/terminal-drain.cpuprofile.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -97,6 +99,24 @@ function timeCalls<T extends object>(
       into[label] = (into[label] ?? 0) + nowMs() - start;
     }
   };
+}
+
+/** Runs `work`; with BENCH_PROFILE_DIR set, under the CPU profiler, written there as NAME.cpuprofile. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** A terminal key, journal and client, activated at the core. */
@@ -205,7 +225,7 @@ export async function benchSync(): Promise<void> {
     timeCalls(t.journal, 'transitionMany', journalMs, 'recording');
     const cpu0 = await cpuSample(core.pid, db);
     const d0 = nowMs();
-    const report = await engine.syncNow();
+    const report = await profiled('terminal-drain', () => engine.syncNow());
     const drainMs = nowMs() - d0;
     const cpu1 = await cpuSample(core.pid, db);
     const journalDrainMs = { ...journalMs };
