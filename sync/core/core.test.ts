@@ -690,6 +690,35 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect((await core.service.ledgerCheck()).total).toBe(0);
       });
 
+      it('finds a known payment sent again at a new seq, past every seq held: a conflict, and the rest taken', async () => {
+        // A batch wholly past the terminal's last seq is taken without looking up what the core holds
+        // (lockTerminal): the payment's row is refused by its key, and the batch is judged again.
+        const term = await activatedTerminal(core);
+        const { walletId } = await core.service.createWallet(cny(1_000));
+        const [a, b] = await Promise.all([1, 2].map(() => core.service.issueWalletCode(walletId)));
+        const offline = (seq: number, minor: number, code: string): UploadedPayment => ({
+          ...paymentFacts(seq, minor),
+          state: 'accepted_offline',
+          code,
+        });
+        const head = { entrySeq: 0, hash: '0'.repeat(64), signature: null };
+        const upload = (payments: UploadedPayment[]) =>
+          term.client.upload({ payments, head, atAnchor: null, queueDepth: 0, softwareVersion: 't' });
+        const first = offline(1, 100, a?.code as string);
+        expect((await upload([first])).results.map((r) => r.state)).toEqual(['settled']);
+
+        const renumbered = { ...first, seq: 2 };
+        const r = await upload([renumbered, offline(3, 200, b?.code as string)]);
+        expect(r.results.map((x) => [x.seq, x.state, x.duplicate])).toEqual([[3, 'settled', false]]);
+        expect(r.conflicts).toEqual([
+          { paymentId: first.paymentId, seq: 2, reason: 'held with other facts: seq 1 ≠ 2' },
+        ]);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(700));
+        const held = await core.service.payments({ terminalId: term.terminalId });
+        expect(held.map((p) => p.seq).sort()).toEqual([1, 3]);
+        expect((await core.service.ledgerCheck()).total).toBe(0);
+      });
+
       it('judges an offline capture time by the terminal clock offset it learned', async () => {
         const behind = 3_600_000; // the terminal clock is an hour slow
         const term = await activatedTerminal(core, { localNow: () => Date.now() - behind });

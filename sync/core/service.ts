@@ -962,7 +962,16 @@ export class CoreService {
    * copy stops (the terminal blocks its offline payments on that answer).
    */
   upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
-    return this.flaggingDivergence(t.terminal_id, () => this.uploadInTransaction(t, req));
+    return this.flaggingDivergence(t.terminal_id, async () => {
+      try {
+        return await this.uploadInTransaction(t, req, 'when-held');
+      } catch (err) {
+        // A payment of the batch held after all (its id at another seq: see lockTerminal's `probe`),
+        // or a code used at this moment by another terminal: once more, reading every one of them.
+        if (err instanceof UnprobedClash) return this.uploadInTransaction(t, req, 'always');
+        throw err;
+      }
+    });
   }
 
   /**
@@ -1001,7 +1010,11 @@ export class CoreService {
    * statement; then move the contiguous seq. (Per-payment statements made the batch cost grow with
    * its size.)
    */
-  private uploadInTransaction(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+  private uploadInTransaction(
+    t: TerminalRow,
+    req: UploadRequest,
+    probe: 'when-held' | 'always',
+  ): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
       const payments = req.payments;
       const { terminal, existing } = await lockTerminal(
@@ -1009,6 +1022,7 @@ export class CoreService {
         t.terminal_id,
         payments.map((p) => p.paymentId),
         payments.map((p) => p.seq),
+        probe,
       );
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
       const bySeq = new Map(existing.map((p) => [p.seq, p]));
@@ -1109,7 +1123,7 @@ export class CoreService {
         results.push(result(p, state, reason, false));
       }
       const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
-      await writeBatch(tx, t, { rows, balances: changed, anchor: anchoring.insert });
+      await writeBatch(tx, t, { rows, balances: changed, anchor: anchoring.insert }, probe);
       // The run of seqs from the contiguous mark that this batch and the rows read above already
       // show to exist: the database walk only has to go on from its end.
       const held = new Set<number>(existing.map((p) => p.seq));
@@ -1269,6 +1283,7 @@ async function lockTerminal(
   terminalId: string,
   ids: string[] = [],
   seqs: number[] = [],
+  probe: 'when-held' | 'always' = 'always',
 ): Promise<{ terminal: TerminalRow & { highest_contiguous_seq: number }; existing: PaymentRow[] }> {
   const t = await tx.query<TerminalRow & { highest_contiguous_seq: number }>(
     `SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
@@ -1284,16 +1299,33 @@ async function lockTerminal(
   // seq = ANY(...)`, it scanned every payment the terminal ever made and filtered them. The ids and
   // seqs travel as JSON text, which PostgreSQL splits in C: as arrays, node-postgres escaped every
   // element in JavaScript.
+  //
+  // With `probe` 'when-held', none of it runs when every seq is past the terminal's last payment
+  // (one probe, for its highest seq; a one-time filter in the plan): a terminal's first sending of a
+  // batch, where the probes found nothing and cost as much as inserting the rows. Nothing can be held
+  // at those seqs. A payment's id held at another seq could be (a journal that renumbered it): then
+  // its row is left out of the insert, and the caller sends the batch again with 'always'
+  // (UnprobedClash).
+  const lowest = probe === 'when-held' ? Math.min(...seqs) : null;
   const r = await tx.query<PaymentRow>(
-    `SELECT ${HELD_COLUMNS} FROM json_array_elements_text($2::json) AS i(id)
+    `WITH last AS (SELECT $4::bigint IS NULL OR $4::bigint <= (SELECT max(seq) FROM payments WHERE terminal_id = $1) AS held)
+     SELECT ${HELD_COLUMNS} FROM json_array_elements_text($2::json) AS i(id)
        CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND payment_id = i.id::uuid LIMIT 1) p
+       WHERE (SELECT held FROM last)
      UNION
      SELECT ${HELD_COLUMNS} FROM json_array_elements_text($3::json) AS s(seq)
-       CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND seq = s.seq::bigint LIMIT 1) p`,
-    [terminalId, JSON.stringify(ids), JSON.stringify(seqs)],
+       CROSS JOIN LATERAL (SELECT * FROM payments WHERE terminal_id = $1 AND seq = s.seq::bigint LIMIT 1) p
+       WHERE (SELECT held FROM last)`,
+    [terminalId, JSON.stringify(ids), JSON.stringify(seqs), lowest],
   );
   return { terminal, existing: r.rows };
 }
+
+/**
+ * A batch read with `probe` 'when-held' had a row left out of its insert: a payment held after all
+ * (see lockTerminal), or a code used at this moment by another terminal. Sent again, probing.
+ */
+class UnprobedClash extends Error {}
 
 /** A held payment's columns (PaymentRow), of `p`. */
 const HELD_COLUMNS = `p.payment_id, p.seq, p.amount_minor, p.currency, p.scheme, p.code_hash, p.captured_at,
@@ -1480,6 +1512,7 @@ async function writeBatch(
     balances: [walletId: string, balance: number][];
     anchor: { entrySeq: number; hash: string; signature: string } | null;
   },
+  probe: 'when-held' | 'always' = 'always',
 ): Promise<void> {
   const { rows, balances, anchor } = batch;
   if (rows.length === 0 && balances.length === 0 && !anchor) return;
@@ -1538,9 +1571,12 @@ async function writeBatch(
     ],
   );
   // A row left out collided with another writer (a code used at the same moment by another
-  // terminal): retrying the whole transaction sees that writer's rows and judges again.
-  if (r.rows[0]?.inserted !== rows.length)
+  // terminal): retrying the whole transaction sees that writer's rows and judges again. Read without
+  // the probes for held payments, it may be one of those: sent again, probing.
+  if (r.rows[0]?.inserted !== rows.length) {
+    if (probe === 'when-held') throw new UnprobedClash('a payment of the batch is held: probing');
     throw Object.assign(new Error('payments inserted concurrently'), { code: '40001' });
+  }
 }
 
 interface LedgerMovement {
