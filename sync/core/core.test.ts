@@ -918,6 +918,24 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
     it('keeps the books balanced: every ledger movement sums to zero, wallets match their entries', async () => {
       expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
     });
+
+    it('the books check finds a wallet that parted from its entries, and entries that do not balance', async () => {
+      const { walletId } = await core.service.createWallet(cny(500));
+      await t.db.query('UPDATE wallets SET balance_minor = balance_minor + 1 WHERE wallet_id = $1', [
+        walletId,
+      ]);
+      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 1 });
+      await t.db.query(
+        `INSERT INTO ledger_entries (account, amount_minor, currency, kind) VALUES ('wallet:' || $1::text, 1, 'CNY', 'funding')`,
+        [walletId],
+      );
+      expect(await core.service.ledgerCheck()).toEqual({ total: 1, walletsMismatched: 0 });
+      // Put right, for whatever runs after.
+      await t.db.query(
+        `INSERT INTO ledger_entries (account, amount_minor, currency, kind) VALUES ('funding', -1, 'CNY', 'funding')`,
+      );
+      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+    });
   });
 });
 

@@ -423,16 +423,20 @@ export class CoreService {
     }));
   }
 
-  /** Ledger sums: zero overall and per currency when the books balance; wallets equal their entries. */
+  /**
+   * Ledger sums: zero overall when the books balance; wallets equal their entries. One statement, so
+   * one snapshot (a payment committed between two would show as a mismatch), and one pass over the
+   * ledger: a sum per account, joined to the wallets (a sum per wallet read the whole ledger once
+   * for each wallet).
+   */
   async ledgerCheck(): Promise<{ total: number; walletsMismatched: number }> {
-    const total = await this.db.query<{ s: number }>(
-      'SELECT coalesce(sum(amount_minor), 0)::bigint AS s FROM ledger_entries',
+    const r = await this.db.query<{ total: number; mismatched: number }>(
+      `WITH sums AS (SELECT account, sum(amount_minor) AS s FROM ledger_entries GROUP BY account)
+       SELECT (SELECT coalesce(sum(s), 0) FROM sums)::bigint AS total,
+              (SELECT count(*) FROM wallets w LEFT JOIN sums ON sums.account = 'wallet:' || w.wallet_id
+                WHERE w.balance_minor <> coalesce(sums.s, 0))::bigint AS mismatched`,
     );
-    const wallets = await this.db.query<{ n: number }>(
-      `SELECT count(*)::bigint AS n FROM wallets w
-       WHERE w.balance_minor <> (SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries e WHERE e.account = 'wallet:' || w.wallet_id)`,
-    );
-    return { total: total.rows[0]?.s ?? 0, walletsMismatched: wallets.rows[0]?.n ?? 0 };
+    return { total: r.rows[0]?.total ?? 0, walletsMismatched: r.rows[0]?.mismatched ?? 0 };
   }
 
   // --- terminals: activation and authentication --------------------------------------------------
