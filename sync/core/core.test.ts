@@ -716,6 +716,16 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(700));
         const held = await core.service.payments({ terminalId: term.terminalId });
         expect(held.map((p) => p.seq).sort()).toEqual([1, 3]);
+
+        // As a record of a settled payment (never inserted: the core only settles what it judged),
+        // the conflict is the same: the look-up finds it held at seq 1.
+        const { paymentId, amount, scheme, codeHash, capturedAt } = first;
+        const settled = { paymentId, seq: 4, amount, scheme, codeHash, capturedAt, state: 'settled' };
+        const claimed = await upload([{ ...settled, mode: 'offline' } as UploadedPayment]);
+        expect(claimed.conflicts).toEqual([
+          { paymentId: first.paymentId, seq: 4, reason: 'held with other facts: seq 1 ≠ 4' },
+        ]);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(700));
         expect((await core.service.ledgerCheck()).total).toBe(0);
       });
 

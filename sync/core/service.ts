@@ -1064,6 +1064,9 @@ export class CoreService {
         }
         // (A seq held as another payment was refused above, with the whole upload.)
         if (p.state === 'approved' || p.state === 'settled') {
+          // Not looked up (see lockTerminal's `probe`), its id may be held at another seq: then the
+          // conflict is that, and only the look-up can say so (this row never reaches the insert).
+          if (probe === 'when-held') throw new UnprobedClash('an approval not looked up: probing');
           conflicts.push({
             paymentId: p.paymentId,
             seq: p.seq,
@@ -1307,9 +1310,10 @@ async function lockTerminal(
   // With `probe` 'when-held', none of it runs when every seq is past the terminal's last payment
   // (one probe, for its highest seq; a one-time filter in the plan): a terminal's first sending of a
   // batch, where the probes found nothing (about 7 ms of PostgreSQL's time for a batch of 1,000,
-  // measured alone; writing the batch takes about 44). Nothing can be held at those seqs. A payment's id held at another seq could be (a journal that renumbered it): then
-  // its row is left out of the insert, and the caller sends the batch again with 'always'
-  // (UnprobedClash).
+  // measured alone; writing the batch takes about 44). Nothing can be held at those seqs. A
+  // payment's id held at another seq could be (a journal that renumbered it): then its row is left
+  // out of the insert, and the caller sends the batch again with 'always' (UnprobedClash). So it
+  // does for a record of an approval, which never reaches the insert.
   const lowest = probe === 'when-held' ? Math.min(...seqs) : null;
   const r = await tx.query<PaymentRow>(
     `WITH last AS (SELECT $4::bigint IS NULL OR $4::bigint <= (SELECT max(seq) FROM payments WHERE terminal_id = $1) AS held)
@@ -1326,8 +1330,9 @@ async function lockTerminal(
 }
 
 /**
- * A batch read with `probe` 'when-held' had a row left out of its insert: a payment held after all
- * (see lockTerminal), or a code used at this moment by another terminal. Sent again, probing.
+ * A batch read with `probe` 'when-held' had a row left out of its insert (a payment held after all,
+ * see lockTerminal, or a code used at this moment by another terminal), or a record of an approval
+ * the look-up would have found under another seq. Sent again, probing.
  */
 class UnprobedClash extends Error {}
 
