@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { test as base } from 'vitest';
 import { parseAmount } from '../protocol/money.ts';
+import { entryHash, GENESIS_HASH } from './entry.ts';
 import { type CaptureInput, type EntrySigner, Journal, type JournalOptions } from './journal.ts';
 
 export interface TestSigner extends EntrySigner {
@@ -56,6 +57,55 @@ export function damageRootPage(file: string, name: string, offset: number, lengt
   const fd = fs.openSync(file, 'r+');
   fs.writeSync(fd, Buffer.alloc(length, 0xff), 0, length, (rootpage - 1) * pageSize + offset);
   fs.closeSync(fd);
+}
+
+// --- tampering, as someone who can write the file but has no key (triggers dropped first) --------
+
+/** An entry's columns as a tamperer reads them. */
+export type EntryRow = {
+  entry_seq: number;
+  kind: string;
+  payment_id: string | null;
+  at: string;
+  body: string;
+  prev_hash: Buffer;
+  sig: Buffer | null;
+};
+
+/** Lowers the amount of the payment entry `seq` is about to ¥0.01, in the payments table too. */
+export function changeAmount(db: Database.Database, seq: number): void {
+  const row = db.prepare('SELECT body, payment_id FROM entries WHERE entry_seq = ?').get(seq) as EntryRow;
+  const body = JSON.parse(row.body);
+  body.amount.minor = 1; // ¥0.01 instead of the real amount
+  db.prepare('UPDATE entries SET body = ? WHERE entry_seq = ?').run(JSON.stringify(body), seq);
+  // A careful tamperer keeps the payments table consistent too.
+  db.prepare('UPDATE payments SET amount_minor = 1 WHERE payment_id = ?').run(row.payment_id);
+}
+
+/** Recomputes prev_hash and hash from entry `from` to the end, as a tamperer without the key would. */
+export function recomputeFrom(db: Database.Database, from: number): void {
+  const rows = db
+    .prepare('SELECT * FROM entries WHERE entry_seq >= ? ORDER BY entry_seq')
+    .all(from) as EntryRow[];
+  const before = db.prepare('SELECT hash FROM entries WHERE entry_seq = ?').get(from - 1) as
+    | { hash: Buffer }
+    | undefined;
+  let prev = before?.hash ?? GENESIS_HASH;
+  const update = db.prepare('UPDATE entries SET prev_hash = ?, hash = ? WHERE entry_seq = ?');
+  db.transaction(() => {
+    for (const r of rows) {
+      const hash = entryHash(prev, r.entry_seq, r.kind, r.payment_id, r.at, r.body);
+      update.run(prev, hash, r.entry_seq);
+      prev = hash;
+    }
+  })();
+}
+
+/** Recomputes entry `seq`'s own hash from its stored columns, leaving every other entry as it was. */
+export function rehashOnly(db: Database.Database, seq: number): void {
+  const r = db.prepare('SELECT * FROM entries WHERE entry_seq = ?').get(seq) as EntryRow;
+  const hash = entryHash(r.prev_hash, r.entry_seq, r.kind, r.payment_id, r.at, r.body);
+  db.prepare('UPDATE entries SET hash = ? WHERE entry_seq = ?').run(hash, seq);
 }
 
 export function openJournal(dir: string, signer: EntrySigner, over: Partial<JournalOptions> = {}): Journal {

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
-import { entryHash, GENESIS_HASH } from './entry.ts';
-import { openJournal, payment, test } from './fixtures.ts';
+import { changeAmount, openJournal, payment, recomputeFrom, rehashOnly, test } from './fixtures.ts';
+import { verifyJournal } from './verify.ts';
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 /** A window no test outlasts: only the first payment's signature comes from it. */
@@ -64,7 +64,6 @@ describe('signing the journal head', () => {
     expect(signedSeqs(file)).toEqual([1]);
     // Until then, the terminal's own check vouches for them by their MACs; the public key alone can't.
     const raw = new Database(file, { readonly: true });
-    const { verifyJournal } = await import('./verify.ts');
     expect(await verifyJournal(raw, { publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
       ok: true,
       entries: 3,
@@ -127,28 +126,12 @@ describe('signing the journal head', () => {
     const file = path.join(tmpDir, 'journal.sqlite');
     const journal = openJournal(tmpDir, signer, { signWithinMs: HOUR });
     for (let i = 0; i < 3; i++) journal.capture(payment({ amount: '100.00' }), accept);
-    // Someone with the file but not the key lowers entry 2's amount and recomputes the hashes after
-    // it, as the chain would have them (the MACs can't be recomputed without the key).
+    // Someone with the file but not the key lowers entry 2's amount and recomputes the hashes from
+    // it on, as the chain would have them (the MACs can't be recomputed without the key).
     const raw = new Database(file);
     raw.exec('DROP TRIGGER entries_no_update');
-    const rows = raw.prepare('SELECT * FROM entries WHERE entry_seq >= 2 ORDER BY entry_seq').all() as {
-      entry_seq: number;
-      kind: string;
-      payment_id: string;
-      at: string;
-      body: string;
-    }[];
-    let prev =
-      (raw.prepare('SELECT hash FROM entries WHERE entry_seq = 1').pluck().get() as Buffer) ?? GENESIS_HASH;
-    for (const r of rows) {
-      const body = r.entry_seq === 2 ? r.body.replace('"minor":10000', '"minor":1') : r.body;
-      const hash = entryHash(prev, r.entry_seq, r.kind, r.payment_id, r.at, body);
-      raw
-        .prepare('UPDATE entries SET body = ?, prev_hash = ?, hash = ? WHERE entry_seq = ?')
-        .run(body, prev, hash, r.entry_seq);
-      prev = hash;
-    }
-    raw.prepare('UPDATE payments SET amount_minor = 1 WHERE seq = 2').run();
+    changeAmount(raw, 2);
+    recomputeFrom(raw, 2);
     raw.close();
 
     // Anchoring it at the core would need a signature over the change: it goes unsigned, and why is told.
@@ -174,19 +157,10 @@ describe('signing the journal head', () => {
     db.exec('DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete');
     return {
       db,
-      /** Lowers the amount in `seq` (a capture of 100.00) and recomputes its hash; its MAC stays. */
+      /** Lowers the amount in `seq` and recomputes its hash alone; its MAC stays. */
       lower(seq: number) {
-        const r = db.prepare('SELECT * FROM entries WHERE entry_seq = ?').get(seq) as {
-          kind: string;
-          payment_id: string;
-          at: string;
-          body: string;
-          prev_hash: Buffer;
-        };
-        const body = r.body.replace('"minor":10000', '"minor":1');
-        const hash = entryHash(r.prev_hash, seq, r.kind, r.payment_id, r.at, body);
-        db.prepare('UPDATE entries SET body = ?, hash = ? WHERE entry_seq = ?').run(body, hash, seq);
-        db.prepare('UPDATE payments SET amount_minor = 1 WHERE payment_id = ?').run(r.payment_id);
+        changeAmount(db, seq);
+        rehashOnly(db, seq);
       },
       signed: () => signedSeqs(file),
     };
@@ -341,7 +315,6 @@ describe('signing the journal head', () => {
     t.db.prepare('UPDATE entries SET mac = randomblob(32) WHERE entry_seq = 1').run();
     t.db.close();
     const raw = new Database(file, { readonly: true });
-    const { verifyJournal } = await import('./verify.ts');
     expect(await verifyJournal(raw, { publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
       ok: false,
       firstBadSeq: 1,

@@ -9,8 +9,16 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, GENESIS_HASH } from './entry.ts';
-import { makeSigner, openJournal, payment, type TestSigner } from './fixtures.ts';
+import {
+  changeAmount,
+  type EntryRow,
+  makeSigner,
+  openJournal,
+  payment,
+  recomputeFrom,
+  rehashOnly,
+  type TestSigner,
+} from './fixtures.ts';
 import { identityOf, type VerifyOptions, verifyJournal } from './verify.ts';
 
 // 3000 entries, past two signature checkpoints (1024, 2048): 1500 payments captured offline, each
@@ -57,15 +65,6 @@ function writeTemplate(signing: Signing): string {
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-type Row = {
-  entry_seq: number;
-  kind: string;
-  payment_id: string | null;
-  at: string;
-  body: string;
-  sig: Buffer;
-};
-
 /** A copy of a template journal, opened raw, with our append-only triggers dropped. */
 function tamperable(signing: Signing = 'every'): { db: Database.Database; file: string } {
   const dir = fs.mkdtempSync(path.join(work, 'case-'));
@@ -74,23 +73,6 @@ function tamperable(signing: Signing = 'every'): { db: Database.Database; file: 
   const db = new Database(file);
   db.exec('DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;');
   return { db, file };
-}
-
-/** Recomputes prev_hash and hash from entry `from` to the end, as a tamperer without the key would. */
-function recomputeFrom(db: Database.Database, from: number): void {
-  const rows = db.prepare('SELECT * FROM entries WHERE entry_seq >= ? ORDER BY entry_seq').all(from) as Row[];
-  const before = db.prepare('SELECT hash FROM entries WHERE entry_seq = ?').get(from - 1) as
-    | { hash: Buffer }
-    | undefined;
-  let prev = before?.hash ?? GENESIS_HASH;
-  const update = db.prepare('UPDATE entries SET prev_hash = ?, hash = ? WHERE entry_seq = ?');
-  db.transaction(() => {
-    for (const r of rows) {
-      const hash = entryHash(prev, r.entry_seq, r.kind, r.payment_id, r.at, r.body);
-      update.run(prev, hash, r.entry_seq);
-      prev = hash;
-    }
-  })();
 }
 
 /** Moves entries at or after `from` by `delta` positions (renumbering as the tamperer would). */
@@ -115,15 +97,6 @@ const MODES = [
   { mode: 'walking the chain in two threads', parallelFrom: 1 },
 ];
 
-function changeAmount(db: Database.Database, seq: number): void {
-  const row = db.prepare('SELECT body, payment_id FROM entries WHERE entry_seq = ?').get(seq) as Row;
-  const body = JSON.parse(row.body);
-  body.amount.minor = 1; // ¥0.01 instead of the real amount
-  db.prepare('UPDATE entries SET body = ? WHERE entry_seq = ?').run(JSON.stringify(body), seq);
-  // A careful tamperer keeps the payments table consistent too.
-  db.prepare('UPDATE payments SET amount_minor = 1 WHERE payment_id = ?').run(row.payment_id);
-}
-
 function deleteEntry(db: Database.Database, seq: number, renumber: boolean): void {
   db.prepare('DELETE FROM entries WHERE entry_seq = ?').run(seq);
   if (renumber) shift(db, seq + 1, -1);
@@ -140,20 +113,13 @@ function insertEntry(db: Database.Database, seq: number): void {
 
 function swapEntries(db: Database.Database, a: number, b: number): void {
   const get = db.prepare('SELECT kind, payment_id, at, body, sig FROM entries WHERE entry_seq = ?');
-  const ra = get.get(a) as Row;
-  const rb = get.get(b) as Row;
+  const ra = get.get(a) as EntryRow;
+  const rb = get.get(b) as EntryRow;
   const set = db.prepare(
     'UPDATE entries SET kind = ?, payment_id = ?, at = ?, body = ?, sig = ? WHERE entry_seq = ?',
   );
   set.run(rb.kind, rb.payment_id, rb.at, rb.body, rb.sig, a);
   set.run(ra.kind, ra.payment_id, ra.at, ra.body, ra.sig, b);
-}
-
-/** Recomputes entry `seq`'s own hash from its stored columns, leaving every other entry as it was. */
-function rehashOnly(db: Database.Database, seq: number): void {
-  const r = db.prepare('SELECT * FROM entries WHERE entry_seq = ?').get(seq) as Row & { prev_hash: Buffer };
-  const hash = entryHash(r.prev_hash, r.entry_seq, r.kind, r.payment_id, r.at, r.body);
-  db.prepare('UPDATE entries SET hash = ? WHERE entry_seq = ?').run(hash, seq);
 }
 
 /** Changes when a state entry says it happened (no payment column records it). */
