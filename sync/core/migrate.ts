@@ -6,6 +6,7 @@ import type { CoreDb } from './db.ts';
 import { migration as m0001 } from './migrations/0001-core.ts';
 import { migration as m0002 } from './migrations/0002-orders-and-refunds.ts';
 import { migration as m0003 } from './migrations/0003-terminal-check-per-statement.ts';
+import { migration as m0004 } from './migrations/0004-ledger-without-payment-index.ts';
 
 export interface CoreMigration {
   version: number;
@@ -13,7 +14,7 @@ export interface CoreMigration {
   sql: string;
 }
 
-export const CORE_MIGRATIONS: readonly CoreMigration[] = [m0001, m0002, m0003];
+export const CORE_MIGRATIONS: readonly CoreMigration[] = [m0001, m0002, m0003, m0004];
 
 /** Any number; it only has to be the same in every core process. ("SP" + port.) */
 const MIGRATION_LOCK = 0x5350_1d06;
