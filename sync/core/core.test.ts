@@ -372,6 +372,43 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
       });
 
+      // An upload is admitted in its own transaction too (CoreService.upload): the same rules.
+      it('refuses a replayed upload, taken or refused the first time', async () => {
+        const other = await activatedTerminal(core);
+        const { walletId, code } = await walletWithCode(10_000);
+        const target = '/v1/sync/upload';
+        const sign = (body: string) =>
+          signRequest({
+            method: 'POST',
+            target,
+            body,
+            keyid: other.terminalId,
+            sign: other.sign,
+            now: Date.now(),
+            localNow: Date.now(),
+          });
+        const upload = (payments: unknown[], head = { entrySeq: 0, hash: '0'.repeat(64), signature: null }) =>
+          JSON.stringify({ payments, head, atAnchor: null, queueDepth: 0, softwareVersion: 't' });
+        const twice = async (body: string) => {
+          const h = sign(body);
+          const first = await send('POST', target, body, h);
+          const again = await send('POST', target, body, h);
+          expect(again).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
+          return first;
+        };
+
+        const taken = await twice(upload([{ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }]));
+        expect(taken.status).toBe(200);
+        // Refused inside its transaction (a head past entry 0 without a signature), rolled back:
+        // its nonce is used up all the same.
+        const unsigned = await twice(upload([], { entrySeq: 5, hash: 'ab'.repeat(32), signature: null }));
+        expect(unsigned).toMatchObject({ status: 400, json: { error: { code: 'BAD_REQUEST' } } });
+        // A bad body, refused before the transaction.
+        const bad = await twice(upload([{ ...paymentFacts(2, -1), state: 'accepted_offline', code }]));
+        expect(bad.status).toBe(400);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
+      });
+
       it('refuses an online payment from a revoked terminal, before judging its body', async () => {
         const other = await activatedTerminal(core);
         const { walletId, code } = await walletWithCode(10_000);
