@@ -243,9 +243,9 @@ export async function benchSync(): Promise<void> {
       const col = (k: string) => b.map((r) => r[k]);
       await db.query(
         `INSERT INTO payments_raw (terminal_id, payment_id, seq, merchant_id, amount_minor, currency, scheme, code_hash, captured_at,
-                                   mode, state, reason, wallet_id, received_at)
+                                   mode, state, reason, wallet_id, wallet_code, received_at)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::bytea[],
-                              $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::timestamptz[])
+                              $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::text[], $15::timestamptz[])
          ON CONFLICT DO NOTHING`,
         [
           col('terminal_id'),
@@ -261,6 +261,7 @@ export async function benchSync(): Promise<void> {
           col('state'),
           col('reason'),
           col('wallet_id'),
+          col('wallet_code'),
           col('received_at'),
         ],
       );
