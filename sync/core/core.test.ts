@@ -372,7 +372,7 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
       });
 
-      // An upload is admitted in its own transaction too (CoreService.upload): the same rules.
+      // An upload is admitted before its transaction, which may be refused and rolled back: the same rules.
       it('refuses a replayed upload, taken or refused the first time', async () => {
         const other = await activatedTerminal(core);
         const { walletId, code } = await walletWithCode(10_000);
@@ -400,7 +400,7 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         const taken = await twice(upload([{ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }]));
         expect(taken.status).toBe(200);
         // Refused inside its transaction (a head past entry 0 without a signature), rolled back:
-        // its nonce is used up all the same.
+        // its nonce was used up before it.
         const unsigned = await twice(upload([], { entrySeq: 5, hash: 'ab'.repeat(32), signature: null }));
         expect(unsigned).toMatchObject({ status: 400, json: { error: { code: 'BAD_REQUEST' } } });
         // A bad body, refused before the transaction.

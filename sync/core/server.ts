@@ -225,12 +225,6 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
   };
   const terminal = (request: FastifyRequest) => request.terminal as TerminalRow;
   const signed = { preHandler: authenticate };
-  /** Signature checked; admitted by the route itself, in its own transaction (request.admission). */
-  const admittedLater = {
-    preHandler: async (request: FastifyRequest) => {
-      request.admission = await verify(request);
-    },
-  };
 
   // Ready means the database answers: a core without it refuses every payment, so a probe (a load
   // balancer, a supervisor) should take it out of service rather than see it as healthy.
@@ -266,15 +260,23 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
   // Admitted by the payment's own transaction (CoreService.authorise); a body refused with 400 is
   // admitted first as on any other route, so a request is refused for its terminal or its nonce
   // before its body.
-  app.post(PATHS.authorise, admittedLater, async (request) => {
-    const admission = request.admission as Admission;
-    const body = AuthoriseRequest.safeParse(request.body);
-    if (!body.success) {
-      await admit(admission);
-      throw badRequest(body.error);
-    }
-    return service.authorise(admission, body.data);
-  });
+  app.post(
+    PATHS.authorise,
+    {
+      preHandler: async (request: FastifyRequest) => {
+        request.admission = await verify(request);
+      },
+    },
+    async (request) => {
+      const admission = request.admission as Admission;
+      const body = AuthoriseRequest.safeParse(request.body);
+      if (!body.success) {
+        await admit(admission);
+        throw badRequest(body.error);
+      }
+      return service.authorise(admission, body.data);
+    },
+  );
 
   const PaymentParams = z.object({ paymentId: z.uuid() }).strict();
   app.get('/v1/payments/:paymentId', signed, async (request) =>
@@ -299,19 +301,9 @@ export async function buildCoreServer(options: CoreServerOptions): Promise<Fasti
   );
 
   app.get(PATHS.syncState, signed, async (request) => service.syncState(terminal(request)));
-  // Admitted by the upload's own transaction, which waits there for the terminal's previous batch
-  // (CoreService.upload); a body refused with 400 is admitted first, as for an authorisation.
-  app.post(PATHS.upload, admittedLater, async (request) => {
-    const admission = request.admission as Admission;
-    let body: UploadRequest;
-    try {
-      body = parse(UploadRequest, request.body, fastUploadRequest);
-    } catch (err) {
-      await admit(admission);
-      throw err;
-    }
-    return service.upload(admission, body);
-  });
+  app.post(PATHS.upload, signed, async (request) =>
+    service.upload(terminal(request), parse(UploadRequest, request.body, fastUploadRequest)),
+  );
   const ResultsQuery = z
     .object({
       fromSeq: z.coerce.number().int().min(1),

@@ -91,7 +91,7 @@ const ADMISSION = `n AS (
      ON CONFLICT DO NOTHING RETURNING 1),
    seen AS (
      UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
-     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING terminal_id, highest_contiguous_seq)`;
+     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING terminal_id)`;
 
 /**
  * The terminal an admission let in, or the 401 that refuses the request: unknown, then revoked,
@@ -963,33 +963,16 @@ export class CoreService {
    * another payment of the terminal shows two journals under its key (a copied data folder that took
    * payments of its own): as for a journal that parted from its anchors, the whole upload is refused
    * with JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never anchored and the
-   * copy stops (the terminal blocks its offline payments on that answer). The request is admitted
-   * (its nonce, see admit) in the same transaction, so a terminal's next batch waits for its
-   * previous one there, ready to go (see admitAndLockForUpload); refused or failed once admitted,
-   * its nonce is taken all the same.
+   * copy stops (the terminal blocks its offline payments on that answer).
    */
-  upload(admission: Admission, req: UploadRequest): Promise<UploadResponse> {
-    let admitted = false;
-    const markAdmitted = () => {
-      admitted = true;
-    };
-    return this.flaggingDivergence(admission.terminalId, async () => {
+  upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
+    return this.flaggingDivergence(t.terminal_id, async () => {
       try {
-        try {
-          return await this.uploadInTransaction(admission, req, 'when-held', markAdmitted);
-        } catch (err) {
-          // A payment of the batch held after all (its id at another seq: see probeHeld), or a code
-          // used meanwhile (see readCodes): once more, reading every one of them under the lock.
-          if (err instanceof UnprobedClash)
-            return await this.uploadInTransaction(admission, req, 'always', markAdmitted);
-          throw err;
-        }
+        return await this.uploadInTransaction(t, req, 'when-held');
       } catch (err) {
-        // Rolled back with the rest: the nonce is taken all the same, so the request can't be
-        // replayed. Best effort: the answer to the request is the error.
-        if (admitted) {
-          await this.admit(admission.terminalId, admission.nonce, admission.clockOffsetMs).catch(() => {});
-        }
+        // A payment of the batch held after all (its id at another seq: see lockTerminal's `probe`),
+        // or a code used at this moment by another terminal: once more, reading every one of them.
+        if (err instanceof UnprobedClash) return this.uploadInTransaction(t, req, 'always');
         throw err;
       }
     });
@@ -1025,42 +1008,24 @@ export class CoreService {
   }
 
   /**
-   * One round trip per step, whatever the batch's size: read the codes (on a first sending, before
-   * the lock: see readCodes); admit the request, which locks the terminal; read what it holds under
-   * these ids and seqs (see probeHeld); check the anchors; lock the wallets (with the codes, if not
-   * read yet); judge in seq order here; then write payments, ledger, balances and the new anchor in
-   * one statement; then move the contiguous seq. (Per-payment statements made the batch cost grow
-   * with its size.) What runs under the terminal's lock is what a terminal's batches wait for in
-   * turn: the codes' read, about 4 ms of the 20 PostgreSQL spends on a batch of 1,000, is kept out.
+   * One round trip per step, whatever the batch's size: lock the terminal, then read what it holds
+   * under these ids and seqs (see lockTerminal); check the anchors; read and lock the codes and
+   * wallets; judge in seq order here; then write payments, ledger, balances and the new anchor in one
+   * statement; then move the contiguous seq. (Per-payment statements made the batch cost grow with
+   * its size.)
    */
   private uploadInTransaction(
-    admission: Admission,
+    t: TerminalRow,
     req: UploadRequest,
     probe: 'when-held' | 'always',
-    onAdmitted: () => void,
   ): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
       const payments = req.payments;
-      const seqs = payments.map((p) => p.seq);
-      // Before the terminal's lock, while the terminal's previous batch may still hold it: the
-      // codes, when every seq is new (see readCodes).
-      const early =
-        probe === 'when-held'
-          ? await readCodes(
-              tx,
-              admission.terminalId,
-              offlineCodes(payments),
-              seqs.length > 0 ? Math.min(...seqs) : null,
-            )
-          : null;
-      const terminal = await admitAndLockForUpload(tx, admission);
-      onAdmitted();
-      const t: TerminalRow = terminal;
-      const existing = await probeHeld(
+      const { terminal, existing } = await lockTerminal(
         tx,
         t.terminal_id,
         payments.map((p) => p.paymentId),
-        seqs,
+        payments.map((p) => p.seq),
         probe,
       );
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
@@ -1112,10 +1077,13 @@ export class CoreService {
         fresh.push(p);
       }
 
-      const offline = offlineCodes(fresh);
-      const { codes, wallets } = early
-        ? { codes: early, wallets: await lockWallets(tx, offline, early) }
-        : await lockCodesAndWallets(tx, offline);
+      const offline = fresh.filter(
+        (p): p is Extract<UploadedPayment, { state: 'accepted_offline' }> => p.state === 'accepted_offline',
+      );
+      const { codes, wallets } = await lockCodesAndWallets(
+        tx,
+        offline.map((p) => p.code),
+      );
       const balances = new Map([...wallets.values()].map((w) => [w.wallet_id, w.balance_minor]));
       const usedNow = new Set<string>();
       const rows: NewPayment[] = [];
@@ -1332,21 +1300,7 @@ async function lockTerminal(
   const terminal = t.rows[0];
   if (!terminal)
     throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
-  return { terminal, existing: await probeHeld(tx, terminalId, ids, seqs, probe) };
-}
-
-/**
- * The payments the terminal holds under these ids or seqs; to be run once the terminal's lock is
- * held (see lockTerminal).
- */
-async function probeHeld(
-  tx: Queryable,
-  terminalId: string,
-  ids: string[],
-  seqs: number[],
-  probe: 'when-held' | 'always',
-): Promise<PaymentRow[]> {
-  if (ids.length === 0 && seqs.length === 0) return [];
+  if (ids.length === 0 && seqs.length === 0) return { terminal, existing: [] };
   // One index probe per id and per seq (LATERAL ... LIMIT 1: both keys are unique, and the LIMIT
   // keeps the planner from flattening the probes into a join): as `payment_id = ANY(...) OR
   // seq = ANY(...)`, it scanned every payment the terminal ever made and filtered them. The ids and
@@ -1372,7 +1326,7 @@ async function probeHeld(
        WHERE (SELECT held FROM last)`,
     [terminalId, JSON.stringify(ids), JSON.stringify(seqs), lowest],
   );
-  return r.rows;
+  return { terminal, existing: r.rows };
 }
 
 /**
@@ -1543,114 +1497,6 @@ async function lockCodesAndWallets(
   }
   return { codes: codeMap, wallets: walletMap };
 }
-
-/** The codes of the batch's payments stored offline (the ones the core judges). */
-function offlineCodes(payments: readonly UploadedPayment[]): string[] {
-  const codes: string[] = [];
-  for (const p of payments) if (p.state === 'accepted_offline') codes.push(p.code);
-  return codes;
-}
-
-/** Rows of wallet codes, as JSON text: [code, walletId, issuedAtMs, used]. */
-function codeMap(found: string | null | undefined): Map<string, CodeRow> {
-  const codes = new Map<string, CodeRow>();
-  type Found = [code: string, walletId: string, issuedAtMs: number, used: boolean];
-  for (const [code, walletId, issuedAtMs, used] of JSON.parse(found ?? '[]') as Found[]) {
-    codes.set(code, { code, wallet_id: walletId, issued_at_ms: issuedAtMs, used });
-  }
-  return codes;
-}
-
-/**
- * An upload's codes, read before the terminal's lock is asked for: while the terminal's previous
- * batch holds it, not after, when nothing else of the terminal can go on. Only when every seq is
- * past the terminal's last payment (a first sending: a one-time filter in the plan), else null and
- * the codes are read under the lock (lockCodesAndWallets), for the payments found new. A code has
- * no lock to take, and what is read of it does not change, but whether it is used: a payment using
- * it may be committed after this read. Then the payment's insert collides with it on the unique
- * payments.wallet_code and is left out, and the upload runs again, reading under the lock
- * (UnprobedClash), as it would for a code another terminal used at the same moment.
- */
-async function readCodes(
-  tx: Queryable,
-  terminalId: string,
-  codes: string[],
-  lowestSeq: number | null,
-): Promise<Map<string, CodeRow> | null> {
-  if (codes.length === 0 || lowestSeq === null) return null;
-  const r = await tx.query<{ fresh: boolean; found: string | null }>(
-    `WITH gate AS (
-       SELECT $2::bigint > coalesce((SELECT max(seq) FROM payments WHERE terminal_id = $3), 0) AS fresh)
-     SELECT (SELECT fresh FROM gate) AS fresh,
-       (SELECT json_agg(json_build_array(c.code, c.wallet_id,
-                floor(extract(epoch FROM c.issued_at) * 1000)::float8, u.used IS NOT NULL))::text
-        FROM wallet_codes c
-          LEFT JOIN LATERAL (SELECT true AS used FROM payments p WHERE p.wallet_code = c.code LIMIT 1) u ON true
-        WHERE c.code = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND (SELECT fresh FROM gate)) AS found`,
-    [JSON.stringify([...new Set(codes)]), lowestSeq, terminalId],
-  );
-  const row = r.rows[0];
-  return row?.fresh ? codeMap(row.found) : null;
-}
-
-/** Locks the wallets of these codes (as readCodes found them), in id order, and reads them. */
-async function lockWallets(
-  tx: Queryable,
-  codes: string[],
-  found: Map<string, CodeRow>,
-): Promise<Map<string, WalletRow>> {
-  const ids = new Set<string>();
-  for (const code of codes) {
-    const row = found.get(code);
-    if (row) ids.add(row.wallet_id);
-  }
-  const wallets = new Map<string, WalletRow>();
-  if (ids.size === 0) return wallets;
-  const r = await tx.query<{ found: string | null }>(
-    `WITH w AS (
-       SELECT wallet_id, currency, balance_minor FROM wallets
-       WHERE wallet_id = ANY(ARRAY(SELECT json_array_elements_text($1::json)::uuid))
-       ORDER BY wallet_id FOR UPDATE)
-     SELECT json_agg(json_build_array(wallet_id, currency, balance_minor))::text AS found FROM w`,
-    [JSON.stringify([...ids])],
-  );
-  type Found = [walletId: string, currency: string, balance: number];
-  for (const [walletId, currency, balance] of JSON.parse(r.rows[0]?.found ?? '[]') as Found[]) {
-    wallets.set(walletId, { wallet_id: walletId, currency, balance_minor: balance });
-  }
-  return wallets;
-}
-
-/**
- * An upload's admission ({@link CoreService.admit}'s statement) in its own transaction, which so
- * takes the terminal's lock: the request waits for the terminal's previous batch here, already
- * parsed and its transaction begun, not before it is handled. The terminal as the admission's
- * UPDATE left it: the row version written after the lock was granted, past every commit of its
- * previous holder (a plain read in the same statement would give the snapshot from before the wait).
- * Refused with 401 as by admit (admittedTerminal).
- */
-async function admitAndLockForUpload(
-  tx: Queryable,
-  admission: Admission,
-): Promise<TerminalRow & { highest_contiguous_seq: number }> {
-  const r = await tx.query<TerminalRow & { fresh: boolean; highest_contiguous_seq: number | null }>(
-    ADMIT_AND_LOCK_FOR_UPLOAD,
-    [admission.terminalId, admission.nonce, Math.round(admission.clockOffsetMs)],
-  );
-  const row = r.rows[0];
-  const terminal = admittedTerminal(admission.terminalId, row && { terminal: row, fresh: row.fresh });
-  // Admitted, so the UPDATE ran and returned it.
-  return { ...terminal, highest_contiguous_seq: row?.highest_contiguous_seq as number };
-}
-
-const ADMIT_AND_LOCK_FOR_UPLOAD = prepared(
-  'upload-admit-lock',
-  `WITH ${ADMISSION}
-   SELECT r.terminal_id, r.merchant_id, r.public_key, r.status, $3::bigint AS clock_offset_ms,
-          s.terminal_id IS NOT NULL AS fresh, s.highest_contiguous_seq
-   FROM terminals r LEFT JOIN seen s ON true
-   WHERE r.terminal_id = $1`,
-);
 
 interface NewPayment {
   facts: PaymentFacts;
