@@ -56,6 +56,9 @@ describe('settings', () => {
       SUANPAN_OFFLINE_POLICY_MAX_STORED_COUNT: '20',
       SUANPAN_CORE_URL: 'https://core.example.com',
       SUANPAN_DATA_DIR: '/ignored/here',
+      // The developers' own, not settings: no problem either.
+      SUANPAN_TEST_PG_URL: 'postgres://postgres@127.0.0.1:5433/test',
+      SUANPAN_SOURCES: '1',
     });
     expect(settings.offlinePolicy.perPaymentMax).toBe('150.00');
     expect(settings.offlinePolicy.maxStoredCount).toBe(20);

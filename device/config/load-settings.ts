@@ -10,8 +10,12 @@ import type { z } from 'zod';
 import { Settings } from './settings.ts';
 
 export const SETTINGS_FILE = 'suanpan.json';
-/** SUANPAN_* variables that are not settings. */
-const NOT_SETTINGS = new Set(['SUANPAN_DATA_DIR']);
+/**
+ * SUANPAN_* variables that are not settings: the data folder, and the developers' own (the tests'
+ * PostgreSQL address, running the CLI from its sources; see DEVELOPERS.md), which a terminal
+ * started from a shell that set them must not refuse.
+ */
+const NOT_SETTINGS = new Set(['SUANPAN_DATA_DIR', 'SUANPAN_TEST_PG_URL', 'SUANPAN_SOURCES']);
 
 export type SettingSource =
   | { kind: 'default' }
