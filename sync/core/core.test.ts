@@ -235,14 +235,15 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         method: string,
         target: string,
         body: string,
-        over: { now?: number; nonce?: string } = {},
+        over: { now?: number; nonce?: string; as?: Pick<typeof term, 'terminalId' | 'sign'> } = {},
       ) {
+        const as = over.as ?? term;
         return signRequest({
           method,
           target,
           body,
-          keyid: term.terminalId,
-          sign: term.sign,
+          keyid: as.terminalId,
+          sign: as.sign,
           now: over.now ?? Date.now(),
           localNow: Date.now(),
           ...(over.nonce ? { nonce: over.nonce } : {}),
@@ -377,20 +378,10 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
         const other = await activatedTerminal(core);
         const { walletId, code } = await walletWithCode(10_000);
         const target = '/v1/sync/upload';
-        const sign = (body: string) =>
-          signRequest({
-            method: 'POST',
-            target,
-            body,
-            keyid: other.terminalId,
-            sign: other.sign,
-            now: Date.now(),
-            localNow: Date.now(),
-          });
         const upload = (payments: unknown[], head = { entrySeq: 0, hash: '0'.repeat(64), signature: null }) =>
           JSON.stringify({ payments, head, atAnchor: null, queueDepth: 0, softwareVersion: 't' });
         const twice = async (body: string) => {
-          const h = sign(body);
+          const h = signed('POST', target, body, { as: other });
           const first = await send('POST', target, body, h);
           const again = await send('POST', target, body, h);
           expect(again).toMatchObject({ status: 401, json: { error: { code: 'REPLAYED_REQUEST' } } });
