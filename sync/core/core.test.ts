@@ -672,7 +672,7 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
             ...paymentFacts(5, 99_999),
             state: 'declined',
             mode: 'offline',
-            reason: 'over the offline limit',
+            reason: 'over the offline limit, by ¥0.01 "per payment"',
           },
           offline(6, 100, codes[0]?.code as string), // a code already used (by seq 1)
         ];
@@ -684,16 +684,38 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
           [2, 'settled', null, false],
           [3, 'declined_after_sync', 'insufficient balance', false],
           [4, 'declined_after_sync', 'payment code expired', false],
-          [5, 'declined', 'over the offline limit', false],
+          [5, 'declined', 'over the offline limit, by ¥0.01 "per payment"', false],
           [6, 'declined_after_sync', 'payment code already used', false],
         ]);
         expect(first.highestContiguousSeq).toBe(6);
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
 
-        // The same batch again (a lost answer): the same results, nothing applied twice.
+        // The same batch again (a lost answer): the same results, read back from what the core
+        // stored (reasons with their commas and quotes), nothing applied twice.
         const again = await term.client.upload(request);
-        expect(again.results.map((r) => [r.seq, r.state, r.duplicate])).toEqual(
-          first.results.map((r) => [r.seq, r.state, true]),
+        expect(again.results.map((r) => [r.seq, r.state, r.reason ?? null, r.duplicate])).toEqual(
+          first.results.map((r) => [r.seq, r.state, r.reason ?? null, true]),
+        );
+        const stored = await t.db.query(
+          `SELECT seq::int, amount_minor::int, currency, scheme, encode(code_hash, 'hex') AS hash, captured_at, mode,
+                  state, reason, wallet_id, wallet_code FROM payments WHERE terminal_id = $1 ORDER BY seq`,
+          [term.terminalId],
+        );
+        expect(stored.rows).toEqual(
+          payments.map((p, i) => ({
+            seq: p.seq,
+            amount_minor: p.amount.minor,
+            currency: 'CNY',
+            scheme: p.scheme,
+            hash: p.codeHash,
+            captured_at: new Date(p.capturedAt),
+            mode: 'offline',
+            state: first.results[i]?.state,
+            reason: first.results[i]?.reason ?? null,
+            // Seq 5 was declined at the terminal: no code, no wallet. Seq 6's code is seq 1's.
+            wallet_id: p.seq === 5 ? null : walletId,
+            wallet_code: p.seq === 5 || p.seq === 6 ? null : (p as { code: string }).code,
+          })),
         );
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
 

@@ -1498,6 +1498,9 @@ async function lockCodesAndWallets(
   return { codes: codeMap, wallets: walletMap };
 }
 
+/** A scheme or a currency: letters, digits and underscores (never a comma, see writeBatch). */
+const WORD = /^[A-Za-z0-9_]+$/;
+
 interface NewPayment {
   facts: PaymentFacts;
   state: HeldPaymentState;
@@ -1510,8 +1513,14 @@ interface NewPayment {
 /**
  * A batch's writes in one statement: the payments, a wallet → merchant pair of ledger rows for each
  * one settled here, the wallets' new balances (one update per wallet, not per payment), and the new
- * anchor. The payments travel as one JSON array that PostgreSQL parses in C: as fourteen array
- * parameters, node-postgres escaped every element in JavaScript, a few µs a payment in the core.
+ * anchor. Each column of the payments travels as one text of comma-separated values that
+ * PostgreSQL splits in C (string_to_array, an empty field read as NULL): as fourteen array
+ * parameters, node-postgres escaped every element in JavaScript, a few µs a payment in the core; as
+ * one JSON array of objects, every key went with every payment, and parsing them took PostgreSQL
+ * about as long as inserting the rows (a batch of 1,000: 373 KB, 10–14 ms to turn into rows, against
+ * 7 ms for the same values as text columns, 230 KB). No value can hold a comma: every one is a
+ * UUID, a number, a time, hex or digits, checked by the wire's patterns, or a word the core checks
+ * here; the reasons, free text, go as an array.
  */
 async function writeBatch(
   tx: Queryable,
@@ -1525,31 +1534,51 @@ async function writeBatch(
 ): Promise<void> {
   const { rows, balances, anchor } = batch;
   if (rows.length === 0 && balances.length === 0 && !anchor) return;
-  const json = JSON.stringify(
-    rows.map((r) => ({
-      payment_id: r.facts.paymentId,
-      seq: r.facts.seq,
-      amount_minor: r.facts.amount.minor,
-      currency: r.facts.amount.currency,
-      scheme: r.facts.scheme,
-      code_hash: r.facts.codeHash,
-      captured_at: r.facts.capturedAt,
-      mode: r.mode,
-      state: r.state,
-      reason: r.reason,
-      wallet_id: r.walletId,
-      wallet_code: r.walletCode,
-    })),
-  );
+  const n = rows.length;
+  const paymentId = new Array<string>(n);
+  const seq = new Array<number>(n);
+  const amount = new Array<number>(n);
+  const currency = new Array<string>(n);
+  const scheme = new Array<string>(n);
+  const codeHash = new Array<string>(n);
+  const capturedAt = new Array<string>(n);
+  const mode = new Array<string>(n);
+  const state = new Array<string>(n);
+  const reason = new Array<string | null>(n);
+  const walletId = new Array<string>(n);
+  const walletCode = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i] as NewPayment;
+    const { facts } = r;
+    // The two words a value could carry a comma in (the wire's patterns rule it out; checked anyway).
+    if (!WORD.test(facts.scheme) || !WORD.test(facts.amount.currency))
+      throw new Error(`payment ${facts.paymentId}: a scheme or currency that is not a word`);
+    paymentId[i] = facts.paymentId;
+    seq[i] = facts.seq;
+    amount[i] = facts.amount.minor;
+    currency[i] = facts.amount.currency;
+    scheme[i] = facts.scheme;
+    codeHash[i] = facts.codeHash;
+    capturedAt[i] = facts.capturedAt;
+    mode[i] = r.mode;
+    state[i] = r.state;
+    reason[i] = r.reason;
+    walletId[i] = r.walletId ?? '';
+    walletCode[i] = r.walletCode ?? '';
+  }
   const r = await tx.query<{ inserted: number }>(
     `WITH ins AS (
        INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
                              captured_at, mode, state, reason, wallet_id, wallet_code)
        SELECT $1, $2, x.payment_id, x.seq, x.amount_minor, x.currency, x.scheme, decode(x.code_hash, 'hex'),
               x.captured_at, x.mode, x.state, x.reason, x.wallet_id, x.wallet_code
-       FROM json_to_recordset($3::json) AS x(payment_id uuid, seq bigint, amount_minor bigint, currency text,
-              scheme text, code_hash text, captured_at timestamptz, mode text, state text, reason text,
-              wallet_id uuid, wallet_code text)
+       FROM unnest(string_to_array($3, ',')::uuid[], string_to_array($4, ',')::bigint[],
+                   string_to_array($5, ',')::bigint[], string_to_array($6, ','), string_to_array($7, ','),
+                   string_to_array($8, ','), string_to_array($9, ',')::timestamptz[], string_to_array($10, ','),
+                   string_to_array($11, ','), $12::text[], string_to_array($13, ',', '')::uuid[],
+                   string_to_array($14, ',', ''))
+         AS x(payment_id, seq, amount_minor, currency, scheme, code_hash, captured_at, mode, state, reason,
+              wallet_id, wallet_code)
        ON CONFLICT DO NOTHING
        RETURNING payment_id, amount_minor, currency, state, wallet_id),
      -- A batch settles only what it judged here: a terminal's own record never arrives as settled
@@ -1562,16 +1591,28 @@ async function writeBatch(
        WHERE ins.state = 'settled'),
      bal AS (
        UPDATE wallets w SET balance_minor = v.balance
-       FROM unnest($4::uuid[], $5::bigint[]) AS v(wallet_id, balance) WHERE w.wallet_id = v.wallet_id),
+       FROM unnest($15::uuid[], $16::bigint[]) AS v(wallet_id, balance) WHERE w.wallet_id = v.wallet_id),
      anc AS (
        INSERT INTO terminal_anchors (terminal_id, entry_seq, hash, signature)
-       SELECT $1, $6::bigint, decode($7::text, 'hex'), decode($8::text, 'base64') WHERE $6::bigint IS NOT NULL
+       SELECT $1, $17::bigint, decode($18::text, 'hex'), decode($19::text, 'base64') WHERE $17::bigint IS NOT NULL
        ON CONFLICT DO NOTHING)
      SELECT count(*)::int AS inserted FROM ins`,
     [
       t.terminal_id,
       t.merchant_id,
-      json,
+      paymentId.join(','),
+      seq.join(','),
+      amount.join(','),
+      currency.join(','),
+      scheme.join(','),
+      codeHash.join(','),
+      capturedAt.join(','),
+      mode.join(','),
+      state.join(','),
+      // All null but for payments declined here: as an array, escaped by node-postgres.
+      reason.some((x) => x !== null) ? reason : null,
+      walletId.join(','),
+      walletCode.join(','),
       balances.map((b) => b[0]),
       balances.map((b) => b[1]),
       anchor?.entrySeq ?? null,
