@@ -26,6 +26,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Checkout } from '../device/checkout/checkout.ts';
 import { silentLogger } from '../device/log.ts';
+import { hmacSha256 } from '../sync/journal/hmac.ts';
 import { DEFAULT_SIGN_WITHIN_MS, Journal, type JournalOptions } from '../sync/journal/journal.ts';
 import { parseAmount } from '../sync/protocol/money.ts';
 import { benchKiosk } from './kiosk.ts';
@@ -59,9 +60,9 @@ const macKey = crypto.randomBytes(32);
 const signer = {
   publicKey,
   sign: (h: Buffer) => crypto.sign(null, h, privateKey),
-  mac: (h: Buffer) => crypto.createHmac('sha256', macKey).update(h).digest(),
+  mac: hmacSha256(macKey),
 };
-const digestCode = (code: string) => crypto.createHmac('sha256', codeKey).update(code).digest();
+const digestCode = hmacSha256(codeKey);
 let codeNo = 0;
 const nextCode = () => `28${String(++codeNo).padStart(16, '0')}`;
 

@@ -34,6 +34,7 @@ import { serveCoreProcess } from '../device/testing/core-process.ts';
 import { CoreClient } from '../sync/client/core-client.ts';
 import { SyncEngine } from '../sync/client/sync-engine.ts';
 import { createPostgresDatabase, postgresAvailable } from '../sync/core/testing.ts';
+import { hmacSha256 } from '../sync/journal/hmac.ts';
 import { Journal } from '../sync/journal/journal.ts';
 import type { UploadRequest } from '../sync/protocol/wire.ts';
 
@@ -132,7 +133,7 @@ async function terminalAt(coreUrl: string, db: pg.Pool, dir: string) {
   const journal = Journal.open({
     file: path.join(dir, 'journal.sqlite'),
     terminalId,
-    signer: { publicKey, sign, mac: (h) => crypto.createHmac('sha256', macKey).update(h).digest() },
+    signer: { publicKey, sign, mac: hmacSha256(macKey) },
   });
   const merchantId = crypto.randomUUID();
   await db.query('INSERT INTO merchants (merchant_id, name) VALUES ($1, $2)', [merchantId, 'Bench Shop']);

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { test as base } from 'vitest';
 import { parseAmount } from '../protocol/money.ts';
 import { entryHash, GENESIS_HASH } from './entry.ts';
+import { hmacSha256 } from './hmac.ts';
 import { type CaptureInput, type EntrySigner, Journal, type JournalOptions } from './journal.ts';
 
 export interface TestSigner extends EntrySigner {
@@ -23,7 +24,7 @@ export function makeSigner(): TestSigner {
     privateKey,
     publicKey,
     sign: (hash) => crypto.sign(null, hash, privateKey),
-    mac: (hash) => crypto.createHmac('sha256', macKey).update(hash).digest(),
+    mac: hmacSha256(macKey),
   };
 }
 
