@@ -737,6 +737,18 @@ describe.each(BACKENDS)('core on %s', (backend: Backend) => {
           { paymentId: recoded.paymentId, seq: 1, reason: expect.stringContaining('payment code differs') },
         ]);
         expect((await core.service.wallet(walletId)).balance).toEqual(cny(500));
+        // A later batch with a code an earlier batch used (seq 2's): found used as the core reads it
+        // back, not as this batch marks it; beside it a fresh code, taken.
+        const fresh = await core.service.issueWalletCode(walletId);
+        const later = await term.client.upload({
+          ...request,
+          payments: [offline(7, 100, codes[1]?.code as string), offline(8, 100, fresh.code)],
+        });
+        expect(later.results.map((r) => [r.seq, r.state, r.reason ?? null])).toEqual([
+          [7, 'declined_after_sync', 'payment code already used'],
+          [8, 'settled', null],
+        ]);
+        expect((await core.service.wallet(walletId)).balance).toEqual(cny(400));
         expect((await core.service.ledgerCheck()).total).toBe(0);
       });
 
