@@ -54,7 +54,7 @@ describe('hmacSha256', () => {
       const m = crypto.randomBytes(n);
       expect(mac(m).equals(reference(key, m)), `length ${n}`).toBe(true);
     }
-    // A long message, then a short one: the short one's bytes alone are hashed.
+    // A whole block of message, then a one-byte one: the one byte alone is hashed.
     mac(Buffer.alloc(64, 0xff));
     expect(mac(Buffer.from([1])).equals(reference(key, Buffer.from([1])))).toBe(true);
     expect(mac('28'.padEnd(18, '7')).equals(reference(key, '28'.padEnd(18, '7')))).toBe(true);

@@ -34,7 +34,7 @@ export function hmacSha256(key: Buffer): (message: Buffer | string) => Buffer {
     const length = typeof message === 'string' ? Buffer.byteLength(message) : message.length;
     if (length > SHORT) return crypto.createHmac('sha256', keyObject).update(message).digest();
     if (typeof message === 'string') inner.write(message, BLOCK);
-    else message.copy(inner, BLOCK);
+    else inner.set(message, BLOCK);
     crypto.hash('sha256', inner.subarray(0, BLOCK + length), 'buffer').copy(outer, BLOCK);
     return crypto.hash('sha256', outer, 'buffer');
   };
