@@ -4,13 +4,14 @@
  *
  * 1. Drain of N stored payments end to end: journal → signed HTTP → the core's PostgreSQL commit →
  *    results recorded in the journal; payments/s. It meets a core in service: another terminal
- *    drains 2 batches first (BENCH_WARMUP_PAYMENTS; 0 for none), so that the core's code is
- *    compiled and its connections open, as on a core that has run for days and as for the ceiling,
- *    which runs on a connection the bench has used. Measured against the core just started, the
- *    first batch alone took 170–260 ms instead of 145–175 on a 2-core machine; the warm-up's own
- *    rate, a core just started, is printed too. Beside it, in the same run and database, the raw
- *    ceiling: a batched `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING` of the same rows
- *    (three times, each into a new table; the median is compared).
+ *    first drains as many batches as a drain keeps in flight (BENCH_WARMUP_PAYMENTS; 0 for none),
+ *    so that the core's code is compiled and its connections to PostgreSQL open, as on a core that
+ *    has run for days and as for the ceiling, which runs on a connection the bench has used. The
+ *    warm-up runs in this process, so the terminal's own sync code is compiled too. Against the
+ *    core just started, the first answer came after 170–260 ms; warmed, after 135–175 (2-core
+ *    machine). The warm-up's own rate, the core just started, is printed. Beside it, in the same
+ *    run and database, the raw ceiling: a batched `INSERT ... SELECT FROM unnest(...) ON CONFLICT
+ *    DO NOTHING` of the same rows (three times, each into a new table; the median is compared).
  *    Targets: ≥ 10,000 payments/s and ≥ 40 % of the ceiling.
  * 2. Re-sending every already-synced batch: its cost beside the first sending (target: no more).
  * 3. Online authorisation over loopback to PostgreSQL, one at a time: p50/p99 (target p99 ≤ 10 ms).
@@ -37,7 +38,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { serveCoreProcess } from '../device/testing/core-process.ts';
 import { CoreClient } from '../sync/client/core-client.ts';
-import { SyncEngine } from '../sync/client/sync-engine.ts';
+import { DEFAULT_PIPELINE_DEPTH, SyncEngine } from '../sync/client/sync-engine.ts';
 import { createPostgresDatabase, postgresAvailable } from '../sync/core/testing.ts';
 import { hmacSha256 } from '../sync/journal/hmac.ts';
 import { Journal } from '../sync/journal/journal.ts';
@@ -48,9 +49,12 @@ const BATCH = Number(process.env.BENCH_DRAIN_BATCH ?? 1_000);
 const ONLINE = Number(process.env.BENCH_ONLINE_PAYMENTS ?? 1_000);
 /**
  * Payments another terminal drains first, so that the drain measured meets a core in service (its
- * code compiled, its connections open) as the ceiling meets a warm connection; see the top.
+ * code compiled, a connection open for each batch in flight) as the ceiling meets a warm
+ * connection; see the top.
  */
-const WARMUP = Number(process.env.BENCH_WARMUP_PAYMENTS ?? 2 * BATCH);
+const WARMUP = Number(process.env.BENCH_WARMUP_PAYMENTS ?? DEFAULT_PIPELINE_DEPTH * BATCH);
+for (const [name, n] of Object.entries({ DRAIN, BATCH, ONLINE, WARMUP }))
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`bench/sync.ts: ${name} must be a count, not ${n}`);
 /** How many times the raw ceiling is measured (its median is the one compared). */
 const CEILING_RUNS = 3;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
@@ -236,6 +240,7 @@ export async function benchSync(): Promise<void> {
       warmRate = (WARMUP / (nowMs() - w0)) * 1000;
       if (warm.settled !== WARMUP) throw new Error(`warm-up settled ${warm.settled} of ${WARMUP}`);
       w.journal.close();
+      w.client.close();
     }
 
     // 1. Drain, timing each upload so the re-send can be compared batch for batch.
