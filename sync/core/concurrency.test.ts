@@ -1,11 +1,14 @@
 /**
- * Two uploads of the same batch at the same moment (two core processes, or a terminal's retry that
- * overtakes its first try), made to collide deterministically on PostgreSQL: both wait for the
- * terminal's row lock, and the second, once it holds the lock, must see what the first committed.
- * Each must answer what the core holds; nothing is applied twice.
+ * Uploads racing, made to collide deterministically on PostgreSQL by holding a terminal's row lock:
+ * - the same batch twice at the same moment (two core processes, or a terminal's retry that
+ *   overtakes its first try): both wait for the terminal's row lock, and the second, once it holds
+ *   the lock, must see what the first committed. Each must answer what the core holds; nothing is
+ *   applied twice.
+ * - a code used by another terminal after an upload read it (codes are read before the terminal's
+ *   lock): the upload's insert collides, and it is judged again, as a code already used.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { UploadedPayment } from '../protocol/wire.ts';
 import type { RunningCore } from './server.ts';
 import {
@@ -18,6 +21,7 @@ import {
   startTestCore,
   type TestDb,
 } from './testing.ts';
+import { REASONS } from './wallet-codes.ts';
 
 const pgOk = await postgresAvailable();
 
@@ -31,6 +35,10 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
   afterAll(async () => {
     await core?.close();
     await t?.cleanup();
+  });
+  // Each test spies on the database's transactions its own way.
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   it('the same batch twice at once: both answers are what the core holds, each payment applied once', async () => {
@@ -100,6 +108,72 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       expect(answers.map((a) => a.results.every((r) => r.duplicate)).sort()).toEqual([false, true]);
       expect(retried).toBe(0);
       expect((await core.service.wallet(walletId)).balance).toEqual(cny(5_000));
+      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+  });
+
+  it('a code another terminal uses after an upload read it: judged again, as used, and paid once', async () => {
+    const late = await activatedTerminal(core);
+    const quick = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code } = await core.service.issueWalletCode(walletId);
+    const batch = (payment: UploadedPayment) => ({
+      payments: [payment],
+      head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+      atAnchor: null,
+      queueDepth: 1,
+      softwareVersion: 't',
+    });
+
+    // Attempts given up because a row was left out of the insert (see UnprobedClash in service.ts).
+    let clashes = 0;
+    const transaction = t.db.transaction.bind(t.db);
+    vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
+      transaction(async (tx) => {
+        try {
+          return await fn(tx);
+        } catch (err) {
+          if ((err as Error).constructor.name === 'UnprobedClash') clashes += 1;
+          throw err;
+        }
+      }),
+    );
+
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [late.terminalId]);
+      // `late` has read the code (unused) and waits for its terminal's lock...
+      const lateAnswer = late.client.upload(
+        batch({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
+      );
+      await vi.waitFor(
+        async () => {
+          const waiting = await t.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+          );
+          expect(waiting.rows[0]?.n).toBe(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      // ...while `quick` pays with the same code.
+      const quickAnswer = await quick.client.upload(
+        batch({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
+      );
+      expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
+      await blocker.query('COMMIT');
+
+      const answer = await lateAnswer;
+      expect(answer.results.map((r) => [r.state, r.reason])).toEqual([
+        ['declined_after_sync', REASONS.codeReused],
+      ]);
+      expect(clashes).toBe(1);
+      expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
       expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
     } finally {
       await blocker.query('ROLLBACK').catch(() => {});

@@ -48,9 +48,10 @@ export const REASONS = {
 } as const;
 
 /**
- * Judges a payment against its code and wallet (both read under lock) at `atMs` (ms since the
- * epoch): the core's clock for an online payment, the corrected capture time for an offline one. `balance` is the wallet's
- * balance as it stands within the batch being judged.
+ * Judges a payment against its code and wallet at `atMs` (ms since the epoch): the core's clock for
+ * an online payment, the corrected capture time for an offline one. The wallet is read under its
+ * lock; the code need not be (its single use is kept by a unique index, see readCodes in
+ * service.ts). `balance` is the wallet's balance as it stands within the batch being judged.
  */
 export function judge(
   payment: { amountMinor: number; currency: string },
