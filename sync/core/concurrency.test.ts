@@ -5,7 +5,9 @@
  *   the lock, must see what the first committed. Each must answer what the core holds; nothing is
  *   applied twice.
  * - a code used by another terminal after an upload read it (codes are read before the terminal's
- *   lock): the upload's insert collides, and it is judged again, as a code already used.
+ *   lock): the upload's insert collides, and it is judged again, as a code already used;
+ * - a wallet another terminal pays from while an upload waits at its terminal's lock: the upload
+ *   reads the balance under the wallet's lock, after that payment.
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -115,20 +117,25 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     }
   });
 
-  it('a code another terminal uses after an upload read it: judged again, as used, and paid once', async () => {
-    const late = await activatedTerminal(core);
-    const quick = await activatedTerminal(core);
-    const { walletId } = await core.service.createWallet(cny(10_000));
-    const { code } = await core.service.issueWalletCode(walletId);
-    const batch = (payment: UploadedPayment) => ({
-      payments: [payment],
-      head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
-      atAnchor: null,
-      queueDepth: 1,
-      softwareVersion: 't',
-    });
+  /** One payment's upload, as a terminal's first. */
+  const onePayment = (payment: UploadedPayment) => ({
+    payments: [payment],
+    head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+    atAnchor: null,
+    queueDepth: 1,
+    softwareVersion: 't',
+  });
 
-    // Attempts given up because a row was left out of the insert (see UnprobedClash in service.ts).
+  /**
+   * Starts `upload` (of `terminalId`), holds it at its terminal's row lock (FOR UPDATE) until it
+   * waits there, having read its codes, runs `meanwhile`, then lets it go; its answer. Attempts
+   * given up because a row was left out of the insert (see UnprobedClash in service.ts) are counted.
+   */
+  async function heldAtTerminalLock<T>(
+    terminalId: string,
+    upload: () => Promise<T>,
+    meanwhile: () => Promise<void>,
+  ): Promise<{ answer: T; clashes: number }> {
     let clashes = 0;
     const transaction = t.db.transaction.bind(t.db);
     vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
@@ -141,16 +148,12 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         }
       }),
     );
-
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
     try {
       await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [late.terminalId]);
-      // `late` has read the code (unused) and waits for its terminal's lock...
-      const lateAnswer = late.client.upload(
-        batch({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
-      );
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [terminalId]);
+      const answer = upload();
       await vi.waitFor(
         async () => {
           const waiting = await t.db.query<{ n: number }>(
@@ -161,23 +164,62 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         },
         { timeout: 10_000, interval: 20 },
       );
-      // ...while `quick` pays with the same code.
-      const quickAnswer = await quick.client.upload(
-        batch({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
-      );
-      expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
+      await meanwhile();
       await blocker.query('COMMIT');
-
-      const answer = await lateAnswer;
-      expect(answer.results.map((r) => [r.state, r.reason])).toEqual([
-        ['declined_after_sync', REASONS.codeReused],
-      ]);
-      expect(clashes).toBe(1);
-      expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
-      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+      return { answer: await answer, clashes };
     } finally {
       await blocker.query('ROLLBACK').catch(() => {});
       await blocker.end();
     }
+  }
+
+  it('a code another terminal uses after an upload read it: judged again, as used, and paid once', async () => {
+    const late = await activatedTerminal(core);
+    const quick = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code } = await core.service.issueWalletCode(walletId);
+
+    const { answer, clashes } = await heldAtTerminalLock(
+      late.terminalId,
+      () => late.client.upload(onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code })),
+      async () => {
+        const quickAnswer = await quick.client.upload(
+          onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
+        );
+        expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
+      },
+    );
+    expect(answer.results.map((r) => [r.state, r.reason])).toEqual([
+      ['declined_after_sync', REASONS.codeReused],
+    ]);
+    expect(clashes).toBe(1);
+    expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
+    expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+  });
+
+  it("a wallet another terminal pays from while an upload waits: the upload reads the wallet's balance after", async () => {
+    const late = await activatedTerminal(core);
+    const quick = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code: lateCode } = await core.service.issueWalletCode(walletId);
+    const { code: quickCode } = await core.service.issueWalletCode(walletId);
+
+    const { answer, clashes } = await heldAtTerminalLock(
+      late.terminalId,
+      () =>
+        late.client.upload(
+          onePayment({ ...paymentFacts(1, 6_000), state: 'accepted_offline', code: lateCode }),
+        ),
+      async () => {
+        const quickAnswer = await quick.client.upload(
+          onePayment({ ...paymentFacts(1, 3_000), state: 'accepted_offline', code: quickCode }),
+        );
+        expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
+      },
+    );
+    expect(answer.results.map((r) => r.state)).toEqual(['settled']);
+    expect(clashes).toBe(0);
+    expect((await core.service.wallet(walletId)).balance).toEqual(cny(1_000));
+    expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
   });
 });

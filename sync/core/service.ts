@@ -971,7 +971,8 @@ export class CoreService {
         return await this.uploadInTransaction(t, req, 'when-held');
       } catch (err) {
         // A payment of the batch held after all (its id at another seq: see lockTerminal's `probe`),
-        // or a code used at this moment by another terminal: once more, reading every one of them.
+        // or a code used since this upload read it (by another terminal, or another batch of this
+        // one in flight): once more, reading every one of them.
         if (err instanceof UnprobedClash) return this.uploadInTransaction(t, req, 'always');
         throw err;
       }
@@ -1339,7 +1340,7 @@ async function lockTerminal(
 
 /**
  * A batch read with `probe` 'when-held' had a row left out of its insert (a payment held after all,
- * see lockTerminal, or a code used at this moment by another terminal), or a record of an approval
+ * see lockTerminal, or a code used since the batch read it, see readCodes), or a record of an approval
  * the look-up would have found under another seq. Sent again, probing.
  */
 class UnprobedClash extends Error {}
@@ -1376,16 +1377,17 @@ function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
 
 /**
  * The first statement of an online payment: {@link CoreService.admit}'s (the nonce taken once, the
- * terminal's last-seen time and clock offset), then, only when admitted, what
- * {@link lockPayment}, {@link readCodes} and {@link lockWallets} read and lock. The terminal's row
- * is locked by the update that records it seen, before the wallet (the LATERAL join on `t` orders
- * them: the locking order of the whole core). The payment is two probes of unique keys (as one
- * condition with OR, the planner scanned all the terminal's payments). What it reads of payments
- * and codes comes from the snapshot taken before the terminal's lock was granted (lockTerminal
- * reads in a second statement; here one round trip matters to a payment at the counter): a payment
- * or a use of the code committed meanwhile makes the insert collide, and the transaction is
- * retried. The UPDATE's lock (FOR NO KEY UPDATE) excludes lockTerminal's FOR UPDATE and another
- * payment's UPDATE alike, so a terminal's payments are still written one at a time.
+ * terminal's last-seen time and clock offset), then, only when admitted, what {@link lockPayment}
+ * reads and locks, the code as {@link readCodes} reads it, and its wallet, locked as
+ * {@link lockWallets} locks it. The terminal's row is locked by the update that records it seen,
+ * before the wallet (the LATERAL join on `t` orders them: the locking order of the whole core).
+ * The payment is two probes of unique keys (as one condition with OR, the planner scanned all the
+ * terminal's payments). What it reads of payments and codes comes from the snapshot taken before
+ * the terminal's lock was granted (lockTerminal reads in a second statement; here one round trip
+ * matters to a payment at the counter): a payment or a use of the code committed meanwhile makes
+ * the insert collide, and the transaction is retried. The UPDATE's lock (FOR NO KEY UPDATE)
+ * excludes lockTerminal's FOR UPDATE and another payment's UPDATE alike, so a terminal's payments
+ * are still written one at a time.
  */
 const ADMIT_AND_LOCK_FOR_AUTHORISE = prepared(
   'authorise-admit-lock',
@@ -1464,11 +1466,12 @@ async function admitAndLockForAuthorise(
  * Reads the codes: each one's wallet, its issue time and whether a payment used it already. An
  * upload reads them first, before it takes the terminal's lock, and takes no lock here: a code's
  * wallet and issue time never change (codes are only ever inserted), and its single use is kept by
- * the unique payments.wallet_code, not by a lock. A code used meanwhile, by another terminal or
- * core, makes this batch's insert collide on that index, and the transaction is retried, reading
- * the codes again. Read under the lock, this look-up was a third of the time a batch held its
- * terminal and wallets (a batch of 1,000 codes: 5–12 ms of 25–35, on a 2-core machine), and the
- * terminal's next batch, or its online payment, waited on it.
+ * the unique payments.wallet_code, not by a lock. A code used meanwhile (by another terminal, or
+ * by another batch of this one in flight) makes this batch's insert collide on that index, and the
+ * transaction is retried, reading the codes again; a flag read before can only be stale as unused,
+ * since a payment's code is never taken back. Read under the lock, this look-up was 5–17 ms of the
+ * 25–50 ms a batch of 1,000 held its terminal and wallets (2-core machine), and the terminal's next
+ * batch, or its online payment, waited on it.
  * "Used" is one probe of that index per code (LATERAL ... LIMIT 1): as an EXISTS, the planner
  * hashed every payment in the table to answer a batch of codes. The codes go in as JSON text, which
  * PostgreSQL splits in C, and the rows come back as one text, a row per code, its fields separated
@@ -1654,8 +1657,8 @@ async function writeBatch(
       anchor?.signature ?? null,
     ],
   );
-  // A row left out collided with another writer (a code used at the same moment by another
-  // terminal): retrying the whole transaction sees that writer's rows and judges again. Read without
+  // A row left out collided with another writer (a code used since the batch read it, see
+  // readCodes): retrying the whole transaction sees that writer's rows and judges again. Read without
   // the probes for held payments, it may be one of those: sent again, probing.
   if (r.rows[0]?.inserted !== rows.length) {
     if (probe === 'when-held') throw new UnprobedClash('a payment of the batch is held: probing');
