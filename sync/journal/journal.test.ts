@@ -125,9 +125,12 @@ describe('journal', () => {
 
   test('refuses a payment code already used on this terminal, even after a decline', ({ journal }) => {
     const input = payment();
-    journal.capture(input, () => ({ status: 'declined', mode: 'offline', reason: 'over' }));
+    const declined = journal.capture(input, () => ({ status: 'declined', mode: 'offline', reason: 'over' }));
     expect(() => journal.capture({ ...input, amount: { minor: 1, currency: 'CNY' } }, accept)).toThrow(
-      expect.objectContaining({ code: 'CODE_USED' }),
+      expect.objectContaining({
+        code: 'CODE_USED',
+        message: expect.stringContaining(`by payment ${declined.seq} (declined)`),
+      }),
     );
     expect(journal.payments()).toHaveLength(1);
   });

@@ -297,7 +297,7 @@ const SQL = {
   insertEntry:
     'INSERT INTO entries (entry_seq, kind, payment_id, at, body, prev_hash, hash, sig, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   nextSeq: 'SELECT coalesce(max(seq), 0) + 1 AS seq FROM payments',
-  codeUsed: 'SELECT 1 FROM payments WHERE code_hash = ?',
+  codeUsed: 'SELECT seq, status FROM payments WHERE code_hash = ?',
   insertPayment: `INSERT INTO payments (payment_id, seq, amount_minor, currency, scheme, code_hash, code_masked,
       mode, status, reason, captured_at, updated_at, last_entry_seq, clock_offset_ms, code)
     VALUES (@paymentId, @seq, @amountMinor, @currency, @scheme, @codeHash, @codeMasked, @mode, @status, @reason,
@@ -564,10 +564,15 @@ export class Journal {
     return this.write('recording the payment', () => {
       const now = this.now();
       const at = now.toISOString();
-      if (this.stmt.codeUsed.get(input.codeHash)) {
+      const used = this.stmt.codeUsed.get(input.codeHash) as
+        | { seq: number; status: PaymentStatus }
+        | undefined;
+      if (used) {
+        // Which payment took it: a cashier retrying a declined payment with the same code is told
+        // that payment, not only that the code is "used".
         throw new JournalError(
           'CODE_USED',
-          'This payment code was already used on this terminal. Payment codes work once: ask the customer to refresh the code in their wallet app and scan again.',
+          `This payment code was already used on this terminal, by payment ${used.seq} (${used.status.replaceAll('_', ' ')}). Payment codes work once, even for a payment declined: ask the customer to refresh the code in their wallet app and scan again.`,
           this.file,
         );
       }
