@@ -1340,8 +1340,8 @@ async function lockTerminal(
 
 /**
  * A batch read with `probe` 'when-held' had a row left out of its insert (a payment held after all,
- * see lockTerminal, or a code used since the batch read it, see readCodes), or a record of an approval
- * the look-up would have found under another seq. Sent again, probing.
+ * see lockTerminal, or a code used since the batch read it, see readCodes), or a record of an
+ * approval the look-up would have found under another seq. Sent again, probing.
  */
 class UnprobedClash extends Error {}
 
