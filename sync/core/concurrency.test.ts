@@ -43,6 +43,67 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     vi.restoreAllMocks();
   });
 
+  /** One payment's upload, as a terminal's first. */
+  const onePayment = (payment: UploadedPayment) => ({
+    payments: [payment],
+    head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+    atAnchor: null,
+    queueDepth: 1,
+    softwareVersion: 't',
+  });
+
+  /**
+   * Starts `uploads` (of `terminalId`) and holds them at their terminal's row lock (FOR UPDATE)
+   * until every one of them waits there, having read its codes; runs `meanwhile`, then lets them
+   * go. The row is held FOR KEY SHARE, which lets each request be admitted (its nonce, last-seen
+   * time). Returns their answers, and the attempts given up and made again: failed to be retried
+   * (40001, see db.ts), or with a row left out of the insert (UnprobedClash, see service.ts).
+   */
+  async function heldAtTerminalLock<T>(
+    terminalId: string,
+    uploads: () => Promise<T>[],
+    meanwhile: () => Promise<void> = async () => {},
+  ): Promise<{ answers: T[]; retried: number; clashes: number }> {
+    let retried = 0;
+    let clashes = 0;
+    const transaction = t.db.transaction.bind(t.db);
+    vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
+      transaction(async (tx) => {
+        try {
+          return await fn(tx);
+        } catch (err) {
+          if ((err as { code?: string }).code === '40001') retried += 1;
+          if ((err as Error).constructor.name === 'UnprobedClash') clashes += 1;
+          throw err;
+        }
+      }),
+    );
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [terminalId]);
+      const started = uploads();
+      await vi.waitFor(
+        async () => {
+          // Not on the blocker's connection: inside a transaction, pg_stat_activity is a snapshot.
+          const waiting = await t.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+          );
+          expect(waiting.rows[0]?.n).toBe(started.length);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await meanwhile();
+      await blocker.query('COMMIT');
+      return { answers: await Promise.all(started), retried, clashes };
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+  }
+
   it('the same batch twice at once: both answers are what the core holds, each payment applied once', async () => {
     const term = await activatedTerminal(core);
     const { walletId } = await core.service.createWallet(cny(10_000));
@@ -59,119 +120,27 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       softwareVersion: 't',
     };
 
-    // Transactions that failed to be retried (40001): the second upload reads the payments after it
-    // has the lock, so it finds the first's, rather than colliding with them on insert.
-    let retried = 0;
-    const transaction = t.db.transaction.bind(t.db);
-    vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
-      transaction(async (tx) => {
-        try {
-          return await fn(tx);
-        } catch (err) {
-          if ((err as { code?: string }).code === '40001') retried += 1;
-          throw err;
-        }
-      }),
-    );
-
-    // A lock that lets each request be admitted (its nonce, last-seen time) but holds both uploads
-    // at the terminal's row lock (FOR UPDATE), until both are waiting there.
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [term.terminalId]);
-      const first = term.client.upload(request);
-      const second = term.client.upload(request);
-      await vi.waitFor(
-        async () => {
-          // Not on the blocker's connection: inside a transaction, pg_stat_activity is a snapshot.
-          const waiting = await t.db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
-          );
-          expect(waiting.rows[0]?.n).toBe(2);
-        },
-        { timeout: 10_000, interval: 20 },
+    const { answers, retried } = await heldAtTerminalLock(term.terminalId, () => [
+      term.client.upload(request),
+      term.client.upload(request),
+    ]);
+    const held = await core.service.payments({ terminalId: term.terminalId });
+    expect(held).toHaveLength(5);
+    expect(held.every((p) => p.state === 'settled')).toBe(true);
+    for (const answer of answers) {
+      expect(answer.conflicts).toEqual([]);
+      expect(answer.results.map((r) => [r.seq, r.state, r.reason ?? null])).toEqual(
+        [1, 2, 3, 4, 5].map((seq) => [seq, 'settled', null]),
       );
-      await blocker.query('COMMIT');
-      const answers = await Promise.all([first, second]);
-
-      const held = await core.service.payments({ terminalId: term.terminalId });
-      expect(held).toHaveLength(5);
-      expect(held.every((p) => p.state === 'settled')).toBe(true);
-      for (const answer of answers) {
-        expect(answer.conflicts).toEqual([]);
-        expect(answer.results.map((r) => [r.seq, r.state, r.reason ?? null])).toEqual(
-          [1, 2, 3, 4, 5].map((seq) => [seq, 'settled', null]),
-        );
-      }
-      // One of them applied the batch, the other found it applied.
-      expect(answers.map((a) => a.results.every((r) => r.duplicate)).sort()).toEqual([false, true]);
-      expect(retried).toBe(0);
-      expect((await core.service.wallet(walletId)).balance).toEqual(cny(5_000));
-      expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => {});
-      await blocker.end();
     }
+    // One of them applied the batch, the other found it applied.
+    expect(answers.map((a) => a.results.every((r) => r.duplicate)).sort()).toEqual([false, true]);
+    // None failed to be retried (40001): the second reads the payments after it has the lock, so it
+    // finds the first's, rather than colliding with them on insert.
+    expect(retried).toBe(0);
+    expect((await core.service.wallet(walletId)).balance).toEqual(cny(5_000));
+    expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
   });
-
-  /** One payment's upload, as a terminal's first. */
-  const onePayment = (payment: UploadedPayment) => ({
-    payments: [payment],
-    head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
-    atAnchor: null,
-    queueDepth: 1,
-    softwareVersion: 't',
-  });
-
-  /**
-   * Starts `upload` (of `terminalId`), holds it at its terminal's row lock (FOR UPDATE) until it
-   * waits there, having read its codes, runs `meanwhile`, then lets it go; its answer. Attempts
-   * given up because a row was left out of the insert (see UnprobedClash in service.ts) are counted.
-   */
-  async function heldAtTerminalLock<T>(
-    terminalId: string,
-    upload: () => Promise<T>,
-    meanwhile: () => Promise<void>,
-  ): Promise<{ answer: T; clashes: number }> {
-    let clashes = 0;
-    const transaction = t.db.transaction.bind(t.db);
-    vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
-      transaction(async (tx) => {
-        try {
-          return await fn(tx);
-        } catch (err) {
-          if ((err as Error).constructor.name === 'UnprobedClash') clashes += 1;
-          throw err;
-        }
-      }),
-    );
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [terminalId]);
-      const answer = upload();
-      await vi.waitFor(
-        async () => {
-          const waiting = await t.db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
-          );
-          expect(waiting.rows[0]?.n).toBe(1);
-        },
-        { timeout: 10_000, interval: 20 },
-      );
-      await meanwhile();
-      await blocker.query('COMMIT');
-      return { answer: await answer, clashes };
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => {});
-      await blocker.end();
-    }
-  }
 
   it('a code another terminal uses after an upload read it: judged again, as used, and paid once', async () => {
     const late = await activatedTerminal(core);
@@ -179,9 +148,12 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     const { walletId } = await core.service.createWallet(cny(10_000));
     const { code } = await core.service.issueWalletCode(walletId);
 
-    const { answer, clashes } = await heldAtTerminalLock(
+    const {
+      answers: [answer],
+      clashes,
+    } = await heldAtTerminalLock(
       late.terminalId,
-      () => late.client.upload(onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code })),
+      () => [late.client.upload(onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }))],
       async () => {
         const quickAnswer = await quick.client.upload(
           onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
@@ -189,7 +161,7 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
       },
     );
-    expect(answer.results.map((r) => [r.state, r.reason])).toEqual([
+    expect(answer?.results.map((r) => [r.state, r.reason])).toEqual([
       ['declined_after_sync', REASONS.codeReused],
     ]);
     expect(clashes).toBe(1);
@@ -204,12 +176,16 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     const { code: lateCode } = await core.service.issueWalletCode(walletId);
     const { code: quickCode } = await core.service.issueWalletCode(walletId);
 
-    const { answer, clashes } = await heldAtTerminalLock(
+    const {
+      answers: [answer],
+      clashes,
+    } = await heldAtTerminalLock(
       late.terminalId,
-      () =>
+      () => [
         late.client.upload(
           onePayment({ ...paymentFacts(1, 6_000), state: 'accepted_offline', code: lateCode }),
         ),
+      ],
       async () => {
         const quickAnswer = await quick.client.upload(
           onePayment({ ...paymentFacts(1, 3_000), state: 'accepted_offline', code: quickCode }),
@@ -217,7 +193,7 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
       },
     );
-    expect(answer.results.map((r) => r.state)).toEqual(['settled']);
+    expect(answer?.results.map((r) => r.state)).toEqual(['settled']);
     expect(clashes).toBe(0);
     expect((await core.service.wallet(walletId)).balance).toEqual(cny(1_000));
     expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
