@@ -11,6 +11,7 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CoreClient } from '../client/core-client.ts';
 import type { UploadedPayment } from '../protocol/wire.ts';
 import type { RunningCore } from './server.ts';
 import {
@@ -43,14 +44,15 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     vi.restoreAllMocks();
   });
 
-  /** One payment's upload, as a terminal's first. */
-  const onePayment = (payment: UploadedPayment) => ({
-    payments: [payment],
-    head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
-    atAnchor: null,
-    queueDepth: 1,
-    softwareVersion: 't',
-  });
+  /** A terminal's first upload: one payment of `minor` stored offline with wallet code `code`. */
+  const payOffline = (terminal: { client: CoreClient }, minor: number, code: string) =>
+    terminal.client.upload({
+      payments: [{ ...paymentFacts(1, minor), state: 'accepted_offline', code }],
+      head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+      atAnchor: null,
+      queueDepth: 1,
+      softwareVersion: 't',
+    });
 
   /**
    * Starts `uploads` (of `terminalId`) and holds them at their terminal's row lock (FOR UPDATE)
@@ -153,11 +155,9 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       clashes,
     } = await heldAtTerminalLock(
       late.terminalId,
-      () => [late.client.upload(onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }))],
+      () => [payOffline(late, 1_000, code)],
       async () => {
-        const quickAnswer = await quick.client.upload(
-          onePayment({ ...paymentFacts(1, 1_000), state: 'accepted_offline', code }),
-        );
+        const quickAnswer = await payOffline(quick, 1_000, code);
         expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
       },
     );
@@ -181,15 +181,9 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       clashes,
     } = await heldAtTerminalLock(
       late.terminalId,
-      () => [
-        late.client.upload(
-          onePayment({ ...paymentFacts(1, 6_000), state: 'accepted_offline', code: lateCode }),
-        ),
-      ],
+      () => [payOffline(late, 6_000, lateCode)],
       async () => {
-        const quickAnswer = await quick.client.upload(
-          onePayment({ ...paymentFacts(1, 3_000), state: 'accepted_offline', code: quickCode }),
-        );
+        const quickAnswer = await payOffline(quick, 3_000, quickCode);
         expect(quickAnswer.results.map((r) => r.state)).toEqual(['settled']);
       },
     );
