@@ -8,6 +8,8 @@
  *   lock): the upload's insert collides, and it is judged again, as a code already used;
  * - a wallet another terminal pays from while an upload waits at its terminal's lock: the upload
  *   reads the balance under the wallet's lock, after that payment.
+ * - a terminal's two batches in flight, the later one ready for the terminal's lock first: they
+ *   take it in seq order all the same, so a wallet's balance goes to the earlier payment.
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -44,10 +46,10 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     vi.restoreAllMocks();
   });
 
-  /** A terminal's first upload: one payment of `minor` stored offline with wallet code `code`. */
-  const payOffline = (terminal: { client: CoreClient }, minor: number, code: string) =>
+  /** A terminal's upload of one payment of `minor` stored offline with wallet code `code`, at `seq`. */
+  const payOffline = (terminal: { client: CoreClient }, minor: number, code: string, seq = 1) =>
     terminal.client.upload({
-      payments: [{ ...paymentFacts(1, minor), state: 'accepted_offline', code }],
+      payments: [{ ...paymentFacts(seq, minor), state: 'accepted_offline', code }],
       head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
       atAnchor: null,
       queueDepth: 1,
@@ -190,6 +192,71 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     expect(answer?.results.map((r) => r.state)).toEqual(['settled']);
     expect(clashes).toBe(0);
     expect((await core.service.wallet(walletId)).balance).toEqual(cny(1_000));
+    expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+  });
+
+  it("a terminal's later batch ready for its lock first: the batches take it in seq order", async () => {
+    const term = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code: first } = await core.service.issueWalletCode(walletId);
+    const { code: second } = await core.service.issueWalletCode(walletId);
+    // The batch of seq 1 is held as it reads its codes (before the terminal's lock), until the batch
+    // of seq 2, sent after it, has had time to reach the lock.
+    let reading!: () => void;
+    const firstReads = new Promise<void>((resolve) => {
+      reading = resolve;
+    });
+    let letRead!: () => void;
+    const firstMayRead = new Promise<void>((resolve) => {
+      letRead = resolve;
+    });
+    const transaction = t.db.transaction.bind(t.db);
+    vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
+      transaction((tx) =>
+        fn({
+          ...tx,
+          query: async (sql, params) => {
+            if (String(sql).includes('FROM wallet_codes') && String(params?.[0]).includes(first)) {
+              reading();
+              await firstMayRead;
+            }
+            return tx.query(sql, params);
+          },
+        }),
+      ),
+    );
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [term.terminalId]);
+      const earlier = payOffline(term, 6_000, first, 1);
+      await firstReads;
+      const later = payOffline(term, 6_000, second, 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      letRead();
+      await vi.waitFor(
+        async () => {
+          const waiting = await t.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+          );
+          expect(waiting.rows[0]?.n).toBeGreaterThanOrEqual(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await blocker.query('COMMIT');
+      const answers = await Promise.all([earlier, later]);
+      expect(answers.map((a) => a.results.map((r) => [r.seq, r.state, r.reason ?? null]))).toEqual([
+        [[1, 'settled', null]],
+        [[2, 'declined_after_sync', REASONS.balance]],
+      ]);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+    expect((await core.service.wallet(walletId)).balance).toEqual(cny(4_000));
     expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
   });
 });

@@ -40,6 +40,7 @@ import type {
 import { ORDER_QR_PREFIX, ORDER_VALID_S } from '../protocol/wire.ts';
 import { type CoreDb, prepared, type Queryable } from './db.ts';
 import { CoreError, conflict, notFound, unauthenticated } from './errors.ts';
+import { LockTurns } from './turns.ts';
 import {
   type CodeRow,
   judge,
@@ -240,6 +241,7 @@ const PAYMENT_COLUMNS =
 
 export class CoreService {
   private readonly keys = new Map<string, crypto.KeyObject>();
+  private readonly turns = new LockTurns();
 
   constructor(private readonly options: CoreServiceOptions) {}
 
@@ -955,28 +957,31 @@ export class CoreService {
   }
 
   /**
-   * Takes a batch of stored payments in seq order. New offline payments are judged in seq order
-   * (code, expiry by corrected capture time, balance) and settled or declined_after_sync; records of
-   * payments the terminal decided are kept as they are; payments the core has already get the result
-   * they got then (duplicate: true); other facts under a known paymentId or seq are conflicts.
-   * The journal head is anchored in the same transaction. A payment at a seq the core holds as
-   * another payment of the terminal shows two journals under its key (a copied data folder that took
-   * payments of its own): as for a journal that parted from its anchors, the whole upload is refused
-   * with JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never anchored and the
-   * copy stops (the terminal blocks its offline payments on that answer).
+   * Takes a batch of stored payments in seq order, after the batches of lower seqs in flight to
+   * this process (see LockTurns). New offline payments are judged in seq order (code, expiry by
+   * corrected capture time, balance) and settled or declined_after_sync; records of payments the
+   * terminal decided are kept as they are; payments the core has already get the result they got
+   * then (duplicate: true); other facts under a known paymentId or seq are conflicts. The journal
+   * head is anchored in the same transaction. A payment at a seq the core holds as another payment
+   * of the terminal shows two journals under its key (a copied data folder that took payments of
+   * its own): as for a journal that parted from its anchors, the whole upload is refused with
+   * JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never anchored and the copy
+   * stops (the terminal blocks its offline payments on that answer).
    */
   upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
-    return this.flaggingDivergence(t.terminal_id, async () => {
-      try {
-        return await this.uploadInTransaction(t, req, 'when-held');
-      } catch (err) {
-        // A payment of the batch held after all (its id at another seq: see lockTerminal's `probe`),
-        // or a code used since this upload read it (by another terminal, or another batch of this
-        // one in flight): once more, reading every one of them.
-        if (err instanceof UnprobedClash) return this.uploadInTransaction(t, req, 'always');
-        throw err;
-      }
-    });
+    return this.flaggingDivergence(t.terminal_id, () =>
+      this.turns.run(t.terminal_id, req.payments[0]?.seq, async (locked) => {
+        try {
+          return await this.uploadInTransaction(t, req, 'when-held', locked);
+        } catch (err) {
+          // A payment of the batch held after all (its id at another seq: see lockTerminal's
+          // `probe`), or a code used since this upload read it (by another terminal, or another
+          // batch of this one in flight): once more, reading every one of them.
+          if (err instanceof UnprobedClash) return this.uploadInTransaction(t, req, 'always', locked);
+          throw err;
+        }
+      }),
+    );
   }
 
   /**
@@ -1020,6 +1025,7 @@ export class CoreService {
     t: TerminalRow,
     req: UploadRequest,
     probe: 'when-held' | 'always',
+    locked: () => void,
   ): Promise<UploadResponse> {
     return this.db.transaction(async (tx) => {
       const payments = req.payments;
@@ -1034,6 +1040,7 @@ export class CoreService {
         payments.map((p) => p.seq),
         probe,
       );
+      locked();
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
       const bySeq = new Map(existing.map((p) => [p.seq, p]));
       // Payments sent at a seq the core holds as another: named in the alert, whichever check flags.
