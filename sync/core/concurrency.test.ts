@@ -206,24 +206,33 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     const firstReads = new Promise<void>((resolve) => {
       reading = resolve;
     });
+    let secondLocks!: () => void;
+    const secondAsksForLock = new Promise<void>((resolve) => {
+      secondLocks = resolve;
+    });
     let letRead!: () => void;
     const firstMayRead = new Promise<void>((resolve) => {
       letRead = resolve;
     });
     const transaction = t.db.transaction.bind(t.db);
     vi.spyOn(t.db, 'transaction').mockImplementation((fn) =>
-      transaction((tx) =>
-        fn({
+      transaction((tx) => {
+        let readsSecond = false;
+        return fn({
           ...tx,
           query: async (sql, params) => {
-            if (String(sql).includes('FROM wallet_codes') && String(params?.[0]).includes(first)) {
+            const codes = String(sql).includes('FROM wallet_codes') ? String(params?.[0]) : '';
+            if (codes.includes(first)) {
               reading();
               await firstMayRead;
             }
+            if (codes.includes(second)) readsSecond = true;
+            if (readsSecond && String(sql).includes('FROM terminals WHERE terminal_id = $1 FOR UPDATE'))
+              secondLocks();
             return tx.query(sql, params);
           },
-        }),
-      ),
+        });
+      }),
     );
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
@@ -233,7 +242,8 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       const earlier = payOffline(term, 6_000, first, 1);
       await firstReads;
       const later = payOffline(term, 6_000, second, 2);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Without turns, the later batch asks for the lock now; with them, it waits for the earlier.
+      await Promise.race([secondAsksForLock, new Promise((resolve) => setTimeout(resolve, 500))]);
       letRead();
       await vi.waitFor(
         async () => {
@@ -245,7 +255,6 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         },
         { timeout: 10_000, interval: 20 },
       );
-      await new Promise((resolve) => setTimeout(resolve, 100));
       await blocker.query('COMMIT');
       const answers = await Promise.all([earlier, later]);
       expect(answers.map((a) => a.results.map((r) => [r.seq, r.state, r.reason ?? null]))).toEqual([

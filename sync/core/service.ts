@@ -957,16 +957,16 @@ export class CoreService {
   }
 
   /**
-   * Takes a batch of stored payments in seq order, after the batches of lower seqs in flight to
-   * this process (see LockTurns). New offline payments are judged in seq order (code, expiry by
-   * corrected capture time, balance) and settled or declined_after_sync; records of payments the
-   * terminal decided are kept as they are; payments the core has already get the result they got
-   * then (duplicate: true); other facts under a known paymentId or seq are conflicts. The journal
-   * head is anchored in the same transaction. A payment at a seq the core holds as another payment
-   * of the terminal shows two journals under its key (a copied data folder that took payments of
-   * its own): as for a journal that parted from its anchors, the whole upload is refused with
-   * JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never anchored and the copy
-   * stops (the terminal blocks its offline payments on that answer).
+   * Takes a batch of stored payments in seq order, after the terminal's batches of lower seqs that
+   * reached this process before it (see LockTurns). New offline payments are judged in seq order
+   * (code, expiry by corrected capture time, balance) and settled or declined_after_sync; records
+   * of payments the terminal decided are kept as they are; payments the core has already get the
+   * result they got then (duplicate: true); other facts under a known paymentId or seq are
+   * conflicts. The journal head is anchored in the same transaction. A payment at a seq the core
+   * holds as another payment of the terminal shows two journals under its key (a copied data folder
+   * that took payments of its own): as for a journal that parted from its anchors, the whole upload
+   * is refused with JOURNAL_DIVERGED and the terminal flagged, so that copy's head is never
+   * anchored and the copy stops (the terminal blocks its offline payments on that answer).
    */
   upload(t: TerminalRow, req: UploadRequest): Promise<UploadResponse> {
     return this.flaggingDivergence(t.terminal_id, () =>

@@ -58,6 +58,15 @@ describe('LockTurns', () => {
     await expect(later).resolves.toBe('answered');
   });
 
+  it('goes ahead after the longest wait when an earlier upload never gets to the lock', async () => {
+    const turns = new LockTurns(20);
+    const stuck = gate();
+    const earlier = turns.run('sp-a', 1, () => stuck.opened);
+    await expect(turns.run('sp-a', 2, async () => 'answered')).resolves.toBe('answered');
+    stuck.open();
+    await earlier;
+  });
+
   it('waits for no upload that came after it, nor for one at the same seq, nor for an upload of no payments', async () => {
     const turns = new LockTurns();
     const held = gate();

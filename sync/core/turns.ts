@@ -6,25 +6,45 @@
  * A later batch whose codes were read sooner asked for the lock first, and was judged first: seen
  * in the sync bench, where a terminal's batches were answered out of order, and with a wallet that
  * can pay only one of two payments, the later payment got the money. Here an upload waits, before
- * its transaction, until each upload of the same terminal with lower seqs that came before it has
- * taken the lock (or given up); then its own request for the lock queues behind theirs in
- * PostgreSQL. It waits holding no lock and no connection, so the wait can't close a cycle with the
- * database's waits, nor starve the pool.
+ * its transaction, until each upload of the same terminal with lower seqs that reached this point
+ * before it has taken the lock (or given up); then its own request for the lock queues behind
+ * theirs in PostgreSQL. It waits holding no lock and no connection, so the wait can't close a
+ * cycle with the database's waits, nor starve the pool.
  *
- * One process's order only: two core processes serving one terminal (a load balancer that spreads
- * its connections) can still take its batches out of order. Nothing is lost or applied twice
- * either way; only which of two payments a short wallet pays may change.
+ * The order is the order in which uploads get here, after their admission: a terminal sends its
+ * batches one after another, and their admissions queue for its row in that order, but a later
+ * batch that overtakes an earlier one on the way (or reaches another core process, behind a load
+ * balancer that spreads a terminal's connections) is taken first, as before. So is a later batch
+ * when an earlier one, having taken the lock, gives it up to be retried (a collision on insert, see
+ * UnprobedClash in service.ts). Nothing is lost or applied twice either way; only which of two
+ * payments a short wallet pays may change.
  */
+
+/**
+ * The longest an upload waits for earlier ones: the order is for fairness, and an earlier upload
+ * stuck before the lock (its connection hung mid-read) must not hold up the terminal's later
+ * batches, and their retries, until it fails. An upload normally takes the lock within milliseconds
+ * of the one before it.
+ */
+export const TURN_WAIT_MAX_MS = 5_000;
+
 export class LockTurns {
   /** Per terminal, the uploads that have not yet taken its lock: their lowest seq, and a signal. */
   private readonly waiting = new Map<string, Set<{ seq: number; locked: Promise<void> }>>();
 
+  constructor(private readonly maxWaitMs = TURN_WAIT_MAX_MS) {}
+
   /**
-   * Runs `work` once every earlier upload of `terminalId` with lower seqs has taken the lock.
-   * `work` calls `locked` once it holds the lock (again on a retry: harmless). Without a seq (an
-   * upload of the journal head alone) there is nothing to order.
+   * Runs `work` once every upload of `terminalId` with lower seqs that came before has taken the
+   * lock (or after `maxWaitMs`). `work` calls `locked` once it holds the lock; a retry calls it
+   * again, which changes nothing. Without a seq (an upload of the journal head alone) there is
+   * nothing to order.
    */
-  async run<T>(terminalId: string, seq: number | undefined, work: (locked: () => void) => Promise<T>) {
+  async run<T>(
+    terminalId: string,
+    seq: number | undefined,
+    work: (locked: () => void) => Promise<T>,
+  ): Promise<T> {
     if (seq === undefined) return work(() => {});
     let turns = this.waiting.get(terminalId);
     if (!turns) {
@@ -40,10 +60,19 @@ export class LockTurns {
       turns.delete(turn);
       if (turns.size === 0 && this.waiting.get(terminalId) === turns) this.waiting.delete(terminalId);
     };
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.all(ahead);
+      if (ahead.length > 0) {
+        await Promise.race([
+          Promise.all(ahead),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, this.maxWaitMs);
+          }),
+        ]);
+      }
       return await work(locked);
     } finally {
+      clearTimeout(timer);
       locked();
     }
   }
