@@ -201,7 +201,7 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     const { code: first } = await core.service.issueWalletCode(walletId);
     const { code: second } = await core.service.issueWalletCode(walletId);
     // The batch of seq 1 is held as it reads its codes (before the terminal's lock), until the batch
-    // of seq 2, sent after it, has had time to reach the lock.
+    // of seq 2, sent after it, asks for the lock (at once without turns) or 500 ms have passed.
     let reading!: () => void;
     const firstReads = new Promise<void>((resolve) => {
       reading = resolve;
@@ -242,7 +242,7 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       const earlier = payOffline(term, 6_000, first, 1);
       await firstReads;
       const later = payOffline(term, 6_000, second, 2);
-      // Without turns, the later batch asks for the lock now; with them, it waits for the earlier.
+      // With turns, the later batch waits for the earlier one and never asks first.
       await Promise.race([secondAsksForLock, new Promise((resolve) => setTimeout(resolve, 500))]);
       letRead();
       await vi.waitFor(
