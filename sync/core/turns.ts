@@ -3,9 +3,9 @@
  *
  * A terminal keeps several batches in flight (see DEFAULT_PIPELINE_DEPTH in sync-engine.ts), and
  * each upload reads its codes before it asks for the terminal's lock (see readCodes in service.ts).
- * A later batch whose codes were read sooner asked for the lock first, and was judged first: seen
- * in the sync bench, where a terminal's batches were answered out of order, and with a wallet that
- * can pay only one of two payments, the later payment got the money. Here an upload waits, before
+ * A later batch whose codes were read sooner asked for the lock first, and was judged first: the
+ * sync bench's batches were answered out of order, and when a wallet could pay only one of two
+ * payments, the later payment got the money (concurrency.test.ts). Here an upload waits, before
  * its transaction, until each upload of the same terminal with lower seqs that reached this point
  * before it has taken the lock (or given up); then its own request for the lock queues behind
  * theirs in PostgreSQL. It waits holding no lock and no connection, so the wait can't close a
