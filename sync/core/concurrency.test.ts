@@ -57,6 +57,33 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     });
 
   /**
+   * A connection holding `terminalId`'s row FOR KEY SHARE, in a transaction left open: uploads are
+   * admitted (their nonce, last-seen time), then wait at the terminal's lock (FOR UPDATE).
+   */
+  async function holdTerminalRow(terminalId: string): Promise<pg.Client> {
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [terminalId]);
+      return blocker;
+    } catch (err) {
+      await blocker.end();
+      throw err;
+    }
+  }
+
+  /** Statements of this database waiting for a lock FOR UPDATE. */
+  async function waitersForUpdate(): Promise<number | undefined> {
+    // Not on the blocker's connection: inside a transaction, pg_stat_activity is a snapshot.
+    const waiting = await t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+    );
+    return waiting.rows[0]?.n;
+  }
+
+  /**
    * Starts `uploads` (of `terminalId`) and holds them at their terminal's row lock (FOR UPDATE)
    * until every one of them waits there, having read its codes; runs `meanwhile`, then lets them
    * go. The row is held FOR KEY SHARE, which lets each request be admitted (its nonce, last-seen
@@ -82,23 +109,13 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         }
       }),
     );
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
+    const blocker = await holdTerminalRow(terminalId);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [terminalId]);
       const started = uploads();
-      await vi.waitFor(
-        async () => {
-          // Not on the blocker's connection: inside a transaction, pg_stat_activity is a snapshot.
-          const waiting = await t.db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
-          );
-          expect(waiting.rows[0]?.n).toBe(started.length);
-        },
-        { timeout: 10_000, interval: 20 },
-      );
+      await vi.waitFor(async () => expect(await waitersForUpdate()).toBe(started.length), {
+        timeout: 10_000,
+        interval: 20,
+      });
       await meanwhile();
       await blocker.query('COMMIT');
       return { answers: await Promise.all(started), retried, clashes };
@@ -234,27 +251,18 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
         });
       }),
     );
-    const blocker = new pg.Client({ connectionString: t.url });
-    await blocker.connect();
+    const blocker = await holdTerminalRow(term.terminalId);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR KEY SHARE', [term.terminalId]);
       const earlier = payOffline(term, 6_000, first, 1);
       await firstReads;
       const later = payOffline(term, 6_000, second, 2);
       // With turns, the later batch waits for the earlier one and never asks first.
       await Promise.race([secondAsksForLock, new Promise((resolve) => setTimeout(resolve, 500))]);
       letRead();
-      await vi.waitFor(
-        async () => {
-          const waiting = await t.db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
-          );
-          expect(waiting.rows[0]?.n).toBeGreaterThanOrEqual(1);
-        },
-        { timeout: 10_000, interval: 20 },
-      );
+      await vi.waitFor(async () => expect(await waitersForUpdate()).toBeGreaterThanOrEqual(1), {
+        timeout: 10_000,
+        interval: 20,
+      });
       await blocker.query('COMMIT');
       const answers = await Promise.all([earlier, later]);
       expect(answers.map((a) => a.results.map((r) => [r.seq, r.state, r.reason ?? null]))).toEqual([
