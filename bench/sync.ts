@@ -263,7 +263,7 @@ export async function benchSync(): Promise<void> {
     const journalMs: Record<string, number> = {};
     for (const m of ['uploadCandidates', 'signedHead', 'entryHashAt', 'offlineStats'] as const)
       timeCalls(t.journal, m, journalMs, 'reads');
-    timeCalls(t.journal, 'transitionMany', journalMs, 'recording');
+    timeCalls(t.journal, 'recordResults', journalMs, 'recording');
     const cpu0 = await cpuSample(core.pid, db);
     const d0 = nowMs();
     const report = await profiled('terminal-drain', () => engine.syncNow());

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, vi } from 'vitest';
-import { entryHash } from '../journal/entry.ts';
+import { entryHash, type SyncResultsBody } from '../journal/entry.ts';
 import { openJournal, payment, test } from '../journal/fixtures.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { PaymentResult, UploadRequest, UploadResponse } from '../protocol/wire.ts';
@@ -162,6 +162,31 @@ describe('sync engine', () => {
     expect(seen[0]).toBe(true);
     expect(seen.at(-1)).toBe(false);
     expect(journal.syncInfo().parked).toEqual([]);
+  });
+
+  test("records each batch's results as one entry, settled and declined alike, and the chain verifies", async ({
+    journal,
+    signer,
+  }) => {
+    const ids = storeOffline(journal, 5);
+    const head = journal.head().entrySeq;
+    const core = scriptedCore({ stateOf: (seq) => (seq === 2 ? 'declined_after_sync' : 'settled') });
+    expect(await engine(journal, core.client).syncNow()).toMatchObject({ sent: 5, settled: 4, declined: 1 });
+    // Batches of 2: three entries, each naming its batch's payments in seq order.
+    const recorded = [...journal.entries()].filter((e) => e.entrySeq > head);
+    expect(recorded.map((e) => e.kind)).toEqual(['sync_results', 'sync_results', 'sync_results']);
+    expect(recorded.map((e) => (JSON.parse(e.body) as SyncResultsBody).results.map((r) => r.seq))).toEqual([
+      [1, 2],
+      [3, 4],
+      [5],
+    ]);
+    expect(journal.payment(ids[1] as string)).toMatchObject({
+      status: 'declined_after_sync',
+      reason: 'declined by the core',
+    });
+    expect(await journal.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: true,
+    });
   });
 
   test('two syncs of one data folder at once report each payment settled once between them', async ({

@@ -13,6 +13,7 @@
  * - `status` is one observable object: the kiosk banner, `suanpan queue` and /healthz read it.
  */
 import type { Logger } from 'pino';
+import type { SyncResultItem } from '../journal/entry.ts';
 import { JournalError } from '../journal/errors.ts';
 import type { Journal, StoredPayment } from '../journal/journal.ts';
 import type { UploadedPayment, UploadRequest, UploadResponse } from '../protocol/wire.ts';
@@ -425,7 +426,7 @@ export class SyncEngine {
   private apply(response: UploadResponse, sent: StoredPayment[], report: SyncReport): void {
     const { journal } = this.options;
     const local = new Map(sent.map((p) => [p.paymentId, p]));
-    const changes: Parameters<Journal['transitionMany']>[0] = [];
+    const changes: SyncResultItem[] = [];
     for (const r of response.results) {
       if (r.duplicate) report.duplicates += 1;
       const p = local.get(r.paymentId);
@@ -438,18 +439,20 @@ export class SyncEngine {
         report.conflicts += 1;
         continue;
       }
-      if (r.state === 'settled') {
-        changes.push({ paymentId: r.paymentId, decision: { status: 'settled' } });
-      } else if (r.state === 'declined_after_sync') {
-        changes.push({
-          paymentId: r.paymentId,
-          decision: { status: 'declined_after_sync', reason: r.reason ?? 'declined by the core' },
-        });
-      }
+      changes.push(
+        r.state === 'settled'
+          ? { paymentId: r.paymentId, seq: p.seq, status: 'settled' }
+          : {
+              paymentId: r.paymentId,
+              seq: p.seq,
+              status: 'declined_after_sync',
+              reason: r.reason ?? 'declined by the core',
+            },
+      );
     }
     // Counted once recorded, and only what this sync moved: another sync of this data folder (the
     // kiosk's loop and `suanpan sync` at once) may have recorded some of them already.
-    for (const moved of journal.transitionMany(changes, { onlyFrom: 'accepted_offline' })) {
+    for (const moved of journal.recordResults(changes)) {
       if (moved.status === 'settled') report.settled += 1;
       else if (moved.status === 'declined_after_sync') report.declined += 1;
     }

@@ -73,8 +73,30 @@ export const PAYMENT_STATES = [
 ] as const;
 export type PaymentState = (typeof PAYMENT_STATES)[number];
 
-export const ENTRY_KINDS = ['captured', ...PAYMENT_STATES, 'shift_closed'] as const;
+/**
+ * `sync_results` (from migration 0011): the core's results for a batch of payments stored offline,
+ * in one entry (see {@link SyncResultsBody}), written where an entry per payment made recording a
+ * sync's answers most of the terminal's work in a drain.
+ */
+export const ENTRY_KINDS = ['captured', ...PAYMENT_STATES, 'shift_closed', 'sync_results'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** The kind of entry that names several payments in its body rather than one in `payment_id`. */
+export const SYNC_RESULTS = 'sync_results';
+
+/** One payment's result in a `sync_results` entry: it moved from accepted_offline to `status`. */
+export interface SyncResultItem {
+  paymentId: string;
+  seq: number;
+  status: 'settled' | 'declined_after_sync';
+  /** Why the core declined it; absent when settled. */
+  reason?: string;
+}
+
+/** A `sync_results` entry's body: its payments in the order recorded, each named once. */
+export interface SyncResultsBody {
+  results: SyncResultItem[];
+}
 
 /**
  * Allowed state changes. `captured` is the state between capture and the first decision (an online
@@ -101,15 +123,16 @@ export function keepsPaymentCode(state: PaymentState | 'captured'): boolean {
 /**
  * The payment state an entry leaves its payment in: a state entry's kind; for a `captured` entry, the
  * `status` its body carries when the payment was decided in the capture itself (offline: accepted
- * or declined by the policy), else `captured` (an online call in flight); none for a shift close.
+ * or declined by the policy), else `captured` (an online call in flight); none for a shift close,
+ * nor for a `sync_results` entry, which names its payments' states in its body.
  */
 export function stateAfter(kind: EntryKind, body: { status?: unknown }): PaymentState | 'captured' | null {
-  if (kind === 'shift_closed') return null;
+  if (kind === 'shift_closed' || kind === SYNC_RESULTS) return null;
   if (kind === 'captured') return (body.status as PaymentState | undefined) ?? 'captured';
   return kind;
 }
 
-/** {@link stateAfter} as SQL over `alias`'s row (a payment's entry). */
+/** {@link stateAfter} as SQL over `alias`'s row (a payment's own entry: `payment_id` set). */
 export function stateAfterSql(alias: string): string {
   return `CASE ${alias}.kind WHEN 'captured' THEN coalesce(json_extract(${alias}.body, '$.status'), 'captured') ELSE ${alias}.kind END`;
 }

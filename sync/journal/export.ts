@@ -3,7 +3,7 @@
  * its keyed hash and a masked form (first two and last four digits); the raw codes kept for
  * forwarding live in a separate table that is never exported.
  */
-import { type StoredEntry, stateAfter } from './entry.ts';
+import { type StoredEntry, SYNC_RESULTS, type SyncResultsBody, stateAfter } from './entry.ts';
 
 export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
@@ -58,30 +58,49 @@ export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFor
       })}\n`;
       continue;
     }
-    const amount = body.amount as { minor?: number; currency?: string } | undefined;
-    const details = Object.fromEntries(Object.entries(body).filter(([k]) => !OWN_COLUMNS.has(k)));
-    const row = [
-      e.entrySeq,
-      e.at,
-      e.kind,
-      // The payment's state after this entry: a capture decided at once carries it in its body.
-      stateAfter(e.kind, body) ?? '',
-      e.paymentId ?? '',
-      body.seq ?? '',
-      amount?.minor ?? '',
-      amount?.currency ?? '',
-      body.scheme ?? '',
-      body.codeMasked ?? '',
-      body.mode ?? '',
-      body.reason ?? '',
-      Object.keys(details).length > 0 ? JSON.stringify(details) : '',
-      e.prevHash.toString('hex'),
-      e.hash.toString('hex'),
-      e.sig?.toString('base64') ?? '',
-      e.mac.toString('hex'),
-    ];
-    yield `${row.map((v) => csvCell(String(v))).join(',')}\r\n`;
+    if (e.kind === SYNC_RESULTS) {
+      // One row per payment the entry settles or declines, so that a spreadsheet filters them as it
+      // does the other state changes; the entry's own columns are repeated on each.
+      for (const r of (body as unknown as SyncResultsBody).results) yield csvRow(e, r.status, { ...r }, {});
+      continue;
+    }
+    // The payment's state after this entry: a capture decided at once carries it in its body.
+    yield csvRow(e, stateAfter(e.kind, body) ?? '', body, body);
   }
+}
+
+/**
+ * One CSV row of entry `e`: `status` the payment's state after it, `facts` the members with their
+ * own columns (the body, or one result of a sync_results entry), the rest of `body` as details.
+ */
+function csvRow(
+  e: StoredEntry,
+  status: string,
+  facts: Record<string, unknown>,
+  body: Record<string, unknown>,
+): string {
+  const amount = facts.amount as { minor?: number; currency?: string } | undefined;
+  const details = Object.fromEntries(Object.entries(body).filter(([k]) => !OWN_COLUMNS.has(k)));
+  const row = [
+    e.entrySeq,
+    e.at,
+    e.kind,
+    status,
+    e.paymentId ?? facts.paymentId ?? '',
+    facts.seq ?? '',
+    amount?.minor ?? '',
+    amount?.currency ?? '',
+    facts.scheme ?? '',
+    facts.codeMasked ?? '',
+    facts.mode ?? '',
+    facts.reason ?? '',
+    Object.keys(details).length > 0 ? JSON.stringify(details) : '',
+    e.prevHash.toString('hex'),
+    e.hash.toString('hex'),
+    e.sig?.toString('base64') ?? '',
+    e.mac.toString('hex'),
+  ];
+  return `${row.map((v) => csvCell(String(v))).join(',')}\r\n`;
 }
 
 /**

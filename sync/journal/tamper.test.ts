@@ -22,8 +22,8 @@ import {
 import { identityOf, type VerifyOptions, verifyJournal } from './verify.ts';
 
 // 3000 entries, past two signature checkpoints (1024, 2048): 1500 payments captured offline, each
-// one entry in its own transaction (1–1500), then settled two to a transaction (1501–3000), as a
-// sync records its results: the MACs must name the entry within such a transaction. Written twice:
+// one entry in its own transaction (1–1500), then settled two to a transaction (1501–3000), an entry
+// each (transitionMany): the MACs must name the entry within such a transaction. Written twice:
 // with every transaction signed (`every`), and as a rush of payments at the counter is (`deferred`):
 // one signature for all the captures of a signing window (here the first capture's), each batch of
 // results signed.

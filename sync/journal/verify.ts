@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, macMark, stateAfterSql } from './entry.ts';
+import { GENESIS_HASH, HASH_DOMAIN, HASH_INPUT_SQL, macMark, SYNC_RESULTS, stateAfterSql } from './entry.ts';
 
 /** 1024 keeps signature checks to ~0.1 % of entries (Ed25519 verify ≈ 0.1 ms each, hashing ≈ 1 µs)
  * while a located failure needs at most ~10 extra checks. */
@@ -333,11 +333,46 @@ export function sqliteProblems(db: Database.Database, check: 'quick_check' | 'in
   }
 }
 
+/**
+ * Each payment's latest result in a `sync_results` entry (see SyncResultsBody in entry.ts): the
+ * entry, the seq it names the payment at and the state, per payment id; a payment named by several
+ * has its latest (each replaces the one before, in entry order). Only those entries are read
+ * (their index, migration 0011). Kept in a temporary table keyed by payment id for the checks
+ * below: as a WITH clause, SQLite scanned it once per payment (100,000 payments synced took 7
+ * minutes to verify, against 1.0 s this way and 1.3 s with an entry per result).
+ */
+const RESULT_MARKS = 'temp.verify_result_marks';
+const FILL_RESULT_MARKS_SQL = `INSERT OR REPLACE INTO ${RESULT_MARKS} (payment_id, entry_seq, seq, status)
+    SELECT r.value ->> 'paymentId', e.entry_seq, r.value ->> 'seq', r.value ->> 'status'
+    FROM entries e, json_each(e.body, '$.results') r
+    WHERE e.kind = '${SYNC_RESULTS}'
+    ORDER BY e.entry_seq`;
+
 /** The payments table must say what the entries say. Returns the first disagreement. */
 function checkPayments(db: Database.Database): { entrySeq: number; reason: string } | null {
+  db.exec(`DROP TABLE IF EXISTS ${RESULT_MARKS};
+    CREATE TABLE ${RESULT_MARKS} (payment_id TEXT PRIMARY KEY, entry_seq INTEGER NOT NULL, seq, status) WITHOUT ROWID;`);
+  try {
+    db.prepare(FILL_RESULT_MARKS_SQL).run();
+    return checkPaymentsAgainst(db);
+  } finally {
+    db.exec(`DROP TABLE IF EXISTS ${RESULT_MARKS}`);
+  }
+}
+
+function checkPaymentsAgainst(db: Database.Database): { entrySeq: number; reason: string } | null {
   const mismatch = db
     .prepare(
-      `SELECT payment_id, bad_seq, problem FROM (
+      `WITH latest AS (
+         SELECT p.*,
+           iif(m.entry_seq > coalesce(l.entry_seq, 0), m.entry_seq, l.entry_seq) AS last_seq,
+           iif(m.entry_seq > coalesce(l.entry_seq, 0), m.status, ${stateAfterSql('l')}) AS last_state,
+           iif(m.entry_seq > coalesce(l.entry_seq, 0), m.seq, p.seq) AS last_names_seq
+         FROM payments p
+         LEFT JOIN entries l ON l.entry_seq = (
+           SELECT x.entry_seq FROM entries x WHERE x.payment_id = p.payment_id ORDER BY x.entry_seq DESC LIMIT 1)
+         LEFT JOIN ${RESULT_MARKS} m ON m.payment_id = p.payment_id)
+       SELECT payment_id, bad_seq, problem FROM (
          SELECT p.payment_id,
            CASE
              WHEN e.entry_seq IS NULL THEN 'it has no captured entry'
@@ -349,21 +384,20 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
              WHEN json_extract(e.body, '$.codeMasked') IS NOT p.code_masked THEN 'its masked code differs'
              WHEN json_extract(e.body, '$.clockOffsetMs') IS NOT p.clock_offset_ms THEN 'its clock offset differs'
              WHEN e.at IS NOT p.captured_at THEN 'its capture time differs'
-             WHEN l.entry_seq IS NOT p.last_entry_seq THEN 'its latest entry differs'
-             WHEN ${stateAfterSql('l')} IS NOT p.status THEN 'its status differs'
+             WHEN p.last_seq IS NOT p.last_entry_seq THEN 'its latest entry differs'
+             WHEN p.last_state IS NOT p.status THEN 'its status differs'
+             WHEN p.last_names_seq IS NOT p.seq THEN 'its sync result names it at another seq'
            END AS problem,
            -- The entry to point at: the captured one for its facts; for its latest state, the entry the
            -- table names (missing from the journal) or the journal's latest (the table was changed).
            CASE
              WHEN e.entry_seq IS NULL THEN p.last_entry_seq
-             WHEN l.entry_seq IS NOT p.last_entry_seq THEN min(p.last_entry_seq, coalesce(l.entry_seq, 0) + 1)
-             WHEN ${stateAfterSql('l')} IS NOT p.status THEN l.entry_seq
+             WHEN p.last_seq IS NOT p.last_entry_seq THEN min(p.last_entry_seq, coalesce(p.last_seq, 0) + 1)
+             WHEN p.last_state IS NOT p.status OR p.last_names_seq IS NOT p.seq THEN p.last_seq
              ELSE e.entry_seq
            END AS bad_seq
-         FROM payments p
+         FROM latest p
          LEFT JOIN entries e ON e.payment_id = p.payment_id AND e.kind = 'captured'
-         LEFT JOIN entries l ON l.entry_seq = (
-           SELECT x.entry_seq FROM entries x WHERE x.payment_id = p.payment_id ORDER BY x.entry_seq DESC LIMIT 1)
        ) WHERE problem IS NOT NULL ORDER BY bad_seq LIMIT 1`,
     )
     .get() as { payment_id: string; bad_seq: number | null; problem: string } | undefined;
@@ -383,6 +417,18 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
     return {
       entrySeq: orphan.entry_seq,
       reason: `the payment captured in entry ${orphan.entry_seq} is missing from the payments table`,
+    };
+  }
+  const unknown = db
+    .prepare(
+      `SELECT m.entry_seq, m.payment_id FROM ${RESULT_MARKS} m
+       WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_id = m.payment_id) ORDER BY m.entry_seq LIMIT 1`,
+    )
+    .get() as { entry_seq: number; payment_id: string } | undefined;
+  if (unknown) {
+    return {
+      entrySeq: unknown.entry_seq,
+      reason: `entry ${unknown.entry_seq} records a sync result for payment ${unknown.payment_id}, which is missing from the payments table`,
     };
   }
   const totals = db

@@ -11,6 +11,7 @@ import { migration as m0007 } from './0007-sync-blocked.ts';
 import { migration as m0008 } from './0008-capture-clock-offset.ts';
 import { migration as m0009 } from './0009-payment-code-in-row.ts';
 import { migration as m0010 } from './0010-head-signed-later.ts';
+import { migration as m0011 } from './0011-sync-results-entries.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0008,
   m0009,
   m0010,
+  m0011,
 ];
 export const LATEST_VERSION = MIGRATIONS.length;
 
