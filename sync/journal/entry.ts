@@ -18,7 +18,8 @@ export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 /**
  * Where an entry stands in its write transaction: the first of it, the last, both (a payment
- * captured alone) or neither (the middle of a batch of sync results).
+ * captured alone) or neither (the middle of several state changes recorded at once, or of a bulk
+ * capture).
  */
 export interface EntryMark {
   starts: boolean;

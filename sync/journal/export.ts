@@ -61,7 +61,8 @@ export function* exportEntries(entries: Iterable<StoredEntry>, format: ExportFor
     if (e.kind === SYNC_RESULTS) {
       // One row per payment the entry settles or declines, so that a spreadsheet filters them as it
       // does the other state changes; the entry's own columns are repeated on each.
-      for (const r of (body as unknown as SyncResultsBody).results) yield csvRow(e, r.status, { ...r }, {});
+      for (const r of (body as Partial<SyncResultsBody>).results ?? [])
+        yield csvRow(e, r.status, { ...r }, {});
       continue;
     }
     // The payment's state after this entry: a capture decided at once carries it in its body.

@@ -80,8 +80,8 @@ export const WAL_AUTOCHECKPOINT_PAGES = 20_000;
 
 /**
  * Signs entry hashes with the terminal's key. Synchronous: both run inside the write transaction.
- * At most one Ed25519 signature per transaction, not per entry (a batch of sync results, one entry
- * per payment, is signed once), and one per signing window in a rush of payments (see
+ * At most one Ed25519 signature per transaction, not per entry (several state changes recorded at
+ * once are signed once), and one per signing window in a rush of payments (see
  * DEFAULT_SIGN_WITHIN_MS); the per-entry MAC keeps tamper localisation exact.
  */
 export interface EntrySigner {
@@ -1185,7 +1185,9 @@ export class Journal {
    * It checks the entries up to the head as it was when it started. While it waits for its worker
    * thread (large journals), other work on this journal may run: payments go on being taken, and
    * what they append is left to the next verify; closing the journal meanwhile makes it fail. A head
-   * this process wrote and has not signed yet is signed first (see signHead).
+   * this process wrote and has not signed yet is signed first (see signHead). Its check of the
+   * payments writes a temporary table on this connection, so it can't run while an iteration of
+   * {@link entries} is still open here.
    */
   async verify(options: VerifyOptions): Promise<VerifyResult> {
     if (this.signaturePending) this.signHeadIfGenuine();

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import { entryHash, macInput, SYNC_RESULTS, type SyncResultsBody } from './entry.ts';
 import { exportEntries } from './export.ts';
-import { openJournal, payment, test } from './fixtures.ts';
+import { openJournal, payment, recomputeFrom, test } from './fixtures.ts';
 import type { Journal, PaymentRecord } from './journal.ts';
-import { plan } from './migrations/testing.ts';
+import { verifyJournal } from './verify.ts';
 
 const accept = () => ({ status: 'accepted_offline' as const, mode: 'offline' as const });
 
@@ -268,12 +268,76 @@ describe('sync results in one entry per batch', () => {
     expect([...exportEntries([entry], 'jsonl')]).toHaveLength(1);
   });
 
-  test('the batch entries are found through their own index (migration 0011)', ({ journal, tmpDir }) => {
+  test('journal verify reads the batch entries and the payments in one snapshot, whatever another process records', async ({
+    journal,
+    signer,
+    tmpDir,
+  }) => {
+    const [a, b] = stored(journal, 2);
+    if (!a || !b) throw new Error('two payments');
+    journal.recordResults([{ paymentId: a.paymentId, seq: a.seq, status: 'settled' }]);
+    // `journal verify` in another process: between its read of the batch entries and its read of the
+    // payments, the kiosk's sync records b's result.
     const db = raw(tmpDir);
-    expect(
-      plan(db, "SELECT entry_seq, body FROM entries WHERE kind = 'sync_results' AND entry_seq > ?", 0),
-    ).toContain('entries_sync_results');
+    const prepare = db.prepare.bind(db);
+    let recorded = false;
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql);
+      if (!sql.includes('INSERT OR REPLACE INTO temp.verify_result_marks')) return statement;
+      const run = statement.run.bind(statement);
+      return Object.assign(statement, {
+        run: (...args: unknown[]) => {
+          const done = run(...args);
+          journal.recordResults([{ paymentId: b.paymentId, seq: b.seq, status: 'settled' }]);
+          recorded = true;
+          return done;
+        },
+      });
+    }) as typeof db.prepare;
+    expect(await verifyJournal(db, { publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: true,
+    });
+    expect(recorded).toBe(true);
     db.close();
-    expect(journal.schemaVersion).toBe(11);
+    expect(await journal.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+      ok: true,
+    });
+  });
+
+  test('a batch result changed without the key (declined made settled, in the entry and the table) is found', async ({
+    journal,
+    signer,
+    tmpDir,
+  }) => {
+    const [a, b] = stored(journal, 2);
+    if (!a || !b) throw new Error('two payments');
+    journal.recordResults([
+      { paymentId: a.paymentId, seq: a.seq, status: 'settled' },
+      { paymentId: b.paymentId, seq: b.seq, status: 'declined_after_sync', reason: 'insufficient balance' },
+    ]);
+    const seq = journal.head().entrySeq;
+    journal.close();
+    const db = raw(tmpDir);
+    db.exec('DROP TRIGGER entries_no_update');
+    const row = db.prepare('SELECT body FROM entries WHERE entry_seq = ?').get(seq) as { body: string };
+    const body = row.body.replace(
+      '"status":"declined_after_sync","reason":"insufficient balance"',
+      '"status":"settled"',
+    );
+    expect(body).not.toBe(row.body);
+    db.prepare('UPDATE entries SET body = ? WHERE entry_seq = ?').run(body, seq);
+    db.prepare("UPDATE payments SET status = 'settled', reason = NULL WHERE seq = ?").run(b.seq);
+    // The hash recomputed too, as a tamperer would: the signature and the MAC are not theirs to make.
+    recomputeFrom(db, seq);
+    db.close();
+    const again = openJournal(tmpDir, signer);
+    try {
+      expect(await again.verify({ publicKey: signer.publicKey, mac: signer.mac })).toMatchObject({
+        ok: false,
+        firstBadSeq: seq,
+      });
+    } finally {
+      again.close();
+    }
   });
 });

@@ -343,7 +343,8 @@ export function sqliteProblems(db: Database.Database, check: 'quick_check' | 'in
  */
 const RESULT_MARKS = 'temp.verify_result_marks';
 const FILL_RESULT_MARKS_SQL = `INSERT OR REPLACE INTO ${RESULT_MARKS} (payment_id, entry_seq, seq, status)
-    SELECT r.value ->> 'paymentId', e.entry_seq, r.value ->> 'seq', r.value ->> 'status'
+    SELECT iif(json_type(r.value, '$.paymentId') = 'text', r.value ->> 'paymentId', ''), e.entry_seq,
+      r.value ->> 'seq', r.value ->> 'status'
     FROM entries e, json_each(e.body, '$.results') r
     WHERE e.kind = '${SYNC_RESULTS}'
     ORDER BY e.entry_seq`;
@@ -353,8 +354,14 @@ function checkPayments(db: Database.Database): { entrySeq: number; reason: strin
   db.exec(`DROP TABLE IF EXISTS ${RESULT_MARKS};
     CREATE TABLE ${RESULT_MARKS} (payment_id TEXT PRIMARY KEY, entry_seq INTEGER NOT NULL, seq, status) WITHOUT ROWID;`);
   try {
-    db.prepare(FILL_RESULT_MARKS_SQL).run();
-    return checkPaymentsAgainst(db);
+    // One read transaction: another process recording results between the two would make a genuine
+    // journal's payments disagree with the marks read before them.
+    return db
+      .transaction(() => {
+        db.prepare(FILL_RESULT_MARKS_SQL).run();
+        return checkPaymentsAgainst(db);
+      })
+      .deferred();
   } finally {
     db.exec(`DROP TABLE IF EXISTS ${RESULT_MARKS}`);
   }
@@ -428,7 +435,10 @@ function checkPaymentsAgainst(db: Database.Database): { entrySeq: number; reason
   if (unknown) {
     return {
       entrySeq: unknown.entry_seq,
-      reason: `entry ${unknown.entry_seq} records a sync result for payment ${unknown.payment_id}, which is missing from the payments table`,
+      reason:
+        unknown.payment_id === ''
+          ? `entry ${unknown.entry_seq} records a sync result without a payment id`
+          : `entry ${unknown.entry_seq} records a sync result for payment ${unknown.payment_id}, which is missing from the payments table`,
     };
   }
   const totals = db
