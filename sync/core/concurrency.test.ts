@@ -9,13 +9,16 @@
  * - a wallet another terminal pays from while an upload waits at its terminal's lock: the upload
  *   reads the balance under the wallet's lock, after that payment.
  * - a terminal's two batches in flight, the later one ready for the terminal's lock first: they
- *   take it in seq order all the same, so a wallet's balance goes to the earlier payment.
+ *   take it in seq order all the same, so a wallet's balance goes to the earlier payment;
+ * - a terminal's request while an upload holds its lock: admitted without waiting, unless its clock
+ *   moved (then recorded, once the lock is free).
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CoreClient } from '../client/core-client.ts';
 import type { UploadedPayment } from '../protocol/wire.ts';
 import type { RunningCore } from './server.ts';
+import { SEEN_TOLERANCE_MS } from './service.ts';
 import {
   activatedTerminal,
   cny,
@@ -275,5 +278,54 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
     }
     expect((await core.service.wallet(walletId)).balance).toEqual(cny(4_000));
     expect(await core.service.ledgerCheck()).toEqual({ total: 0, walletsMismatched: 0 });
+  });
+
+  it("a terminal's request is admitted while an upload holds its lock; a moved clock is recorded once the lock is free", async () => {
+    let skewMs = 0;
+    const term = await activatedTerminal(core, { localNow: () => Date.now() + skewMs });
+    await term.client.syncState();
+    const seen = () =>
+      t.db.query<{ last_seen_at: Date; clock_offset_ms: number }>(
+        'SELECT last_seen_at, clock_offset_ms FROM terminals WHERE terminal_id = $1',
+        [term.terminalId],
+      );
+    const before = (await seen()).rows[0];
+    // The terminal's row held as an upload holds it (FOR UPDATE, to its commit).
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR UPDATE', [term.terminalId]);
+      // Seen a moment ago with the same clock: admitted without waiting (recording it seen would
+      // wait here for the commit).
+      const state = await Promise.race([
+        term.client.syncState(),
+        new Promise((resolve) => setTimeout(() => resolve('waited'), 5_000)),
+      ]);
+      expect(state).toMatchObject({ terminalId: term.terminalId });
+      // The terminal's clock moved by a minute: that is recorded, so this one waits for the lock.
+      skewMs = -60_000;
+      const moved = term.client.syncState();
+      await vi.waitFor(
+        async () => {
+          const waiting = await t.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%request_nonces%'`,
+          );
+          expect(waiting.rows[0]?.n).toBe(1);
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      await blocker.query('COMMIT');
+      await moved;
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+    const after = (await seen()).rows[0];
+    expect(Math.abs((after?.clock_offset_ms ?? 0) - (before?.clock_offset_ms ?? 0) - 60_000)).toBeLessThan(
+      SEEN_TOLERANCE_MS,
+    );
+    expect(after?.last_seen_at.getTime()).toBeGreaterThanOrEqual(before?.last_seen_at.getTime() ?? Infinity);
   });
 });

@@ -81,18 +81,36 @@ export interface Admission {
 }
 
 /**
+ * How far the recorded last-seen time and clock offset may lag what a request shows before
+ * {@link CoreService.admit} records them again: a second (the `Date` header's own resolution).
+ */
+export const SEEN_TOLERANCE_MS = 1_000;
+
+/**
  * Admission in SQL, as CTEs over $1 terminal id, $2 nonce, $3 clock offset (ms): `n` takes the nonce
  * once, and only for an active terminal (a row: fresh); `seen` then records the terminal seen and
- * its clock offset (and locks its row). Shared by {@link CoreService.admit} and the online payment's
+ * its clock offset, locking its row. Shared by {@link CoreService.admit} and the online payment's
  * first statement, so the two can't drift apart.
+ *
+ * `always` records it (the online payment's transaction takes the terminal's lock so). `when-stale`
+ * only when the record is {@link SEEN_TOLERANCE_MS} old or its offset that far off: the update waits
+ * for the row's lock, and a terminal's next upload, sent while the one before holds that lock, was
+ * admitted only once the one before had committed, so it could not read its codes meanwhile (see
+ * uploadInTransaction). PostgreSQL tests the condition on the row as the statement sees it, without
+ * the lock, and locks (waits) only when it holds.
  */
-const ADMISSION = `n AS (
+const admission = (refresh: 'always' | 'when-stale') => `n AS (
      INSERT INTO request_nonces (terminal_id, nonce)
      SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM terminals WHERE terminal_id = $1 AND status = 'active')
      ON CONFLICT DO NOTHING RETURNING 1),
    seen AS (
      UPDATE terminals SET last_seen_at = now(), clock_offset_ms = $3
-     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n) RETURNING terminal_id)`;
+     WHERE terminal_id = $1 AND EXISTS (SELECT 1 FROM n)${
+       refresh === 'always'
+         ? ''
+         : ` AND (last_seen_at IS NULL OR last_seen_at < now() - interval '${SEEN_TOLERANCE_MS} milliseconds'
+             OR abs(clock_offset_ms - $3) > ${SEEN_TOLERANCE_MS})`
+     } RETURNING terminal_id)`;
 
 /**
  * The terminal an admission let in, or the 401 that refuses the request: unknown, then revoked,
@@ -578,7 +596,7 @@ export class CoreService {
     clockOffsetMs: number,
   ): Promise<{ terminal: TerminalRow; fresh: boolean } | undefined> {
     const r = await this.db.queryRelaxed<TerminalRow & { fresh: boolean }>(
-      `WITH ${ADMISSION}
+      `WITH ${admission('when-stale')}
        SELECT terminal_id, merchant_id, public_key, status, $3::bigint AS clock_offset_ms, EXISTS (SELECT 1 FROM n) AS fresh
        FROM terminals WHERE terminal_id = $1`,
       [terminalId, nonce, Math.round(clockOffsetMs)],
@@ -1398,7 +1416,7 @@ function heldPayments(rows: JoinedPayment[]): PaymentRow[] {
  */
 const ADMIT_AND_LOCK_FOR_AUTHORISE = prepared(
   'authorise-admit-lock',
-  `WITH ${ADMISSION}
+  `WITH ${admission('always')}
    SELECT r.terminal_id, r.merchant_id, r.public_key, r.status, $3::bigint AS clock_offset_ms,
           t.terminal_id IS NOT NULL AS fresh, ${JOINED_PAYMENT_COLUMNS},
           c.code AS c_code, c.wallet_id AS c_wallet_id, c.issued_at_ms, c.used, c.w_currency, c.balance_minor
