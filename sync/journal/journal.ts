@@ -314,6 +314,9 @@ const SQL = {
    */
   updatePayment: `UPDATE payments SET status = ?, mode = coalesce(?, mode), reason = ?, updated_at = ?,
       last_entry_seq = ?, code = iif(?, code, NULL) WHERE seq = ?`,
+  /** {@link SQL.updatePayment} to settled, for the payments at the seqs given as a JSON array. */
+  settlePayments: `UPDATE payments SET status = 'settled', reason = NULL, updated_at = ?, last_entry_seq = ?, code = NULL
+    WHERE seq IN (SELECT value FROM json_each(?))`,
   payment: `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id = ?`,
   /** The seq and state of payments by id, the ids as a JSON array: a batch of results is read at once. */
   paymentStatesByIds:
@@ -857,8 +860,14 @@ export class Journal {
       if (due.length === 0) return [];
       const body: SyncResultsBody = { results: due };
       const entrySeq = this.append(SYNC_RESULTS, null, at, body as unknown as Record<string, unknown>, 'now');
-      for (const d of due)
-        this.stmt.updatePayment.run(d.status, null, d.reason ?? null, at, entrySeq, 0, d.seq);
+      // The settled ones in one statement (most of a batch, and all alike): a statement per payment
+      // was a fifth of the recording. Declines carry each its own reason.
+      const settled: number[] = [];
+      for (const d of due) {
+        if (d.status === 'settled') settled.push(d.seq);
+        else this.stmt.updatePayment.run(d.status, null, d.reason ?? null, at, entrySeq, 0, d.seq);
+      }
+      if (settled.length > 0) this.stmt.settlePayments.run(at, entrySeq, JSON.stringify(settled));
       return due.map((d) => ({ paymentId: d.paymentId, seq: d.seq, status: d.status }));
     });
   }
