@@ -818,9 +818,10 @@ export class Journal {
    *
    * One entry for the batch, not one per payment: an entry per result (its hash, MAC, row and
    * index entry) made recording a batch of 1,000 answers 16–20 ms, the terminal's slowest step in a
-   * drain; one entry makes it 7–9 ms (measured alone on a journal of 10,000 payments). The
-   * chain, the signature and the core's anchor cover the batch's results all the same, and journal
-   * verify checks each payment's state against the entry that names it last.
+   * drain; one entry makes it 7–9 ms, and 5–6 ms with the settled payments updated in one
+   * statement (measured alone on a journal of 10,000 payments). The chain, the signature and the
+   * core's anchor cover the batch's results all the same, and journal verify checks each payment's
+   * state against the entry that names it last.
    */
   recordResults(results: readonly SyncResultItem[]): PaymentMove[] {
     if (results.length === 0) return [];
