@@ -1051,14 +1051,30 @@ export class CoreService {
         tx,
         payments.flatMap((p) => (p.state === 'accepted_offline' ? [p.code] : [])),
       );
-      const { terminal, existing } = await lockTerminal(
+      // Handed to the connection at once, run one after the other in this order (see lockTerminal):
+      // the terminal's lock, the payments it holds under the batch's ids and seqs, its anchors, and
+      // the wallets of the batch's codes, locked. While the terminal's lock is held, this process's
+      // event loop is busy with its other requests (the terminal's next batches among them), and
+      // a turn of it between each statement held the lock about 1 ms longer each time.
+      const locking = lockTerminal(
         tx,
         t.terminal_id,
         payments.map((p) => p.paymentId),
         payments.map((p) => p.seq),
         probe,
+        locked,
       );
-      locked();
+      const anchorsRead = readAnchors(tx, t, req);
+      // Every wallet a code of the batch names, whether its payment turns out new or held already:
+      // the balances judged are those of the new ones.
+      const walletsLocked = lockWallets(
+        tx,
+        [...codes.values()].map((c) => c.wallet_id),
+      );
+      // Each awaited below; should one fail first, the others fail with the transaction.
+      anchorsRead.catch(() => {});
+      walletsLocked.catch(() => {});
+      const { terminal, existing } = await locking;
       const byId = new Map(existing.map((p) => [p.payment_id, p]));
       const bySeq = new Map(existing.map((p) => [p.seq, p]));
       // Payments sent at a seq the core holds as another: named in the alert, whichever check flags.
@@ -1068,7 +1084,7 @@ export class CoreService {
           return other ? [{ sent: p, held: other }] : [];
         }),
       );
-      const anchoring = await checkAnchor(tx, t, req, clashes);
+      const anchoring = checkAnchor(await anchorsRead, t, req, clashes);
       if (clashes) {
         throw new CoreError(
           409,
@@ -1108,16 +1124,7 @@ export class CoreService {
         fresh.push(p);
       }
 
-      const offline = fresh.filter(
-        (p): p is Extract<UploadedPayment, { state: 'accepted_offline' }> => p.state === 'accepted_offline',
-      );
-      const wallets = await lockWallets(
-        tx,
-        offline.flatMap((p) => {
-          const code = codes.get(p.code);
-          return code ? [code.wallet_id] : [];
-        }),
-      );
+      const wallets = await walletsLocked;
       const balances = new Map([...wallets.values()].map((w) => [w.wallet_id, w.balance_minor]));
       const usedNow = new Set<string>();
       const rows: NewPayment[] = [];
@@ -1318,6 +1325,12 @@ function reactivationRefused(known: KnownTerminal, merchantId: string): CoreErro
  * the planner on an empty table. Inserting paths are safe anyway (the unique keys refuse the row and
  * the transaction is retried); a path that changes an existing payment re-checks it in its UPDATE
  * (see cancel).
+ *
+ * The second statement is handed to the connection with the first, not after it returns:
+ * node-postgres sends a statement only once the one before it has finished, so it still runs (and
+ * is planned) once the lock is held, but without waiting for this process's event loop in between,
+ * busy with other requests while the terminal's lock is held (see uploadInTransaction). `onLocked`
+ * is told when the lock is granted.
  */
 async function lockTerminal(
   tx: Queryable,
@@ -1325,16 +1338,32 @@ async function lockTerminal(
   ids: string[] = [],
   seqs: number[] = [],
   probe: 'when-held' | 'always' = 'always',
+  onLocked: () => void = () => {},
 ): Promise<{ terminal: TerminalRow & { highest_contiguous_seq: number }; existing: PaymentRow[] }> {
-  const t = await tx.query<TerminalRow & { highest_contiguous_seq: number }>(
+  const locking = tx.query<TerminalRow & { highest_contiguous_seq: number }>(
     `SELECT terminal_id, merchant_id, public_key, status, clock_offset_ms, highest_contiguous_seq
      FROM terminals WHERE terminal_id = $1 FOR UPDATE`,
     [terminalId],
   );
+  const probing = ids.length === 0 && seqs.length === 0 ? null : probeHeld(tx, terminalId, ids, seqs, probe);
+  // Awaited below, after the lock: a lock that fails takes it down with the transaction.
+  probing?.catch(() => {});
+  const t = await locking;
+  onLocked();
   const terminal = t.rows[0];
   if (!terminal)
     throw unauthenticated('UNKNOWN_TERMINAL', `Terminal ${terminalId} is not activated at this core.`);
-  if (ids.length === 0 && seqs.length === 0) return { terminal, existing: [] };
+  return { terminal, existing: probing ? await probing : [] };
+}
+
+/** The payments the terminal holds under these ids or seqs: lockTerminal's second statement. */
+async function probeHeld(
+  tx: Queryable,
+  terminalId: string,
+  ids: string[],
+  seqs: number[],
+  probe: 'when-held' | 'always',
+): Promise<PaymentRow[]> {
   // One index probe per id and per seq (LATERAL ... LIMIT 1: both keys are unique, and the LIMIT
   // keeps the planner from flattening the probes into a join): as `payment_id = ANY(...) OR
   // seq = ANY(...)`, it scanned every payment the terminal ever made and filtered them. The ids and
@@ -1360,7 +1389,7 @@ async function lockTerminal(
        WHERE (SELECT held FROM last)`,
     [terminalId, JSON.stringify(ids), JSON.stringify(seqs), lowest],
   );
-  return { terminal, existing: r.rows };
+  return r.rows;
 }
 
 /**
@@ -1892,21 +1921,37 @@ interface Anchoring {
   latest: { entrySeq: number; hash: string } | null;
 }
 
+/** One of the anchors {@link checkAnchor} needs, by its role. */
+interface AnchorRow {
+  role: 'latest' | 'first' | 'at' | 'head';
+  entry_seq: number;
+  hash: string;
+}
+
+/** The anchors {@link checkAnchor} judges `req` by, in one statement (under the terminal's lock). */
+async function readAnchors(tx: Queryable, t: TerminalRow, req: UploadRequest): Promise<AnchorRow[]> {
+  const r = await tx.query<AnchorRow>(
+    `(SELECT 'latest' AS role, entry_seq, encode(hash, 'hex') AS hash FROM terminal_anchors
+        WHERE terminal_id = $1 ORDER BY entry_seq DESC LIMIT 1)
+     UNION ALL (SELECT 'first', entry_seq, encode(hash, 'hex') FROM terminal_anchors
+        WHERE terminal_id = $1 ORDER BY entry_seq LIMIT 1)
+     UNION ALL SELECT 'at', entry_seq, encode(hash, 'hex') FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2
+     UNION ALL SELECT 'head', entry_seq, encode(hash, 'hex') FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $3`,
+    [t.terminal_id, req.atAnchor?.entrySeq ?? null, req.head.entrySeq],
+  );
+  return r.rows;
+}
+
 /**
  * The terminal's journal must agree with every head it anchored before: `atAnchor` repeats the
  * terminal's hash of an anchored entry (null: it no longer has it), the head can't be behind the
  * latest anchor, and a head at an anchored position must be that anchor. A cut or rewritten journal
  * fails here; the terminal is flagged and the upload refused. A head further on is to be anchored
  * (by {@link writeBatch}), once its signature checks out. The anchors this needs (latest, first, at
- * `atAnchor`, at the head) are read in one statement, under the terminal's lock. `also`, when given,
- * is added to the reason a refusal gives (the upload's payments at seqs held as others).
+ * `atAnchor`, at the head) are `rows`, read by {@link readAnchors} under the terminal's lock. `also`,
+ * when given, is added to the reason a refusal gives (the upload's payments at seqs held as others).
  */
-async function checkAnchor(
-  tx: Queryable,
-  t: TerminalRow,
-  req: UploadRequest,
-  also: string | null,
-): Promise<Anchoring> {
+function checkAnchor(rows: AnchorRow[], t: TerminalRow, req: UploadRequest, also: string | null): Anchoring {
   const diverged = (why: string): never => {
     throw new CoreError(
       409,
@@ -1915,16 +1960,7 @@ async function checkAnchor(
     );
   };
   const head = req.head;
-  const r = await tx.query<{ role: 'latest' | 'first' | 'at' | 'head'; entry_seq: number; hash: string }>(
-    `(SELECT 'latest' AS role, entry_seq, encode(hash, 'hex') AS hash FROM terminal_anchors
-        WHERE terminal_id = $1 ORDER BY entry_seq DESC LIMIT 1)
-     UNION ALL (SELECT 'first', entry_seq, encode(hash, 'hex') FROM terminal_anchors
-        WHERE terminal_id = $1 ORDER BY entry_seq LIMIT 1)
-     UNION ALL SELECT 'at', entry_seq, encode(hash, 'hex') FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $2
-     UNION ALL SELECT 'head', entry_seq, encode(hash, 'hex') FROM terminal_anchors WHERE terminal_id = $1 AND entry_seq = $3`,
-    [t.terminal_id, req.atAnchor?.entrySeq ?? null, head.entrySeq],
-  );
-  const found = new Map(r.rows.map((row) => [row.role, { entrySeq: row.entry_seq, hash: row.hash }]));
+  const found = new Map(rows.map((row) => [row.role, { entrySeq: row.entry_seq, hash: row.hash }]));
   const latest = found.get('latest') ?? null;
   const unchanged: Anchoring = { insert: null, latest };
   if (latest) {
