@@ -283,18 +283,20 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
   it("a terminal's request is admitted while an upload holds its lock; a moved clock is recorded once the lock is free", async () => {
     let skewMs = 0;
     const term = await activatedTerminal(core, { localNow: () => Date.now() + skewMs });
-    await term.client.syncState();
     const seen = () =>
       t.db.query<{ last_seen_at: Date; clock_offset_ms: number }>(
         'SELECT last_seen_at, clock_offset_ms FROM terminals WHERE terminal_id = $1',
         [term.terminalId],
       );
-    const before = (await seen()).rows[0];
-    // The terminal's row held as an upload holds it (FOR UPDATE, to its commit).
+    // The terminal's row is held below as an upload holds it (FOR UPDATE, to its commit): the
+    // connection is ready first, so that the request before it is as recent as can be.
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
+    let before: { last_seen_at: Date; clock_offset_ms: number } | undefined;
     try {
       await blocker.query('BEGIN');
+      await term.client.syncState();
+      before = (await seen()).rows[0];
       await blocker.query('SELECT 1 FROM terminals WHERE terminal_id = $1 FOR UPDATE', [term.terminalId]);
       // Seen a moment ago with the same clock: admitted without waiting (recording it seen would
       // wait here for the commit).
@@ -327,5 +329,54 @@ describe.skipIf(!pgOk)(`uploads racing on PostgreSQL (${pgOk ? 'running' : POSTG
       SEEN_TOLERANCE_MS,
     );
     expect(after?.last_seen_at.getTime()).toBeGreaterThanOrEqual(before?.last_seen_at.getTime() ?? Infinity);
+  });
+
+  it('an upload records its terminal seen at its commit, so that its next batches find the record fresh', async () => {
+    const term = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code } = await core.service.issueWalletCode(walletId);
+    const lastSeen = async () =>
+      (
+        await t.db.query<{ last_seen_at: Date }>(
+          'SELECT last_seen_at FROM terminals WHERE terminal_id = $1',
+          [term.terminalId],
+        )
+      ).rows[0]?.last_seen_at.getTime();
+    await term.client.syncState();
+    const before = await lastSeen();
+    // Admitted within the second with the same clock, the upload doesn't record it seen; its commit does.
+    await payOffline(term, 1_000, code);
+    expect(await lastSeen()).toBeGreaterThan(before ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('an upload refused with a wallet of its batch locked elsewhere: refused once that frees, nothing applied or left locked', async () => {
+    const term = await activatedTerminal(core);
+    const { walletId } = await core.service.createWallet(cny(10_000));
+    const { code: first } = await core.service.issueWalletCode(walletId);
+    const { code: second } = await core.service.issueWalletCode(walletId);
+    expect((await payOffline(term, 1_000, first, 1)).results[0]?.state).toBe('settled');
+    // Another payment at seq 1 (another copy of the journal): refused whole, after the statements
+    // queued under the terminal's lock have run, the wallet's lock among them.
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM wallets WHERE wallet_id = $1 FOR UPDATE', [walletId]);
+      const refused = payOffline(term, 2_000, second, 1).catch((err: unknown) => err);
+      await vi.waitFor(async () => expect(await waitersForUpdate()).toBeGreaterThanOrEqual(1), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      await blocker.query('COMMIT');
+      expect(await refused).toMatchObject({ code: 'JOURNAL_DIVERGED' });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+    }
+    expect((await core.service.wallet(walletId)).balance).toEqual(cny(9_000));
+    // Nothing held: the wallet pays another terminal's payment at once.
+    const other = await activatedTerminal(core);
+    expect((await payOffline(other, 500, second, 1)).results[0]?.state).toBe('settled');
+    expect((await core.service.wallet(walletId)).balance).toEqual(cny(8_500));
   });
 });

@@ -82,7 +82,8 @@ export interface Admission {
 
 /**
  * How far the recorded last-seen time and clock offset may lag what a request shows before
- * {@link CoreService.admit} records them again: a second (the `Date` header's own resolution).
+ * {@link CoreService.admit} records them again: a second, well within what they are used for (the
+ * operator's "last seen"; a capture time corrected by the offset, judged against a code's 60 s).
  */
 export const SEEN_TOLERANCE_MS = 1_000;
 
@@ -97,7 +98,9 @@ export const SEEN_TOLERANCE_MS = 1_000;
  * for the row's lock, and a terminal's next upload, sent while the one before holds that lock, was
  * admitted only once the one before had committed, so it could not read its codes meanwhile (see
  * uploadInTransaction). PostgreSQL tests the condition on the row as the statement sees it, without
- * the lock, and locks (waits) only when it holds.
+ * the lock, and locks (waits) only when it holds; an upload records the terminal seen at its commit
+ * (advanceContiguous), so a drain's batches keep the record fresh. (PGlite runs one transaction at
+ * a time: there every statement waits for the one in progress anyway.)
  */
 const admission = (refresh: 'always' | 'when-stale') => `n AS (
      INSERT INTO request_nonces (terminal_id, nonce)
@@ -1065,13 +1068,14 @@ export class CoreService {
         locked,
       );
       const anchorsRead = readAnchors(tx, t, req);
-      // Every wallet a code of the batch names, whether its payment turns out new or held already:
-      // the balances judged are those of the new ones.
+      // The wallets of the codes not used yet: a new payment's (judge needs no wallet for a code
+      // used already), and none for a batch sent again, whose codes its own payments used.
       const walletsLocked = lockWallets(
         tx,
-        [...codes.values()].map((c) => c.wallet_id),
+        [...codes.values()].flatMap((c) => (c.used ? [] : [c.wallet_id])),
       );
-      // Each awaited below; should one fail first, the others fail with the transaction.
+      // Each awaited below. They still run when this upload throws first (a divergence, a clash),
+      // then the transaction rolls back; a failed statement fails those after it.
       anchorsRead.catch(() => {});
       walletsLocked.catch(() => {});
       const { terminal, existing } = await locking;
@@ -1128,7 +1132,8 @@ export class CoreService {
       const balances = new Map([...wallets.values()].map((w) => [w.wallet_id, w.balance_minor]));
       const usedNow = new Set<string>();
       const rows: NewPayment[] = [];
-      const offset = terminal.clock_offset_ms;
+      // The offset this request shows (admission records it only when it moved: see admission).
+      const offset = t.clock_offset_ms;
       for (const p of fresh) {
         if (p.state !== 'accepted_offline') {
           rows.push({
@@ -1346,7 +1351,7 @@ async function lockTerminal(
     [terminalId],
   );
   const probing = ids.length === 0 && seqs.length === 0 ? null : probeHeld(tx, terminalId, ids, seqs, probe);
-  // Awaited below, after the lock: a lock that fails takes it down with the transaction.
+  // Awaited below, after the lock; when the lock fails, so does it (the transaction is aborted).
   probing?.catch(() => {});
   const t = await locking;
   onLocked();
@@ -1875,7 +1880,8 @@ const RECORD_ONLINE_PAYMENT = prepared(
 );
 
 /**
- * Moves the terminal's highest contiguous seq up to the first gap, and records what it reported.
+ * Moves the terminal's highest contiguous seq up to the first gap, and records what it reported and
+ * that it was seen.
  * `knownRunEnd` (≥ the current mark) ends a run of seqs from the mark that the caller knows exist,
  * so the walk along the index starts there rather than at the mark.
  */
@@ -1893,7 +1899,10 @@ async function advanceContiguous(
            THEN (${CONTIGUOUS_FROM('t.highest_contiguous_seq + 1')})
          ELSE t.highest_contiguous_seq END,
        queue_depth = coalesce($2, queue_depth),
-       software_version = coalesce($3, software_version)
+       software_version = coalesce($3, software_version),
+       -- Seen now, under the lock this upload holds anyway: so the admission of the terminal's next
+       -- batches finds the record fresh, and need not wait for this lock to record it (admission).
+       last_seen_at = greatest(last_seen_at, now())
      WHERE terminal_id = $1 RETURNING highest_contiguous_seq`,
     [terminalId, report?.queueDepth ?? null, report?.softwareVersion ?? null, knownRunEnd],
   );

@@ -12,9 +12,10 @@
  * cycle with the database's waits, nor starve the pool.
  *
  * The order is the order in which uploads get here, after their admission: a terminal sends its
- * batches one after another, and their admissions queue for its row in that order, but a later
- * batch that overtakes an earlier one on the way (or reaches another core process, behind a load
- * balancer that spreads a terminal's connections) is taken first, as before. So is a later batch
+ * batches one after another, and they are admitted in that order as a rule (each a short statement
+ * on the core's pool), but a later batch that overtakes an earlier one on the way, or at its
+ * admission (or reaches another core process, behind a load balancer that spreads a terminal's
+ * connections) is taken first, as before. So is a later batch
  * when an earlier one, having taken the lock, gives it up to be retried (a collision on insert, see
  * UnprobedClash in service.ts). Nothing is lost or applied twice either way; only which of two
  * payments a short wallet pays may change.

@@ -50,8 +50,9 @@ export const REASONS = {
 /**
  * Judges a payment against its code and wallet at `atMs` (ms since the epoch): the core's clock for
  * an online payment, the corrected capture time for an offline one. The wallet is read under its
- * lock; the code need not be (its single use is kept by a unique index, see readCodes in
- * service.ts). `balance` is the wallet's balance as it stands within the batch being judged.
+ * lock (undefined for a code already used: not needed); the code need not be (its single use is
+ * kept by a unique index, see readCodes in service.ts). `balance` is the wallet's balance as it
+ * stands within the batch being judged.
  */
 export function judge(
   payment: { amountMinor: number; currency: string },
@@ -61,8 +62,10 @@ export function judge(
   atMs: number,
   alreadyUsed: boolean,
 ): Verdict {
-  if (!code || !wallet) return { ok: false, reason: REASONS.unknownCode };
+  if (!code) return { ok: false, reason: REASONS.unknownCode };
+  // Before the wallet: an upload locks (and reads) only the wallets of codes not used yet.
   if (code.used || alreadyUsed) return { ok: false, reason: REASONS.codeReused };
+  if (!wallet) return { ok: false, reason: REASONS.unknownCode };
   const age = (atMs - code.issued_at_ms) / 1000;
   if (age > CODE_VALID_S || age < -CODE_EARLY_TOLERANCE_S) return { ok: false, reason: REASONS.codeExpired };
   return judgeFunds(payment, wallet, balance);
