@@ -1038,9 +1038,9 @@ export class CoreService {
    * One round trip per step, whatever the batch's size: read the codes (see readCodes: before any
    * lock, so that no other upload of the terminal waits on it); lock the terminal, then read what it
    * holds under these ids and seqs (see lockTerminal); check the anchors; lock the codes' wallets;
-   * judge in seq order here; then write payments, ledger, balances and the new anchor in one
-   * statement; then move the contiguous seq. (Per-payment statements made the batch cost grow with
-   * its size.)
+   * judge in seq order here; then write payments, ledger, balances, the new anchor and the
+   * contiguous seq in one statement. (Per-payment statements made the batch cost grow with its
+   * size.)
    */
   private uploadInTransaction(
     t: TerminalRow,
@@ -1181,17 +1181,24 @@ export class CoreService {
         results.push(result(p, state, reason, false));
       }
       const changed = [...balances].filter(([id, b]) => wallets.get(id)?.balance_minor !== b);
-      await writeBatch(tx, t, { rows, balances: changed, anchor: anchoring.insert }, probe);
       // The run of seqs from the contiguous mark that this batch and the rows read above already
       // show to exist: the database walk only has to go on from its end.
       const held = new Set<number>(existing.map((p) => p.seq));
       for (const r of rows) held.add(r.facts.seq);
       let runEnd = terminal.highest_contiguous_seq;
       while (held.has(runEnd + 1)) runEnd += 1;
-      const highest = await advanceContiguous(tx, t.terminal_id, runEnd, {
-        queueDepth: req.queueDepth,
-        softwareVersion: req.softwareVersion,
-      });
+      const highest = await writeBatch(
+        tx,
+        t,
+        {
+          rows,
+          balances: changed,
+          anchor: anchoring.insert,
+          runEnd,
+          report: { queueDepth: req.queueDepth, softwareVersion: req.softwareVersion },
+        },
+        probe,
+      );
       results.sort((a, b) => a.seq - b.seq);
       return { results, conflicts, highestContiguousSeq: highest, anchor: anchoring.latest };
     });
@@ -1613,8 +1620,9 @@ interface NewPayment {
 
 /**
  * A batch's writes in one statement: the payments, a wallet → merchant pair of ledger rows for each
- * one settled here, the wallets' new balances (one update per wallet, not per payment), and the new
- * anchor. Each column of the payments travels as one text of comma-separated values that
+ * one settled here, the wallets' new balances (one update per wallet, not per payment), the new
+ * anchor, and the terminal's contiguous seq (returned; a statement of its own was one more wait
+ * under the terminal's lock). Each column of the payments travels as one text of comma-separated values that
  * PostgreSQL splits in C (string_to_array, an empty field read as NULL): as fourteen array
  * parameters, node-postgres escaped every element in JavaScript, a few µs a payment in the core; as
  * one JSON array of objects, every key went with every payment (a batch of 1,000: 373 KB, and
@@ -1630,11 +1638,13 @@ async function writeBatch(
     rows: NewPayment[];
     balances: [walletId: string, balance: number][];
     anchor: { entrySeq: number; hash: string; signature: string } | null;
+    /** The terminal's contiguous mark to move on from the end of this run (see ADVANCE_CONTIGUOUS). */
+    runEnd: number;
+    report: { queueDepth: number; softwareVersion: string };
   },
   probe: 'when-held' | 'always' = 'always',
-): Promise<void> {
+): Promise<number> {
   const { rows, balances, anchor } = batch;
-  if (rows.length === 0 && balances.length === 0 && !anchor) return;
   const n = rows.length;
   const paymentId = new Array<string>(n);
   const seq = new Array<number>(n);
@@ -1667,7 +1677,7 @@ async function writeBatch(
     walletId[i] = r.walletId ?? '';
     walletCode[i] = r.walletCode ?? '';
   }
-  const r = await tx.query<{ inserted: number }>(
+  const r = await tx.query<{ inserted: number; highest: number }>(
     `WITH ins AS (
        INSERT INTO payments (terminal_id, merchant_id, payment_id, seq, amount_minor, currency, scheme, code_hash,
                              captured_at, mode, state, reason, wallet_id, wallet_code)
@@ -1696,8 +1706,11 @@ async function writeBatch(
      anc AS (
        INSERT INTO terminal_anchors (terminal_id, entry_seq, hash, signature)
        SELECT $1, $17::bigint, decode($18::text, 'hex'), decode($19::text, 'base64') WHERE $17::bigint IS NOT NULL
-       ON CONFLICT DO NOTHING)
-     SELECT count(*)::int AS inserted FROM ins`,
+       ON CONFLICT DO NOTHING),
+     -- The rows inserted above are not seen by this walk (one snapshot for the statement): it starts
+     -- at the end of the run they make (runEnd), and goes on over rows committed before.
+     adv AS (${ADVANCE_CONTIGUOUS({ runEnd: '$20', queueDepth: '$21', softwareVersion: '$22' })})
+     SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT highest_contiguous_seq FROM adv) AS highest`,
     [
       t.terminal_id,
       t.merchant_id,
@@ -1719,6 +1732,9 @@ async function writeBatch(
       anchor?.entrySeq ?? null,
       anchor?.hash ?? null,
       anchor?.signature ?? null,
+      batch.runEnd,
+      batch.report.queueDepth,
+      batch.report.softwareVersion,
     ],
   );
   // A row left out collided with another writer (a code used since the batch read it, see
@@ -1728,6 +1744,7 @@ async function writeBatch(
     if (probe === 'when-held') throw new UnprobedClash('a payment of the batch is held: probing');
     throw Object.assign(new Error('payments inserted concurrently'), { code: '40001' });
   }
+  return r.rows[0]?.highest ?? 0;
 }
 
 interface LedgerMovement {
@@ -1885,34 +1902,24 @@ const RECORD_ONLINE_PAYMENT = prepared(
 );
 
 /**
- * Moves the terminal's highest contiguous seq up to the first gap, and records what it reported and
- * that it was seen.
- * `knownRunEnd` (≥ the current mark) ends a run of seqs from the mark that the caller knows exist,
- * so the walk along the index starts there rather than at the mark.
+ * The UPDATE that moves the terminal's highest contiguous seq up to the first gap, records what it
+ * reported and that it was seen, over $1 (terminal id) and the parameters named: `runEnd` (≥ the
+ * current mark) ends a run of seqs from the mark that the caller knows exist, so the walk along the
+ * index starts there rather than at the mark. The last step of a batch's writes (writeBatch).
  */
-async function advanceContiguous(
-  tx: Queryable,
-  terminalId: string,
-  knownRunEnd: number,
-  report: { queueDepth: number; softwareVersion: string } | null = null,
-): Promise<number> {
-  const r = await tx.query<{ highest_contiguous_seq: number }>(
-    `UPDATE terminals t SET
+const ADVANCE_CONTIGUOUS = (p: { runEnd: string; queueDepth: string; softwareVersion: string }) =>
+  `UPDATE terminals t SET
        highest_contiguous_seq = CASE
-         WHEN $4::bigint > t.highest_contiguous_seq THEN (${CONTIGUOUS_FROM('$4::bigint')})
+         WHEN ${p.runEnd}::bigint > t.highest_contiguous_seq THEN (${CONTIGUOUS_FROM(`${p.runEnd}::bigint`)})
          WHEN EXISTS (SELECT 1 FROM payments x WHERE x.terminal_id = $1 AND x.seq = t.highest_contiguous_seq + 1)
            THEN (${CONTIGUOUS_FROM('t.highest_contiguous_seq + 1')})
          ELSE t.highest_contiguous_seq END,
-       queue_depth = coalesce($2, queue_depth),
-       software_version = coalesce($3, software_version),
+       queue_depth = coalesce(${p.queueDepth}, queue_depth),
+       software_version = coalesce(${p.softwareVersion}, software_version),
        -- Seen now, under the lock this upload holds anyway: so the admission of the terminal's next
        -- batches finds the record fresh, and need not wait for this lock to record it (admission).
        last_seen_at = greatest(last_seen_at, now())
-     WHERE terminal_id = $1 RETURNING highest_contiguous_seq`,
-    [terminalId, report?.queueDepth ?? null, report?.softwareVersion ?? null, knownRunEnd],
-  );
-  return r.rows[0]?.highest_contiguous_seq ?? 0;
-}
+     WHERE terminal_id = $1 RETURNING highest_contiguous_seq`;
 
 async function latestAnchor(
   q: Queryable,
