@@ -138,6 +138,25 @@ describe.each(BACKENDS)('orders and refunds on %s', (backend: Backend) => {
         expect((await term.client.syncState()).highestContiguousSeq).toBe(3);
       });
 
+      it("counts an order held in a batch's gap: the mark runs on over the batch's own payments after it", async () => {
+        const term = await activatedTerminal(core);
+        await term.client.createOrder(paymentFacts(2));
+        const { walletId } = await core.service.createWallet(cny(10_000));
+        const stored = async (seq: number) => {
+          const { code } = await core.service.issueWalletCode(walletId);
+          return { ...paymentFacts(seq, 100), state: 'accepted_offline' as const, code };
+        };
+        const answer = await term.client.upload({
+          payments: [await stored(1), await stored(3), await stored(4)],
+          head: { entrySeq: 0, hash: '0'.repeat(64), signature: null },
+          atAnchor: null,
+          queueDepth: 3,
+          softwareVersion: 't',
+        });
+        expect(answer.highestContiguousSeq).toBe(4);
+        expect((await term.client.syncState()).highestContiguousSeq).toBe(4);
+      });
+
       it('the same paymentId with other facts, a seq held already, or an order id of another terminal: conflicts', async () => {
         const term = await activatedTerminal(core);
         const order = paymentFacts(1, 1_000);
