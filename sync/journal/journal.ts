@@ -781,13 +781,11 @@ export class Journal {
       // more is a string more per payment (the whole row made this read a fifth of the recording).
       // A payment named twice moves on from the state its first change leaves it in.
       const current = new Map<string, PaymentMove>();
-      for (const r of this.stmt.paymentStatesByIds.all(JSON.stringify(changes.map((c) => c.paymentId))) as {
-        seq: number;
-        payment_id: string;
-        status: PaymentStatus;
-      }[]) {
-        current.set(r.payment_id, { paymentId: r.payment_id, seq: r.seq, status: r.status });
-      }
+      for (const m of this.moves(
+        this.stmt.paymentStatesByIds,
+        changes.map((c) => c.paymentId),
+      ))
+        current.set(m.paymentId, m);
       const due: { payment: PaymentMove; decision: Decision }[] = [];
       for (const { paymentId, decision } of changes) {
         const payment = current.get(paymentId);
@@ -831,13 +829,11 @@ export class Journal {
       // Read by seq, the rowid: by payment_id, through its index, this read was a fifth of the
       // recording. Each payment must be at the seq the caller names.
       const current = new Map<number, PaymentMove>();
-      for (const r of this.stmt.paymentStatesBySeqs.all(JSON.stringify(results.map((c) => c.seq))) as {
-        seq: number;
-        payment_id: string;
-        status: PaymentStatus;
-      }[]) {
-        current.set(r.seq, { paymentId: r.payment_id, seq: r.seq, status: r.status });
-      }
+      for (const m of this.moves(
+        this.stmt.paymentStatesBySeqs,
+        results.map((c) => c.seq),
+      ))
+        current.set(m.seq, m);
       const due: SyncResultItem[] = [];
       for (const r of results) {
         const payment = current.get(r.seq);
@@ -1576,6 +1572,13 @@ export class Journal {
       this.signer.mac(macInput(hash, mark)),
     );
     return entrySeq;
+  }
+
+  /** The seq, id and state of the payments `keys` name (ids or seqs, as `statement` reads them). */
+  private moves(statement: Database.Statement, keys: readonly (string | number)[]): PaymentMove[] {
+    return (
+      statement.all(JSON.stringify(keys)) as { seq: number; payment_id: string; status: PaymentStatus }[]
+    ).map((r) => ({ paymentId: r.payment_id, seq: r.seq, status: r.status }));
   }
 
   private mustGet(paymentId: string): PaymentRecord {
